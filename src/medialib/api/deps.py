@@ -1,0 +1,109 @@
+"""What every versioned endpoint needs before it runs: the version, then who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+import pydantic
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from medialib.api.errors import field_path
+from medialib.api.versions import VERSION_NAMES, ApiVersion
+from medialib.auth.tokens import Principal, authenticate
+from medialib.config import Project
+from medialib.errors import BadRequest, MedialibError, PayloadTooLarge, Unauthorized
+from medialib.runtime import Runtime
+
+# Declared for the OpenAPI docs' "Authorize" button; the header is checked by `authenticate`
+# so that every failure gets the API's own error body.
+_bearer = HTTPBearer(auto_error=False, description="A token made with `medialib token create`.")
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    version: ApiVersion
+    principal: Principal
+    project: Project
+
+
+VersionPath = Path(
+    description=f"API version: one of {', '.join(VERSION_NAMES)}",
+    examples=["2026-05"],
+)
+
+
+def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
+    """A dependency: the resolved version, then the token, then the scope, in that order."""
+
+    async def resolve(
+        request: Request,
+        version: str = VersionPath,
+        _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    ) -> Caller:
+        rt = runtime(request)
+        api_version = rt.versions.resolve(version)
+        principal = await authenticate(rt.db, request.headers.get("authorization"))
+        principal.require(scope)
+        project = rt.config.projects.get(principal.project)
+        if project is None:
+            raise Unauthorized(
+                details={"access_token": "The access token's project is no longer configured."}
+            )
+        return Caller(api_version, principal, project)
+
+    return resolve
+
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+_JSON_TYPES = ("application/json", "application/problem+json", "text/json")
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    """The request body as JSON, read with a byte cap (before parsing, so a huge body costs
+    nothing but the bytes read up to the cap)."""
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if content_type.lower() not in _JSON_TYPES:
+        error = MedialibError(
+            details={"content-type": "Send the body as JSON, with Content-Type: application/json."}
+        )
+        error.status, error.error = 415, "Unsupported Media Type"
+        raise error
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_large(max_bytes)
+    if not body:
+        raise BadRequest(details={"body": "A JSON body is required."})
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(details={"body": f"Invalid JSON: {exc}"}) from exc
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(details={"body": f"The body must not be larger than {max_bytes} bytes."})
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    """A request model, or BadRequest naming each bad field path."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        details: dict[str, str] = {}
+        for err in exc.errors():
+            details.setdefault(field_path(tuple(err["loc"])) or "body", err["msg"])
+        raise BadRequest(details=details) from exc

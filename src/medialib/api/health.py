@@ -1,0 +1,28 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from medialib.api.deps import runtime
+from medialib.api.responses import JSONBody
+from medialib.errors import ServiceUnavailable
+from medialib.runtime import Runtime
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> JSONBody:
+    return JSONBody({"status": "ok"})
+
+
+@router.get("/readyz", summary="The database answers")
+async def readyz(rt: Runtime = Depends(runtime)) -> JSONBody:
+    try:
+        await rt.db.ping()
+    except Exception as exc:
+        error = ServiceUnavailable(details={"database": f"unreachable: {type(exc).__name__}"})
+        error.headers["Retry-After"] = "5"
+        raise error from exc
+    return JSONBody({"status": "ok", "database": "ok"})

@@ -1,0 +1,54 @@
+"""The ASGI application: routers, error handlers and the runtime they share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from medialib import __version__
+from medialib.api import errors, health, media, media_library, openapi
+from medialib.db.migrate import ensure_schema
+from medialib.projects import sync_projects
+from medialib.runtime import Runtime
+from medialib.settings import Settings
+
+DESCRIPTION = """\
+A media library with a bulk import API. Every `/api/{version}` endpoint takes
+`Authorization: Bearer <token>` (make one with `medialib token create`).
+"""
+
+
+async def bootstrap(rt: Runtime) -> None:
+    """Schema and project rows, before the first request."""
+    await ensure_schema(rt.db)
+    await sync_projects(rt.db, rt.config)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    rt = runtime or Runtime.from_settings(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await bootstrap(rt)
+        try:
+            yield
+        finally:
+            await rt.close()
+
+    app = FastAPI(
+        title="medialib",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = rt
+    errors.install(app)
+    openapi.install(app)
+    app.include_router(media_library.router)
+    app.include_router(media.router)
+    app.include_router(health.router)
+    return app

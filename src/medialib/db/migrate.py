@@ -1,0 +1,64 @@
+"""Schema migrations, applied by `medialib migrate` and on start of the embedded default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+from medialib.db.engine import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any number of processes may start at once against one PostgreSQL; one migrates, the others
+# wait for it and then find nothing to do.
+_MIGRATION_LOCK = 0x6D656469
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+async def migrate(db: Database) -> None:
+    async with db.write() as conn:
+        if not db.is_sqlite:
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        await conn.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    async with db.read() as conn:
+        return await conn.run_sync(
+            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
+        )
+
+
+async def ensure_schema(db: Database) -> None:
+    """Migrate the embedded default; elsewhere refuse to run on an old schema."""
+    if db.is_sqlite:
+        await migrate(db)
+        return
+    current, head = await current_revision(db), head_revision()
+    if current != head:
+        from medialib.errors import ConfigError
+
+        raise ConfigError(
+            f"the database schema is at {current or 'nothing'}, this medialib needs {head}: "
+            "run `medialib migrate` first"
+        )

@@ -1,0 +1,381 @@
+"""Media library entries: the synchronous import and the reads.
+
+The import takes up to a batch of entries, judges each one on its own (one bad entry never
+blocks the good ones), and writes all accepted entries in one transaction with one statement.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medialib.config import Project
+from medialib.db.engine import Database
+from medialib.db.tables import media_entries, utcnow
+from medialib.db.upsert import insert_ignoring_conflicts
+from medialib.errors import BadRequest, NotFound
+from medialib.library import assets as asset_rules
+from medialib.library.metadata import without_nulls
+from medialib.library.models import (
+    ENTRY_ID_PATTERN,
+    Entry,
+    EntryIn,
+    Failure,
+    ImportOutcome,
+)
+from medialib.storage import Storage
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+MAX_IDS_PER_READ = 1000
+
+
+def new_entry_id() -> str:
+    """12 random letters and digits (71 bits), inside the id alphabet callers may use too."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+def not_found(entry_id: str) -> NotFound:
+    return NotFound(
+        f"MediaLibrary Entry does not exist (id: '{entry_id}')",
+        details={
+            "name": "NotFound",
+            "message": f"MediaLibrary Entry does not exist (id: '{entry_id}')",
+        },
+    )
+
+
+def _validation(message: str, errors: list[str] | None = None) -> Failure:
+    return Failure(
+        400,
+        "ValidationError",
+        message,
+        errors=[_split_problem(p) for p in errors or []],
+    )
+
+
+def _split_problem(problem: str) -> dict[str, str]:
+    """"asset.key: Field required" -> {"property": "asset.key", "message": "Field required"}."""
+    where, _, message = problem.partition(": ")
+    return {"property": where, "message": message}
+
+
+def _id_taken(entry_id: str) -> Failure:
+    return Failure(409, "UniqueIdViolation", f"id is not unique: '{entry_id}'")
+
+
+def _external_id_taken(external_id: str) -> Failure:
+    return Failure(409, "UniqueIdViolation", f"externalId is not unique: '{external_id}'")
+
+
+@dataclass
+class _Candidate:
+    index: int
+    outcome: ImportOutcome
+    row: dict[str, Any]
+    assets: dict[str, dict[str, Any]]
+
+    @property
+    def pair(self) -> tuple[str, str] | None:
+        if self.row["external_id"] is None:
+            return None
+        return (self.row["system_name"], self.row["external_id"])
+
+
+class EntryImporter:
+    """Judges and writes one batch of `import/mediaLibrary` entries for one project."""
+
+    def __init__(self, db: Database, storage: Storage, project: Project) -> None:
+        self.db = db
+        self.storage = storage
+        self.project = project
+
+    async def run(self, raw_entries: Sequence[Any]) -> list[ImportOutcome]:
+        outcomes: list[ImportOutcome] = []
+        candidates: list[_Candidate] = []
+        for index, raw in enumerate(raw_entries):
+            outcome, candidate = self._judge(index, raw)
+            outcomes.append(outcome)
+            if candidate is not None:
+                candidates.append(candidate)
+        candidates = self._drop_duplicates_within(candidates)
+        candidates = await self._drop_missing_assets(candidates)
+        if candidates:
+            await self._write(candidates)
+        return outcomes
+
+    def _judge(self, index: int, raw: Any) -> tuple[ImportOutcome, _Candidate | None]:
+        outcome = ImportOutcome(correlation=_correlation(index, raw))
+        try:
+            entry = EntryIn.model_validate(raw)
+        except pydantic.ValidationError as exc:
+            problems = [_problem(err) for err in exc.errors()]
+            outcome.failure = _validation(f"Invalid entry: {'; '.join(problems)}", problems)
+            return outcome, None
+        row, assets, failure = self._check(entry)
+        if failure is not None:
+            outcome.failure = failure
+            return outcome, None
+        return outcome, _Candidate(index, outcome, row, assets)
+
+    def _check(
+        self, entry: EntryIn
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Failure | None]:
+        fail: tuple[dict[str, Any], dict[str, dict[str, Any]]] = ({}, {})
+        if entry.externalId is not None and entry.systemName is None:
+            return *fail, _validation("An asset with an externalId also requires a systemName")
+        if entry.id is not None and not is_valid_entry_id(entry.id):
+            return *fail, _validation(
+                f"id '{entry.id}' is invalid: use 1 to 32 of a-z, A-Z, 0-9 and -",
+                ["id: must match " + ENTRY_ID_PATTERN],
+            )
+        media_type = self.project.media_types.get(entry.mediaType)
+        if media_type is None:
+            known = ", ".join(self.project.media_types)
+            return *fail, _validation(
+                f"mediaType '{entry.mediaType}' is not a media type of this project ({known})",
+                [f"mediaType: must be one of {known}"],
+            )
+        asset, problems = asset_rules.check_asset(entry.asset, media_type)
+        translations: list[dict[str, Any]] = []
+        issues = media_type.schema.validate(entry.metadata or {})
+        seen_locales: set[str] = set()
+        for i, translation in enumerate(entry.translations):
+            if translation.locale in seen_locales:
+                problems.append(f"translations.{i}.locale: '{translation.locale}' is given twice")
+            seen_locales.add(translation.locale)
+            issues += media_type.schema.validate(
+                translation.metadata, locale=translation.locale, partial=True
+            )
+            stored: dict[str, Any] = {
+                "locale": translation.locale,
+                "metadata": without_nulls(translation.metadata),
+            }
+            if translation.asset is not None:
+                t_asset, t_problems = asset_rules.check_asset(
+                    translation.asset, media_type, f"translations.{i}.asset"
+                )
+                problems += t_problems
+                stored["asset"] = t_asset
+            translations.append(stored)
+        if problems:
+            return *fail, _validation(f"Invalid asset: {'; '.join(problems)}", problems)
+        if issues:
+            return *fail, Failure(400, "ValidationError", "Metadata validation failed.", issues)
+        now = utcnow()
+        row = {
+            "project": self.project.handle,
+            "id": entry.id or new_entry_id(),
+            "media_type": media_type.handle,
+            "system_name": entry.systemName,
+            "external_id": entry.externalId,
+            "asset": asset,
+            "metadata": without_nulls(entry.metadata or {}),
+            "translations": translations,
+            "version": 1,
+            "archived": False,
+            "revoked": False,
+            "revoke_note": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        described = {asset["key"]: asset}
+        described |= {t["asset"]["key"]: t["asset"] for t in translations if "asset" in t}
+        return row, described, None
+
+    @staticmethod
+    def _drop_duplicates_within(candidates: list[_Candidate]) -> list[_Candidate]:
+        """The first entry with an id or (systemName, externalId) wins; later ones are 409s."""
+        ids: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        kept = []
+        for candidate in candidates:
+            pair = candidate.pair
+            if candidate.row["id"] in ids:
+                candidate.outcome.failure = _id_taken(candidate.row["id"])
+            elif pair is not None and pair in pairs:
+                candidate.outcome.failure = _external_id_taken(pair[1])
+            else:
+                ids.add(candidate.row["id"])
+                if pair is not None:
+                    pairs.add(pair)
+                kept.append(candidate)
+        return kept
+
+    async def _drop_missing_assets(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        keys = {key for c in candidates for key in c.assets}
+        missing = await asset_rules.missing_objects(self.storage, keys)
+        if not missing:
+            return candidates
+        kept = []
+        for candidate in candidates:
+            absent = sorted(set(candidate.assets) & missing)
+            if absent:
+                candidate.outcome.failure = _no_object(absent)
+            else:
+                kept.append(candidate)
+        return kept
+
+    async def _write(self, candidates: list[_Candidate]) -> None:
+        async with self.db.write() as conn:
+            candidates = await self._drop_taken(conn, candidates)
+            described = {k: a for c in candidates for k, a in c.assets.items()}
+            foreign = await asset_rules.claim_assets(conn, self.project.handle, described)
+            if foreign:
+                candidates = self._drop_foreign_assets(candidates, foreign)
+            if not candidates:
+                return
+            inserted = await conn.execute(
+                insert_ignoring_conflicts(conn, media_entries).returning(media_entries.c.id),
+                [c.row for c in candidates],
+            )
+            written = set(inserted.scalars())
+        lost = [c for c in candidates if c.row["id"] not in written]
+        if lost:
+            # Another request took an id or pair between our check and our insert.
+            async with self.db.read() as conn:
+                await self._drop_taken(conn, lost)
+            for candidate in lost:
+                candidate.outcome.failure = candidate.outcome.failure or _id_taken(
+                    candidate.row["id"]
+                )
+        for candidate in candidates:
+            if candidate.row["id"] in written:
+                candidate.outcome.entry = Entry(**candidate.row)
+
+    async def _drop_taken(
+        self, conn: AsyncConnection, candidates: list[_Candidate]
+    ) -> list[_Candidate]:
+        """Candidates whose id and pair are still free; the others get their 409."""
+        ids = [c.row["id"] for c in candidates]
+        taken_ids = set(
+            (
+                await conn.execute(
+                    sa.select(media_entries.c.id).where(
+                        media_entries.c.project == self.project.handle, media_entries.c.id.in_(ids)
+                    )
+                )
+            ).scalars()
+        )
+        pairs = {c.pair for c in candidates if c.pair is not None}
+        taken_pairs = await _existing_pairs(conn, self.project.handle, pairs)
+        kept = []
+        for candidate in candidates:
+            if candidate.row["id"] in taken_ids:
+                candidate.outcome.failure = _id_taken(candidate.row["id"])
+            elif candidate.pair is not None and candidate.pair in taken_pairs:
+                candidate.outcome.failure = _external_id_taken(candidate.pair[1])
+            else:
+                kept.append(candidate)
+        return kept
+
+    @staticmethod
+    def _drop_foreign_assets(candidates: list[_Candidate], foreign: set[str]) -> list[_Candidate]:
+        kept = []
+        for candidate in candidates:
+            # Another project's object is reported like a missing one: no project learns what
+            # another one stored.
+            absent = sorted(set(candidate.assets) & foreign)
+            if absent:
+                candidate.outcome.failure = _no_object(absent)
+            else:
+                kept.append(candidate)
+        return kept
+
+
+def _no_object(keys: list[str]) -> Failure:
+    problems = [f"asset.key: no stored object at '{key}'" for key in keys]
+    return _validation(f"Invalid asset: {'; '.join(problems)}", problems)
+
+
+def is_valid_entry_id(entry_id: str) -> bool:
+    return 1 <= len(entry_id) <= 32 and all(ch in _ID_ALPHABET or ch == "-" for ch in entry_id)
+
+
+def _correlation(index: int, raw: Any) -> str:
+    if isinstance(raw, dict):
+        if isinstance(raw.get("id"), str):
+            return f"id: {raw['id']}"
+        if isinstance(raw.get("externalId"), str):
+            return f"externalId: {raw['externalId']}"
+    return f"index: {index}"
+
+
+def _problem(err: Any) -> str:
+    where = ".".join(str(part) for part in err["loc"]) or "entry"
+    return f"{where}: {err['msg']}"
+
+
+async def _existing_pairs(
+    conn: AsyncConnection, project: str, pairs: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    if not pairs:
+        return set()
+    by_system: dict[str, list[str]] = {}
+    for system_name, external_id in pairs:
+        by_system.setdefault(system_name, []).append(external_id)
+    found: set[tuple[str, str]] = set()
+    for system_name, external_ids in by_system.items():
+        rows = await conn.execute(
+            sa.select(media_entries.c.external_id).where(
+                media_entries.c.project == project,
+                media_entries.c.system_name == system_name,
+                media_entries.c.external_id.in_(external_ids),
+            )
+        )
+        found |= {(system_name, external_id) for external_id in rows.scalars()}
+    return found
+
+
+def entry_from_row(row: Any) -> Entry:
+    return Entry(**{column.name: row._mapping[column.name] for column in media_entries.columns})
+
+
+async def get_entry(db: Database, project: str, entry_id: str) -> Entry:
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(media_entries).where(
+                    media_entries.c.project == project, media_entries.c.id == entry_id
+                )
+            )
+        ).first()
+    if row is None:
+        raise not_found(entry_id)
+    return entry_from_row(row)
+
+
+async def find_entries(
+    db: Database,
+    project: str,
+    *,
+    ids: list[str] | None = None,
+    system_name: str | None = None,
+    external_id: str | None = None,
+) -> list[Entry]:
+    """Entries by ids (in the order asked, unknown ones left out) or by (systemName, externalId)."""
+    query = sa.select(media_entries).where(media_entries.c.project == project)
+    if ids:
+        if len(ids) > MAX_IDS_PER_READ:
+            raise BadRequest(details={"ids": f"at most {MAX_IDS_PER_READ} ids at once"})
+        query = query.where(media_entries.c.id.in_(ids))
+    elif external_id is not None:
+        if system_name is None:
+            raise BadRequest(details={"systemName": "externalId also requires a systemName"})
+        query = query.where(
+            media_entries.c.system_name == system_name, media_entries.c.external_id == external_id
+        )
+    else:
+        raise BadRequest(details={"ids": "give ids, or systemName and externalId"})
+    async with db.read() as conn:
+        entries = [entry_from_row(row) for row in (await conn.execute(query)).all()]
+    if ids:
+        position = {entry_id: i for i, entry_id in reversed(list(enumerate(ids)))}
+        entries.sort(key=lambda e: position[e.id])
+    return entries

@@ -1,0 +1,306 @@
+"""Metadata validation: one compiled schema per media type, built once at start.
+
+Each `li-*` property type becomes a small check function. Problems come back as
+`MetadataIssue`s (property, keyword, params) so the API can phrase them the way each version
+expects ("should be string" in v1, "must be string" from 2025-03 on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Phrasing = Literal["should", "must"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataIssue:
+    """One broken rule; `property` is the metadata property handle ('' for the whole object)."""
+
+    property: str
+    keyword: str
+    params: tuple[Any, ...] = ()
+    locale: str | None = None
+
+    def message(self, phrasing: Phrasing = "must") -> str:
+        phrase = _PHRASES[self.keyword][phrasing == "should"].format(*self.params)
+        if self.keyword in ("required", "additionalProperties", "object"):
+            return f"The metadata {phrase}"
+        return f"The value of '/{self.property}' {phrase}"
+
+    def as_dict(self, phrasing: Phrasing = "must") -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "metadataProperty": self.property,
+            "message": self.message(phrasing),
+        }
+        if self.locale is not None:
+            item["locale"] = self.locale
+        return item
+
+
+# keyword -> (current phrase, v1 phrase); the wording follows the JSON schema validator (ajv)
+# the original API reports with, in its newer and its older release.
+_PHRASES: dict[str, tuple[str, str]] = {
+    "type": ("must be {0}", "should be {0}"),
+    "maxLength": (
+        "must NOT have more than {0} characters",
+        "should NOT be longer than {0} characters",
+    ),
+    "minLength": (
+        "must NOT have fewer than {0} characters",
+        "should NOT be shorter than {0} characters",
+    ),
+    "maximum": ("must be <= {0}", "should be <= {0}"),
+    "minimum": ("must be >= {0}", "should be >= {0}"),
+    "enum": (
+        "must be equal to one of the allowed values",
+        "should be equal to one of the allowed values",
+    ),
+    "format": ('must match format "{0}"', 'should match format "{0}"'),
+    "maxItems": ("must NOT have more than {0} items", "should NOT have more than {0} items"),
+    "required": ("must have required property '{0}'", "should have required property '{0}'"),
+    "additionalProperties": (
+        "must NOT have additional property '{0}'",
+        "should NOT have additional property '{0}'",
+    ),
+    "object": ("must be object", "should be object"),
+}
+
+Check = Callable[[Any], "tuple[str, tuple[Any, ...]] | None"]
+
+
+class EnumOption(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str | int | float
+    label: str | None = None
+
+
+class PropertyConfig(BaseModel):
+    """The `config` of one metadata property; unknown keys are refused to catch typos."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    required: bool = False
+    maxLength: int | None = Field(default=None, ge=1)
+    minLength: int | None = Field(default=None, ge=0)
+    min: float | None = None
+    max: float | None = None
+    maxItems: int | None = Field(default=None, ge=0)
+    options: list[EnumOption] | None = None
+    translatable: bool = True
+    index: bool = False
+
+
+PropertyType = Literal[
+    "li-text",
+    "li-string",
+    "li-url",
+    "li-boolean",
+    "li-integer",
+    "li-numeric",
+    "li-enum",
+    "li-date",
+    "li-datetime",
+    "li-string-list",
+    "li-numeric-list",
+]
+
+
+class MetadataProperty(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=100)
+    type: PropertyType
+    config: PropertyConfig = Field(default_factory=PropertyConfig)
+    ui: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _enum_needs_options(self) -> MetadataProperty:
+        if self.type == "li-enum" and not self.config.options:
+            raise ValueError("li-enum needs config.options, a list of {value, label}")
+        return self
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return _is_int(value)
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_date(value: str) -> bool:
+    if not _DATE.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_datetime(value: str) -> bool:
+    # A datetime must say its offset: a bare local time means nothing to a library
+    # read from many time zones.
+    if len(value) < 20 or "T" not in value.upper():
+        return False
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None
+
+
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def _string_check(config: PropertyConfig, fmt: str | None = None) -> Check:
+    max_length, min_length = config.maxLength, config.minLength
+
+    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+        if not isinstance(value, str):
+            return ("type", ("string",))
+        if max_length is not None and len(value) > max_length:
+            return ("maxLength", (max_length,))
+        if min_length is not None and len(value) < min_length:
+            return ("minLength", (min_length,))
+        if fmt == "date" and not _is_date(value):
+            return ("format", ("date",))
+        if fmt == "date-time" and not _is_datetime(value):
+            return ("format", ("date-time",))
+        if fmt == "uri" and not _URL.match(value):
+            return ("format", ("uri",))
+        return None
+
+    return check
+
+
+def _number_check(config: PropertyConfig, *, integer: bool) -> Check:
+    accepts = _is_int if integer else _is_number
+    type_name = "integer" if integer else "number"
+    low, high = config.min, config.max
+
+    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+        if not accepts(value):
+            return ("type", (type_name,))
+        if low is not None and value < low:
+            return ("minimum", (_plain(low),))
+        if high is not None and value > high:
+            return ("maximum", (_plain(high),))
+        return None
+
+    return check
+
+
+def _plain(number: float) -> float | int:
+    return int(number) if float(number).is_integer() else number
+
+
+def _boolean_check(config: PropertyConfig) -> Check:
+    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+        return None if isinstance(value, bool) else ("type", ("boolean",))
+
+    return check
+
+
+def _enum_check(config: PropertyConfig) -> Check:
+    allowed = frozenset((type(o.value), o.value) for o in config.options or ())
+
+    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+        if isinstance(value, bool) or (type(value), value) not in allowed:
+            return ("enum", ())
+        return None
+
+    return check
+
+
+def _list_check(config: PropertyConfig, *, item_type: str) -> Check:
+    accepts: Callable[[Any], bool] = (
+        (lambda item: isinstance(item, str)) if item_type == "string" else _is_number
+    )
+    max_items = config.maxItems
+
+    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+        if not isinstance(value, list) or not all(accepts(item) for item in value):
+            return ("type", (f"array of {item_type}s",))
+        if max_items is not None and len(value) > max_items:
+            return ("maxItems", (max_items,))
+        return None
+
+    return check
+
+
+_CHECK_BUILDERS: dict[str, Callable[[PropertyConfig], Check]] = {
+    "li-text": _string_check,
+    "li-string": _string_check,
+    "li-url": lambda c: _string_check(c, "uri"),
+    "li-date": lambda c: _string_check(c, "date"),
+    "li-datetime": lambda c: _string_check(c, "date-time"),
+    "li-boolean": _boolean_check,
+    "li-integer": lambda c: _number_check(c, integer=True),
+    "li-numeric": lambda c: _number_check(c, integer=False),
+    "li-enum": _enum_check,
+    "li-string-list": lambda c: _list_check(c, item_type="string"),
+    "li-numeric-list": lambda c: _list_check(c, item_type="number"),
+}
+
+
+class MetadataSchema:
+    """The compiled checks of one media type's metadata properties."""
+
+    def __init__(self, properties: list[MetadataProperty]) -> None:
+        self.properties = {p.handle: p for p in properties}
+        self._checks: dict[str, Check] = {
+            p.handle: _CHECK_BUILDERS[p.type](p.config) for p in properties
+        }
+        self._required = tuple(p.handle for p in properties if p.config.required)
+
+    def validate(
+        self, metadata: Any, *, locale: str | None = None, partial: bool = False
+    ) -> list[MetadataIssue]:
+        """All problems of a metadata object; `partial` skips required (translations, patches).
+
+        A None value means "not set", so it passes every check but `required`.
+        """
+        if not isinstance(metadata, Mapping):
+            return [MetadataIssue("", "object", (), locale)]
+        issues: list[MetadataIssue] = []
+        for handle, value in metadata.items():
+            check = self._checks.get(handle)
+            if check is None:
+                issues.append(MetadataIssue(handle, "additionalProperties", (handle,), locale))
+            elif value is not None and (problem := check(value)) is not None:
+                issues.append(MetadataIssue(handle, problem[0], problem[1], locale))
+        if not partial:
+            for handle in self._required:
+                if metadata.get(handle) is None:
+                    issues.append(MetadataIssue(handle, "required", (handle,), locale))
+        return issues
+
+    def validate_property(self, handle: str, value: Any) -> list[MetadataIssue]:
+        """Problems of setting one property (a null value removes it)."""
+        if handle not in self._checks:
+            return [MetadataIssue(handle, "additionalProperties", (handle,))]
+        if value is None:
+            if handle in self._required:
+                return [MetadataIssue(handle, "required", (handle,))]
+            return []
+        problem = self._checks[handle](value)
+        return [] if problem is None else [MetadataIssue(handle, problem[0], problem[1])]
+
+
+def without_nulls(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored metadata never holds nulls: null means the property is not set."""
+    return {key: value for key, value in metadata.items() if value is not None}

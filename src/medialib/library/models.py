@@ -1,0 +1,113 @@
+"""What the library holds (Entry) and the shapes callers send it, checked before any rule runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+PositiveInt = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+
+
+class AssetIn(BaseModel):
+    """An asset as callers describe it; which fields are required depends on the media kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: StrictStr
+    url: StrictStr | None = None
+    size: NonNegativeInt | None = None
+    width: PositiveInt | None = None
+    height: PositiveInt | None = None
+    duration: Annotated[StrictFloat | StrictInt, Field(ge=0)] | None = None
+    filename: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
+    mimeType: Annotated[StrictStr, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)] | None = (
+        None
+    )
+
+
+class TranslationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    locale: Annotated[StrictStr, Field(pattern=LOCALE_PATTERN, max_length=35)]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    asset: dict[str, Any] | None = None
+
+
+class EntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: StrictStr | None = None
+    systemName: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+    externalId: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
+    mediaType: StrictStr
+    asset: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+    translations: list[TranslationIn] = Field(default_factory=list, max_length=100)
+
+
+class PatchIn(BaseModel):
+    """One patch operation; which fields an operation needs is checked by the patch rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operation: StrictStr
+    propertyName: StrictStr | None = None
+    value: Any = None
+    locale: Annotated[StrictStr, Field(pattern=LOCALE_PATTERN, max_length=35)] | None = None
+    note: StrictStr | None = None
+
+
+class PatchRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: StrictStr | StrictInt | None = None
+    preserveUpdatedAt: bool | None = None
+    patches: list[PatchIn] = Field(min_length=1, max_length=100)
+
+
+@dataclass
+class Entry:
+    project: str
+    id: str
+    media_type: str
+    system_name: str | None
+    external_id: str | None
+    asset: dict[str, Any]
+    metadata: dict[str, Any]
+    translations: list[dict[str, Any]]
+    version: int
+    archived: bool
+    revoked: bool
+    revoke_note: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    def asset_keys(self) -> list[str]:
+        keys = [self.asset["key"]]
+        keys += [t["asset"]["key"] for t in self.translations if t.get("asset")]
+        return keys
+
+
+@dataclass
+class Failure:
+    """Why one entry of a batch was refused, in the API's per-entry error terms."""
+
+    status: int
+    error: str
+    message: str
+    metadata_issues: list[Any] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ImportOutcome:
+    correlation: str
+    entry: Entry | None = None
+    failure: Failure | None = None

@@ -1,0 +1,221 @@
+"""PATCH of one entry: a list of operations applied all together or not at all.
+
+The request is checked completely before the entry is read; the operations then run on a copy
+of the entry, and the copy is written (version + 1) only if every one of them succeeded.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+
+from medialib.config import Project
+from medialib.db.engine import Database
+from medialib.db.tables import media_entries, utcnow
+from medialib.errors import BadRequest, Conflict
+from medialib.library import assets as asset_rules
+from medialib.library.entries import entry_from_row, not_found
+from medialib.library.models import Entry, PatchIn, PatchRequestIn
+from medialib.storage import Storage, is_valid_key
+
+MAX_NOTE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class PatchRules:
+    """What the caller's API version allows (see api/versions.py)."""
+
+    operations: frozenset[str]
+    revoke_conflicts: bool
+    revoke_note: bool
+    preserve_updated_at: bool
+
+
+def parse_patch_request(raw: Any, rules: PatchRules) -> PatchRequestIn:
+    """The request, or BadRequest naming every bad field path (`patches.0.operation`)."""
+    try:
+        request = PatchRequestIn.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise BadRequest(details=_paths(exc)) from exc
+    problems: dict[str, str] = {}
+    if request.preserveUpdatedAt is not None and not rules.preserve_updated_at:
+        problems["preserveUpdatedAt"] = "not available before API version 2026-03"
+    if request.version is not None and not str(request.version).isdigit():
+        problems["version"] = "must be a whole number"
+    for i, patch in enumerate(request.patches):
+        problems |= _patch_problems(i, patch, rules)
+    if problems:
+        raise BadRequest(details=problems)
+    return request
+
+
+def _patch_problems(i: int, patch: PatchIn, rules: PatchRules) -> dict[str, str]:
+    at = f"patches.{i}"
+    if patch.operation not in rules.operations:
+        return {f"{at}.operation": f'No enum match for: "{patch.operation}"'}
+    problems: dict[str, str] = {}
+    if patch.operation == "setMetadataProperty" and not patch.propertyName:
+        problems[f"{at}.propertyName"] = "required for setMetadataProperty"
+    if patch.operation == "replaceAsset" and not isinstance(patch.value, dict):
+        problems[f"{at}.value"] = "replaceAsset needs the new asset object as value"
+    if patch.operation == "removeAsset" and patch.locale is None:
+        problems[f"{at}.locale"] = "The default locale asset cannot be removed"
+    if patch.note is not None:
+        if patch.operation != "revokeAsset":
+            problems[f"{at}.note"] = "only revokeAsset takes a note"
+        elif not rules.revoke_note:
+            problems[f"{at}.note"] = "not available before API version 2026-01"
+        elif len(patch.note) > MAX_NOTE_LENGTH:
+            problems[f"{at}.note"] = f"must NOT have more than {MAX_NOTE_LENGTH} characters"
+    return problems
+
+
+def _paths(exc: pydantic.ValidationError) -> dict[str, str]:
+    return {".".join(str(p) for p in err["loc"]) or "body": err["msg"] for err in exc.errors()}
+
+
+class EntryPatcher:
+    def __init__(self, db: Database, storage: Storage, project: Project, rules: PatchRules) -> None:
+        self.db = db
+        self.storage = storage
+        self.project = project
+        self.rules = rules
+
+    async def apply(self, entry_id: str, request: PatchRequestIn) -> Entry:
+        new_assets = await self._new_assets(request)
+        async with self.db.write() as conn:
+            query = sa.select(media_entries).where(
+                media_entries.c.project == self.project.handle, media_entries.c.id == entry_id
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update()
+            row = (await conn.execute(query)).first()
+            if row is None:
+                raise not_found(entry_id)
+            entry = entry_from_row(row)
+            if request.version is not None and int(request.version) != entry.version:
+                message = f"Version: Expected {entry.version} to be equal to {request.version}"
+                raise Conflict(message, details={"name": "Conflict", "message": message})
+            patched = copy.deepcopy(entry)
+            for i, patch in enumerate(request.patches):
+                self._apply_one(patched, i, patch, new_assets)
+            patched.version = entry.version + 1
+            if not request.preserveUpdatedAt:
+                patched.updated_at = utcnow()
+            foreign = await asset_rules.claim_assets(conn, self.project.handle, new_assets)
+            if foreign:
+                raise BadRequest(details={"value.key": f"no stored object at '{min(foreign)}'"})
+            await conn.execute(
+                media_entries.update()
+                .where(media_entries.c.project == entry.project, media_entries.c.id == entry.id)
+                .values(
+                    asset=patched.asset,
+                    metadata=patched.metadata,
+                    translations=patched.translations,
+                    version=patched.version,
+                    archived=patched.archived,
+                    revoked=patched.revoked,
+                    revoke_note=patched.revoke_note,
+                    updated_at=patched.updated_at,
+                )
+            )
+            if patched.revoked != entry.revoked or new_assets:
+                await asset_rules.set_revoked(
+                    conn, entry.project, patched.asset_keys() + entry.asset_keys(), patched.revoked
+                )
+        return patched
+
+    async def _new_assets(self, request: PatchRequestIn) -> dict[str, dict[str, Any]]:
+        """Assets that replaceAsset patches bring, each of which must be in storage already.
+
+        Their shape depends on the entry's media type, so `_apply_one` checks it later.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        for i, patch in enumerate(request.patches):
+            if patch.operation != "replaceAsset":
+                continue
+            key = patch.value.get("key")
+            if not isinstance(key, str) or not is_valid_key(key):
+                raise BadRequest(details={f"patches.{i}.value.key": "must be a valid key"})
+            if key not in await asset_rules.missing_objects(self.storage, [key]):
+                found[key] = patch.value
+                continue
+            raise BadRequest(details={f"patches.{i}.value.key": f"no stored object at '{key}'"})
+        return found
+
+    def _apply_one(
+        self, entry: Entry, i: int, patch: PatchIn, new_assets: dict[str, dict[str, Any]]
+    ) -> None:
+        at = f"patches.{i}"
+        op = patch.operation
+        media_type = self.project.media_types.get(entry.media_type)
+        if media_type is None:
+            raise BadRequest(
+                details={"mediaType": f"media type '{entry.media_type}' is no longer configured"}
+            )
+        if op == "setMetadataProperty":
+            assert patch.propertyName is not None
+            target = self._metadata_of(entry, patch.locale)
+            issues = media_type.schema.validate_property(patch.propertyName, patch.value)
+            if patch.locale is not None:
+                issues = [i for i in issues if i.keyword != "required"]
+            if issues:
+                raise BadRequest(details={f"{at}.value": issues[0].message()})
+            if patch.value is None:
+                target.pop(patch.propertyName, None)
+            else:
+                target[patch.propertyName] = patch.value
+        elif op == "archive":
+            entry.archived = True
+        elif op == "replaceAsset":
+            asset, problems = asset_rules.check_asset(patch.value, media_type, f"{at}.value")
+            if problems:
+                where, _, message = problems[0].partition(": ")
+                raise BadRequest(details={where: message})
+            if patch.locale is None:
+                entry.asset = asset
+            else:
+                self._translation(entry, patch.locale)["asset"] = asset
+        elif op == "removeAsset":
+            assert patch.locale is not None
+            translation = self._find_translation(entry, patch.locale)
+            if translation is None or "asset" not in translation:
+                raise BadRequest(details={f"{at}.locale": f"no asset for locale '{patch.locale}'"})
+            del translation["asset"]
+        elif op == "revokeAsset":
+            if entry.revoked and self.rules.revoke_conflicts:
+                raise _state_conflict(f"MediaLibrary Entry is already revoked (id: '{entry.id}')")
+            if not entry.revoked:
+                entry.revoked = True
+                entry.revoke_note = patch.note
+        elif op == "unrevokeAsset":
+            if not entry.revoked:
+                raise _state_conflict(f"MediaLibrary Entry is not revoked (id: '{entry.id}')")
+            entry.revoked = False
+            entry.revoke_note = None
+
+    @staticmethod
+    def _find_translation(entry: Entry, locale: str) -> dict[str, Any] | None:
+        return next((t for t in entry.translations if t["locale"] == locale), None)
+
+    def _translation(self, entry: Entry, locale: str) -> dict[str, Any]:
+        """The translation for `locale`, made empty when there is none yet."""
+        translation = self._find_translation(entry, locale)
+        if translation is None:
+            translation = {"locale": locale, "metadata": {}}
+            entry.translations.append(translation)
+        return translation
+
+    def _metadata_of(self, entry: Entry, locale: str | None) -> dict[str, Any]:
+        if locale is None:
+            return entry.metadata
+        metadata: dict[str, Any] = self._translation(entry, locale)["metadata"]
+        return metadata
+
+
+def _state_conflict(message: str) -> Conflict:
+    return Conflict(message, details={"name": "Conflict", "message": message})

@@ -1,0 +1,161 @@
+"""Asset storage: a local folder or S3-compatible object storage behind one small class.
+
+Keys look like `YYYY/MM/DD/<uuid>.<ext>`. Bodies are streamed in and out, never held whole.
+Every obstore error is translated into `StorageError` here, at the boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+import obstore
+from obstore.exceptions import BaseError, NotFoundError
+from obstore.store import LocalStore, S3Store
+
+from medialib.errors import ConfigError, MedialibError
+
+if TYPE_CHECKING:
+    from obstore import GetOptions
+    from obstore.store import ObjectStore
+
+# Conservative on purpose: these keys end up in URLs and file paths.
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+MAX_KEY_LENGTH = 1024
+MULTIPART_CHUNK = 8 * 1024 * 1024
+
+
+class StorageError(MedialibError):
+    """Storage failed (unreachable, full, refused); the operation may succeed later."""
+
+
+def is_valid_key(key: str) -> bool:
+    return len(key) <= MAX_KEY_LENGTH and _KEY.match(key) is not None and ".." not in key.split("/")
+
+
+def new_key(extension: str, now: dt.datetime | None = None) -> str:
+    day = (now or dt.datetime.now(dt.UTC)).strftime("%Y/%m/%d")
+    return f"{day}/{uuid.uuid4()}.{extension}"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str | None
+    last_modified: dt.datetime
+
+
+@dataclass(slots=True)
+class ObjectBody:
+    info: ObjectInfo
+    start: int
+    end: int  # exclusive
+    chunks: AsyncIterator[bytes]
+
+
+class Storage:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.store: ObjectStore = _open_store(url)
+        self.is_local = isinstance(self.store, LocalStore)
+
+    async def head(self, key: str) -> ObjectInfo | None:
+        try:
+            meta = await obstore.head_async(self.store, key)
+        except NotFoundError:
+            return None
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage head {key!r} failed: {exc}") from exc
+        return _info(key, meta)
+
+    async def put(
+        self,
+        key: str,
+        body: bytes | AsyncIterable[bytes],
+        *,
+        content_type: str | None = None,
+    ) -> None:
+        """Store a body; large streams go up in parts. A failed put leaves no object behind."""
+        attributes: dict[str, Any] = {}
+        if content_type and not self.is_local:
+            attributes["Content-Type"] = content_type
+        try:
+            await obstore.put_async(
+                self.store,
+                key,
+                body,
+                attributes=attributes or None,
+                chunk_size=MULTIPART_CHUNK,
+                max_concurrency=4,
+            )
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage put {key!r} failed: {exc}") from exc
+
+    async def get(self, key: str, byte_range: tuple[int, int] | None = None) -> ObjectBody | None:
+        """The object's bytes, or the bytes [start, end) of it; None when there is no object."""
+        options: GetOptions = {}
+        if byte_range is not None:
+            options["range"] = byte_range
+        try:
+            result = await obstore.get_async(self.store, key, options=options)
+        except NotFoundError:
+            return None
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage get {key!r} failed: {exc}") from exc
+        start, end = result.range
+        stream = result.stream(min_chunk_size=256 * 1024)
+        return ObjectBody(_info(key, result.meta), start, end, _chunks(stream))
+
+    async def delete(self, key: str) -> None:
+        try:
+            await obstore.delete_async(self.store, key)
+        except NotFoundError:
+            return
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage delete {key!r} failed: {exc}") from exc
+
+
+async def _chunks(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in stream:
+            yield bytes(chunk)
+    except (BaseError, OSError) as exc:
+        raise StorageError(f"storage read failed: {exc}") from exc
+
+
+def _info(key: str, meta: Any) -> ObjectInfo:
+    return ObjectInfo(
+        key=key, size=int(meta["size"]), etag=meta.get("e_tag"), last_modified=meta["last_modified"]
+    )
+
+
+def _open_store(url: str) -> ObjectStore:
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        path = Path(unquote(parsed.path))
+        path.mkdir(parents=True, exist_ok=True)
+        return LocalStore(prefix=path)
+    if parsed.scheme == "s3":
+        return _s3_store(parsed.netloc, parsed.path.strip("/"))
+    raise ConfigError(f"MEDIALIB_STORAGE_URL: unsupported storage {url!r} (use file:// or s3://)")
+
+
+def _s3_store(bucket: str, prefix: str) -> ObjectStore:
+    if not bucket:
+        raise ConfigError("MEDIALIB_STORAGE_URL: s3:// needs a bucket, e.g. s3://media/prefix")
+    config: dict[str, Any] = {}
+    endpoint = os.environ.get("MEDIALIB_S3_ENDPOINT")
+    if endpoint:
+        config["endpoint"] = endpoint
+        config["allow_http"] = endpoint.startswith("http://")
+        config["virtual_hosted_style_request"] = False
+    # Credentials and region come from the usual AWS_* variables, which S3Store reads itself.
+    return S3Store(bucket, prefix=prefix or None, config=config or None)  # type: ignore[arg-type]
