@@ -33,10 +33,22 @@ def _fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _with_runtime(work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
+def _with_runtime(
+    work: Callable[[Runtime], Awaitable[T]],
+    settings: Settings | None = None,
+    *,
+    prepare: bool = True,
+) -> T:
+    """Run `work` with a runtime; `prepare` first brings the schema and projects up to date
+    (the embedded database migrates itself; PostgreSQL must have been migrated)."""
+
     async def run() -> T:
+        from medialib.app import bootstrap
+
         rt = Runtime.from_settings(settings or Settings())
         try:
+            if prepare:
+                await bootstrap(rt)
             return await work(rt)
         finally:
             await rt.close()
@@ -58,7 +70,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve the API (migrating the embedded database and printing a first token)."""
     import uvicorn
 
-    from medialib.app import bootstrap, create_app
+    from medialib.app import create_app
 
     overrides: dict[str, Any] = {}
     if host is not None:
@@ -67,11 +79,7 @@ def serve(host: str | None, port: int | None) -> None:
         overrides["port"] = port
     settings = Settings(**overrides)
 
-    async def prepare(rt: Runtime) -> None:
-        await bootstrap(rt)
-        await _print_first_token(rt)
-
-    _with_runtime(prepare, settings)
+    _with_runtime(_print_first_token, settings)
     app = create_app(runtime=Runtime.from_settings(settings))
     click.echo(f"medialib: serving on http://{settings.host}:{settings.port} (docs at /docs)")
     uvicorn.run(
@@ -104,7 +112,7 @@ def migrate_command() -> None:
     async def work(rt: Runtime) -> None:
         await migrate(rt.db)
 
-    _with_runtime(work)
+    _with_runtime(work, prepare=False)
     click.echo("medialib: database is up to date", err=True)
 
 
@@ -133,7 +141,6 @@ def token_create(
     lifetime = tokens.parse_duration(expires_in) if expires_in else None
 
     async def work(rt: Runtime) -> str:
-        await _sync(rt)
         _, made = await tokens.create_token(
             rt.db, project, list(scopes), expires_in=lifetime, name=name
         )
@@ -179,16 +186,13 @@ def project_show(handle: str) -> None:
     """A project's media types and its webhook signing secret."""
     from medialib.projects import webhook_secret
 
-    async def work(rt: Runtime) -> str:
-        await _sync(rt)
-        return await webhook_secret(rt.db, handle)
+    async def work(rt: Runtime) -> tuple[Runtime, str]:
+        return rt, await webhook_secret(rt.db, handle)
 
-    settings = Settings()
-    rt = Runtime.from_settings(settings)
+    rt, secret = _with_runtime(work)
     config_project = rt.config.projects.get(handle)
     if config_project is None:
         raise MedialibError(f"no project {handle!r} in {rt.config.source}")
-    secret = _with_runtime(work, settings)
     click.echo(f"project:        {handle}")
     click.echo(f"config:         {rt.config.source}")
     click.echo(f"webhook secret: {secret}")
@@ -199,13 +203,6 @@ def project_show(handle: str) -> None:
             for p in media_type.schema.properties.values()
         )
         click.echo(f"  {media_type.handle:<12} {media_type.kind:<11} {properties}")
-
-
-async def _sync(rt: Runtime) -> None:
-    """Commands that name a project work right after a config change, before any serve."""
-    from medialib.app import bootstrap
-
-    await bootstrap(rt)
 
 
 if __name__ == "__main__":

@@ -24,20 +24,24 @@ async def sync_projects(db: Database, config: AppConfig) -> None:
         existing = dict(
             (await conn.execute(sa.select(projects.c.handle, projects.c.webhook_secret))).all()
         )
+        new = [
+            {
+                "handle": project.handle,
+                "webhook_secret": project.webhook_secret or new_webhook_secret(),
+                "created_at": utcnow(),
+            }
+            for project in config.projects.values()
+            if project.handle not in existing
+        ]
+        if new:
+            await conn.execute(projects.insert(), new)
         for project in config.projects.values():
-            if project.handle not in existing:
-                await conn.execute(
-                    projects.insert().values(
-                        handle=project.handle,
-                        webhook_secret=project.webhook_secret or new_webhook_secret(),
-                        created_at=utcnow(),
-                    )
-                )
-            elif project.webhook_secret and existing[project.handle] != project.webhook_secret:
+            configured = project.webhook_secret
+            if configured and project.handle in existing and existing[project.handle] != configured:
                 await conn.execute(
                     projects.update()
                     .where(projects.c.handle == project.handle)
-                    .values(webhook_secret=project.webhook_secret)
+                    .values(webhook_secret=configured)
                 )
 
 

@@ -33,7 +33,23 @@ MULTIPART_CHUNK = 8 * 1024 * 1024
 
 
 class StorageError(MedialibError):
-    """Storage failed (unreachable, full, refused); the operation may succeed later."""
+    """Storage failed (unreachable, full, refused); the operation may succeed later.
+
+    The message (with paths and the store's own words) is for logs; callers of the API only
+    learn that storage failed.
+    """
+
+    status = 503
+    error = "Service Unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"message": "The asset storage failed; try again later."})
+        self.headers["Retry-After"] = "30"
+
+
+# obstore reports a missing local file as FileNotFoundError and a missing S3 object as its own
+# NotFoundError.
+_MISSING = (NotFoundError, FileNotFoundError)
 
 
 def is_valid_key(key: str) -> bool:
@@ -70,7 +86,7 @@ class Storage:
     async def head(self, key: str) -> ObjectInfo | None:
         try:
             meta = await obstore.head_async(self.store, key)
-        except NotFoundError:
+        except _MISSING:
             return None
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage head {key!r} failed: {exc}") from exc
@@ -106,7 +122,7 @@ class Storage:
             options["range"] = byte_range
         try:
             result = await obstore.get_async(self.store, key, options=options)
-        except NotFoundError:
+        except _MISSING:
             return None
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage get {key!r} failed: {exc}") from exc
@@ -117,7 +133,7 @@ class Storage:
     async def delete(self, key: str) -> None:
         try:
             await obstore.delete_async(self.store, key)
-        except NotFoundError:
+        except _MISSING:
             return
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage delete {key!r} failed: {exc}") from exc

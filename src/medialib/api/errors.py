@@ -51,6 +51,8 @@ def _validation_details(exc: RequestValidationError) -> dict[str, str]:
 
 async def _medialib_error(request: Request, exc: Exception) -> JSONBody:
     assert isinstance(exc, MedialibError)
+    if exc.status >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
     details = exc.details or {"message": exc.message}
     return JSONBody(error_body(exc.status, exc.error, details), exc.status, headers=exc.headers)
 

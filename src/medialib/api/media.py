@@ -35,7 +35,8 @@ def _not_found() -> NotFound:
     return NotFound(details={"message": "No asset found."})
 
 
-@router.api_route("/media/{key:path}", methods=["GET", "HEAD"], summary="Serve a stored asset")
+@router.head("/media/{key:path}", include_in_schema=False)
+@router.get("/media/{key:path}", summary="Serve a stored asset")
 async def serve_media(key: str, request: Request, rt: Runtime = Depends(runtime)) -> Response:
     if not is_valid_key(key):
         raise _not_found()

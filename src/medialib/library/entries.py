@@ -61,7 +61,7 @@ def _validation(message: str, errors: list[str] | None = None) -> Failure:
 
 
 def _split_problem(problem: str) -> dict[str, str]:
-    """"asset.key: Field required" -> {"property": "asset.key", "message": "Field required"}."""
+    """ "asset.key: Field required" -> {"property": "asset.key", "message": "Field required"}."""
     where, _, message = problem.partition(": ")
     return {"property": where, "message": message}
 

@@ -1,0 +1,71 @@
+"""Fixtures: every behaviour test runs against the real app over HTTP, once per backend."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import postgres
+from tests.support.stack import POOL_SIZE, Stack, stack_config, start_stack
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if postgres.admin_url():
+        return
+    skip = pytest.mark.skip(reason=f"{postgres.ENV} is not set")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _backend_param(name: str) -> Any:
+    return pytest.param(name, marks=[pytest.mark.postgres] if name == "postgres" else [], id=name)
+
+
+@pytest.fixture(scope="session", params=[_backend_param(b) for b in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="session")
+async def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """One medialib per backend for the whole session; tests keep apart by project or by id."""
+    home = tmp_path_factory.mktemp(f"shared-{backend}")
+    shared = await start_stack(backend, home, config=stack_config(pool=POOL_SIZE))
+    yield shared
+    await shared.close()
+
+
+_pools: dict[str, itertools.count[int]] = {}
+
+
+@pytest.fixture
+def project(backend: str) -> str:
+    """A project no other test uses (the shared stack has a pool of them)."""
+    n = next(_pools.setdefault(backend, itertools.count()))
+    assert n < POOL_SIZE, "the project pool is used up: raise POOL_SIZE"
+    return f"pool-{n:02d}"
+
+
+@pytest.fixture
+async def make_stack(
+    backend: str, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[Stack]]]:
+    """A fresh medialib of its own, for tests that need an empty library or other settings."""
+    made: list[Stack] = []
+
+    async def make(**overrides: Any) -> Stack:
+        new = await start_stack(backend, tmp_path / f"home-{len(made)}", **overrides)
+        made.append(new)
+        return new
+
+    yield make
+    for one in made:
+        await one.close()

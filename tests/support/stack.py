@@ -1,0 +1,156 @@
+"""A whole medialib for a test: settings, database, storage, and the app on a real port."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from medialib.app import bootstrap, create_app
+from medialib.auth import tokens
+from medialib.runtime import Runtime
+from medialib.settings import Settings
+from tests.support import postgres
+from tests.support.server import LiveServer
+
+BOTH_SCOPES = (tokens.READ, tokens.WRITE)
+
+
+def _text(handle: str, **config: Any) -> dict[str, Any]:
+    return (
+        {"handle": handle, "type": "li-text", "config": config}
+        if config
+        else {
+            "handle": handle,
+            "type": "li-text",
+        }
+    )
+
+
+DEMO_MEDIA_TYPES = [
+    {
+        "handle": handle,
+        "type": kind,
+        "metadata": [_text(p) for p in ("title", "caption", "source", "description")],
+    }
+    for handle, kind in (("image", "mediaImage"), ("video", "mediaVideo"), ("file", "mediaFile"))
+]
+
+TYPED_MEDIA_TYPES: list[dict[str, Any]] = [
+    {
+        "handle": "image",
+        "type": "mediaImage",
+        "metadata": [
+            _text("title", required=True, maxLength=20),
+            _text("caption"),
+            {"handle": "published", "type": "li-boolean"},
+            {"handle": "rank", "type": "li-integer", "config": {"min": 1, "max": 10}},
+            {"handle": "score", "type": "li-numeric"},
+            {
+                "handle": "license",
+                "type": "li-enum",
+                "config": {"options": [{"value": "cc-by"}, {"value": "rights-managed"}]},
+            },
+            {"handle": "shotOn", "type": "li-date"},
+            {"handle": "shotAt", "type": "li-datetime"},
+            {"handle": "keywords", "type": "li-string-list", "config": {"maxItems": 3}},
+            {"handle": "focus", "type": "li-numeric-list"},
+            {"handle": "link", "type": "li-url"},
+        ],
+    },
+    {
+        "handle": "document",
+        "type": "mediaFile",
+        "metadata": [_text("title")],
+        "asset": {"mimeTypes": ["application/pdf"]},
+    },
+]
+
+POOL_SIZE = 500
+
+
+def stack_config(pool: int = 0) -> dict[str, Any]:
+    projects = [
+        {"handle": "demo", "mediaTypes": DEMO_MEDIA_TYPES},
+        {"handle": "other", "mediaTypes": DEMO_MEDIA_TYPES},
+        {"handle": "typed", "mediaTypes": TYPED_MEDIA_TYPES},
+    ]
+    projects += [{"handle": f"pool-{i:02d}", "mediaTypes": DEMO_MEDIA_TYPES} for i in range(pool)]
+    return {"projects": projects}
+
+
+@dataclass
+class Stack:
+    backend: str
+    settings: Settings
+    runtime: Runtime
+    server: LiveServer
+    database_url: str | None = None
+    _clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def token(
+        self,
+        project: str = "demo",
+        scopes: tuple[str, ...] = BOTH_SCOPES,
+        expires_in: dt.timedelta | None = None,
+    ) -> str:
+        _, token = await tokens.create_token(
+            self.runtime.db, project, list(scopes), expires_in=expires_in
+        )
+        return token
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx.AsyncClient(base_url=self.url, headers=headers, timeout=60)
+        self._clients.append(client)
+        return client
+
+    async def api(self, project: str = "demo") -> httpx.AsyncClient:
+        """A client with a read+write token of `project`."""
+        return self.client(await self.token(project))
+
+    async def put_asset(self, key: str, data: bytes = b"\xff\xd8\xff asset bytes") -> None:
+        await self.runtime.storage.put(key, data)
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+        self.server.stop()
+        await self.runtime.close()
+        if self.database_url:
+            postgres.drop_database(self.database_url)
+
+
+async def start_stack(
+    backend: str, home: Path, config: dict[str, Any] | None = None, **overrides: Any
+) -> Stack:
+    home.mkdir(parents=True, exist_ok=True)
+    config_path = home / "medialib.yaml"
+    config_path.write_text(yaml.safe_dump(config or stack_config()))
+    database_url = postgres.create_database() if backend == "postgres" else None
+    settings = Settings(
+        home=home,
+        database_url=database_url,
+        config=config_path,
+        public_url="http://media.test/media",
+        **overrides,
+    )
+    if database_url:
+        from medialib.db.migrate import migrate
+
+        # PostgreSQL is migrated by `medialib migrate`, never by a server start.
+        rt = Runtime.from_settings(settings)
+        await migrate(rt.db)
+        await rt.close()
+    runtime = Runtime.from_settings(settings)
+    await bootstrap(runtime)
+    server = LiveServer(create_app(runtime=Runtime.from_settings(settings))).start()
+    return Stack(backend, settings, runtime, server, database_url)
