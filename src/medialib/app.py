@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bootstrap(rt)
+        # Everything alive now lives as long as the process: keep it out of the collector's
+        # way, which otherwise rescans it while a large import allocates.
+        gc.freeze()
         try:
             yield
         finally:

@@ -6,11 +6,12 @@ Every obstore error is translated into `StorageError` here, at the boundary.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import re
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 MAX_KEY_LENGTH = 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
+HEADS_AT_ONCE = 32
 
 
 class StorageError(MedialibError):
@@ -82,6 +84,26 @@ class Storage:
         self.url = url
         self.store: ObjectStore = _open_store(url)
         self.is_local = isinstance(self.store, LocalStore)
+        self._root = Path(unquote(urlparse(url).path)) if self.is_local else None
+
+    async def missing(self, keys: Iterable[str]) -> set[str]:
+        """The keys with no object behind them.
+
+        A local folder answers a whole batch from one thread (a stat per key); an object store
+        gets its HEAD requests a bounded number at a time.
+        """
+        wanted = set(keys)
+        if self._root is not None:
+            root = self._root
+            return await asyncio.to_thread(lambda: {k for k in wanted if not (root / k).is_file()})
+        gate = asyncio.Semaphore(HEADS_AT_ONCE)
+
+        async def absent(key: str) -> str | None:
+            async with gate:
+                return key if await self.head(key) is None else None
+
+        found = await asyncio.gather(*(absent(key) for key in wanted))
+        return {key for key in found if key is not None}
 
     async def head(self, key: str) -> ObjectInfo | None:
         try:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from medialib.api.versions import ApiVersion
 from medialib.library.models import Entry, Failure, ImportOutcome
 
 
+@functools.lru_cache(maxsize=4096)  # a batch of entries shares its timestamps
 def timestamp(value: dt.datetime) -> str:
     """`2020-12-27T09:19:00.928Z`, the original API's format."""
     return (

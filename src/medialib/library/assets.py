@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
 from typing import Any
 
 import pydantic
@@ -15,7 +13,7 @@ from medialib.config import MediaKind, MediaType
 from medialib.db.tables import assets, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.library.models import AssetIn
-from medialib.storage import Storage, is_valid_key
+from medialib.storage import is_valid_key
 
 # Fields each kind of media needs to be shown and served (the original API's import schema;
 # `url` is not among them because medialib derives URLs from the key).
@@ -29,7 +27,6 @@ _MIME_FAMILY: dict[MediaKind, str | None] = {
     "mediaVideo": "video/",
     "mediaFile": None,
 }
-STORAGE_CHECKS_AT_ONCE = 32
 
 
 def check_asset(
@@ -40,6 +37,7 @@ def check_asset(
         asset = AssetIn.model_validate(raw)
     except pydantic.ValidationError as exc:
         return {}, [_pydantic_problem(path, err) for err in exc.errors()]
+    assert isinstance(raw, dict)  # AssetIn accepted it
     problems = [
         f"{path}.{name}: Field required"
         for name in REQUIRED_FIELDS[media_type.kind]
@@ -58,25 +56,15 @@ def check_asset(
             f"{path}.mimeType: '{asset.mimeType}' is not allowed for media type "
             f"'{media_type.handle}' (allowed: {', '.join(rules.mimeTypes)})"
         )
-    stored = asset.model_dump(exclude_none=True, exclude={"url"})
+    # Strict types and no extra fields: what was accepted is what is stored (minus the URL,
+    # which medialib derives from the key).
+    stored = {name: value for name, value in raw.items() if value is not None and name != "url"}
     return stored, problems
 
 
 def _pydantic_problem(path: str, err: Any) -> str:
     where = ".".join(str(part) for part in (path, *err["loc"]))
     return f"{where}: {err['msg']}"
-
-
-async def missing_objects(storage: Storage, keys: Iterable[str]) -> set[str]:
-    """The keys of `keys` with no object in storage, checked a bounded number at a time."""
-    gate = asyncio.Semaphore(STORAGE_CHECKS_AT_ONCE)
-
-    async def absent(key: str) -> str | None:
-        async with gate:
-            return key if await storage.head(key) is None else None
-
-    found = await asyncio.gather(*(absent(key) for key in set(keys)))
-    return {key for key in found if key is not None}
 
 
 async def claim_assets(
@@ -98,11 +86,14 @@ async def claim_assets(
         }
         for key, asset in described.items()
     ]
-    await conn.execute(insert_ignoring_conflicts(conn, assets), rows)
+    inserted = await conn.execute(
+        insert_ignoring_conflicts(conn, assets).returning(assets.c.key), rows
+    )
+    known = set(described) - set(inserted.scalars())
+    if not known:
+        return set()
     owners = await conn.execute(
-        sa.select(assets.c.key).where(
-            assets.c.key.in_(list(described)), assets.c.project != project
-        )
+        sa.select(assets.c.key).where(assets.c.key.in_(list(known)), assets.c.project != project)
     )
     return set(owners.scalars())
 

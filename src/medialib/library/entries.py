@@ -6,6 +6,7 @@ blocks the good ones), and writes all accepted entries in one transaction with o
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import string
 from collections.abc import Sequence
@@ -99,8 +100,9 @@ class EntryImporter:
     async def run(self, raw_entries: Sequence[Any]) -> list[ImportOutcome]:
         outcomes: list[ImportOutcome] = []
         candidates: list[_Candidate] = []
+        now = utcnow()
         for index, raw in enumerate(raw_entries):
-            outcome, candidate = self._judge(index, raw)
+            outcome, candidate = self._judge(index, raw, now)
             outcomes.append(outcome)
             if candidate is not None:
                 candidates.append(candidate)
@@ -110,7 +112,9 @@ class EntryImporter:
             await self._write(candidates)
         return outcomes
 
-    def _judge(self, index: int, raw: Any) -> tuple[ImportOutcome, _Candidate | None]:
+    def _judge(
+        self, index: int, raw: Any, now: dt.datetime
+    ) -> tuple[ImportOutcome, _Candidate | None]:
         outcome = ImportOutcome(correlation=_correlation(index, raw))
         try:
             entry = EntryIn.model_validate(raw)
@@ -118,14 +122,14 @@ class EntryImporter:
             problems = [_problem(err) for err in exc.errors()]
             outcome.failure = _validation(f"Invalid entry: {'; '.join(problems)}", problems)
             return outcome, None
-        row, assets, failure = self._check(entry)
+        row, assets, failure = self._check(entry, now)
         if failure is not None:
             outcome.failure = failure
             return outcome, None
         return outcome, _Candidate(index, outcome, row, assets)
 
     def _check(
-        self, entry: EntryIn
+        self, entry: EntryIn, now: dt.datetime
     ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Failure | None]:
         fail: tuple[dict[str, Any], dict[str, dict[str, Any]]] = ({}, {})
         if entry.externalId is not None and entry.systemName is None:
@@ -168,7 +172,6 @@ class EntryImporter:
             return *fail, _validation(f"Invalid asset: {'; '.join(problems)}", problems)
         if issues:
             return *fail, Failure(400, "ValidationError", "Metadata validation failed.", issues)
-        now = utcnow()
         row = {
             "project": self.project.handle,
             "id": entry.id or new_entry_id(),
@@ -210,7 +213,7 @@ class EntryImporter:
 
     async def _drop_missing_assets(self, candidates: list[_Candidate]) -> list[_Candidate]:
         keys = {key for c in candidates for key in c.assets}
-        missing = await asset_rules.missing_objects(self.storage, keys)
+        missing = await self.storage.missing(keys)
         if not missing:
             return candidates
         kept = []
@@ -223,8 +226,9 @@ class EntryImporter:
         return kept
 
     async def _write(self, candidates: list[_Candidate]) -> None:
+        """One statement for the batch: rows whose id or pair is taken are skipped by the
+        database (which also settles races with concurrent imports) and explained after."""
         async with self.db.write() as conn:
-            candidates = await self._drop_taken(conn, candidates)
             described = {k: a for c in candidates for k, a in c.assets.items()}
             foreign = await asset_rules.claim_assets(conn, self.project.handle, described)
             if foreign:
@@ -236,24 +240,16 @@ class EntryImporter:
                 [c.row for c in candidates],
             )
             written = set(inserted.scalars())
-        lost = [c for c in candidates if c.row["id"] not in written]
-        if lost:
-            # Another request took an id or pair between our check and our insert.
-            async with self.db.read() as conn:
-                await self._drop_taken(conn, lost)
-            for candidate in lost:
-                candidate.outcome.failure = candidate.outcome.failure or _id_taken(
-                    candidate.row["id"]
-                )
+            refused = [c for c in candidates if c.row["id"] not in written]
+            if refused:
+                await self._explain_conflicts(conn, refused)
         for candidate in candidates:
             if candidate.row["id"] in written:
                 candidate.outcome.entry = Entry(**candidate.row)
 
-    async def _drop_taken(
-        self, conn: AsyncConnection, candidates: list[_Candidate]
-    ) -> list[_Candidate]:
-        """Candidates whose id and pair are still free; the others get their 409."""
-        ids = [c.row["id"] for c in candidates]
+    async def _explain_conflicts(self, conn: AsyncConnection, refused: list[_Candidate]) -> None:
+        """Give each refused candidate its 409: its id is taken, or else its pair is."""
+        ids = [c.row["id"] for c in refused]
         taken_ids = set(
             (
                 await conn.execute(
@@ -263,17 +259,11 @@ class EntryImporter:
                 )
             ).scalars()
         )
-        pairs = {c.pair for c in candidates if c.pair is not None}
-        taken_pairs = await _existing_pairs(conn, self.project.handle, pairs)
-        kept = []
-        for candidate in candidates:
-            if candidate.row["id"] in taken_ids:
+        for candidate in refused:
+            if candidate.row["id"] in taken_ids or candidate.pair is None:
                 candidate.outcome.failure = _id_taken(candidate.row["id"])
-            elif candidate.pair is not None and candidate.pair in taken_pairs:
-                candidate.outcome.failure = _external_id_taken(candidate.pair[1])
             else:
-                kept.append(candidate)
-        return kept
+                candidate.outcome.failure = _external_id_taken(candidate.pair[1])
 
     @staticmethod
     def _drop_foreign_assets(candidates: list[_Candidate], foreign: set[str]) -> list[_Candidate]:
@@ -310,27 +300,6 @@ def _correlation(index: int, raw: Any) -> str:
 def _problem(err: Any) -> str:
     where = ".".join(str(part) for part in err["loc"]) or "entry"
     return f"{where}: {err['msg']}"
-
-
-async def _existing_pairs(
-    conn: AsyncConnection, project: str, pairs: set[tuple[str, str]]
-) -> set[tuple[str, str]]:
-    if not pairs:
-        return set()
-    by_system: dict[str, list[str]] = {}
-    for system_name, external_id in pairs:
-        by_system.setdefault(system_name, []).append(external_id)
-    found: set[tuple[str, str]] = set()
-    for system_name, external_ids in by_system.items():
-        rows = await conn.execute(
-            sa.select(media_entries.c.external_id).where(
-                media_entries.c.project == project,
-                media_entries.c.system_name == system_name,
-                media_entries.c.external_id.in_(external_ids),
-            )
-        )
-        found |= {(system_name, external_id) for external_id in rows.scalars()}
-    return found
 
 
 def entry_from_row(row: Any) -> Entry:

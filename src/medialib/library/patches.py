@@ -141,7 +141,7 @@ class EntryPatcher:
             key = patch.value.get("key")
             if not isinstance(key, str) or not is_valid_key(key):
                 raise BadRequest(details={f"patches.{i}.value.key": "must be a valid key"})
-            if key not in await asset_rules.missing_objects(self.storage, [key]):
+            if key not in await self.storage.missing([key]):
                 found[key] = patch.value
                 continue
             raise BadRequest(details={f"patches.{i}.value.key": f"no stored object at '{key}'"})
