@@ -9,16 +9,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from medialib import __version__
-from medialib.api import errors, health, media, media_library, openapi
+from medialib.api import errors, health, imports, media, media_library, openapi
 from medialib.db.migrate import ensure_schema
 from medialib.projects import sync_projects
 from medialib.runtime import Runtime
 from medialib.settings import Settings
+from medialib.tasks.local import LocalQueue, LocalWorker
 
 DESCRIPTION = """\
 A media library with a bulk import API. Every `/api/{version}` endpoint takes
 `Authorization: Bearer <token>` (make one with `medialib token create`).
 """
+
+
+async def start_worker(rt: Runtime) -> LocalWorker:
+    assert isinstance(rt.queue, LocalQueue)
+    runner = LocalWorker(rt, rt.queue, concurrency=rt.settings.worker_concurrency)
+    await runner.start()
+    return runner
 
 
 async def bootstrap(rt: Runtime) -> None:
@@ -27,18 +35,24 @@ async def bootstrap(rt: Runtime) -> None:
     await sync_projects(rt.db, rt.config)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, *, worker: bool = True
+) -> FastAPI:
+    """The app; with `worker`, the server process also works the background tasks."""
     rt = runtime or Runtime.from_settings(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bootstrap(rt)
+        runner = await start_worker(rt) if worker else None
         # Everything alive now lives as long as the process: keep it out of the collector's
         # way, which otherwise rescans it while a large import allocates.
         gc.freeze()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await rt.close()
 
     app = FastAPI(
@@ -53,6 +67,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     errors.install(app)
     openapi.install(app)
     app.include_router(media_library.router)
+    app.include_router(imports.router)
     app.include_router(media.router)
     app.include_router(health.router)
     return app

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from medialib.api.versions import VersionTable
 from medialib.config import AppConfig, load_config
 from medialib.db.engine import Database
+from medialib.errors import ConfigError
+from medialib.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.settings import Settings
 from medialib.storage import Storage
+from medialib.tasks.local import LocalQueue
+from medialib.tasks.registry import TaskQueue
 
 
 @dataclass
@@ -18,6 +22,9 @@ class Runtime:
     db: Database
     storage: Storage
     versions: VersionTable
+    queue: TaskQueue
+    fetch_policy: FetchPolicy
+    _fetcher: Fetcher | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -26,7 +33,41 @@ class Runtime:
         versions = VersionTable(settings.retired_versions)
         storage = Storage(settings.resolved_storage_url)
         db = Database(settings.resolved_database_url)
-        return cls(settings=settings, config=config, db=db, storage=storage, versions=versions)
+        return cls(
+            settings=settings,
+            config=config,
+            db=db,
+            storage=storage,
+            versions=versions,
+            queue=LocalQueue(),
+            fetch_policy=_fetch_policy(settings),
+        )
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """Made on first use, inside the event loop that will use it."""
+        if self._fetcher is None:
+            self._fetcher = Fetcher(self.fetch_policy)
+        return self._fetcher
 
     async def close(self) -> None:
+        if self._fetcher is not None:
+            await self._fetcher.close()
         await self.db.close()
+
+
+def _fetch_policy(settings: Settings) -> FetchPolicy:
+    try:
+        allow = parse_networks(settings.fetch_allow)
+    except ValueError as exc:
+        raise ConfigError(f"MEDIALIB_FETCH_ALLOW: {exc}") from exc
+    return FetchPolicy(
+        allow=allow,
+        concurrency=settings.fetch_concurrency,
+        per_host=settings.fetch_per_host,
+        timeout=settings.fetch_timeout,
+        connect_timeout=settings.fetch_connect_timeout,
+        retries=settings.fetch_retries,
+        retry_base=settings.fetch_retry_base,
+        max_redirects=settings.max_redirects,
+    )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from medialib.errors import ConfigError
 
@@ -25,11 +27,31 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, description="Base URL of stored assets.")
     host: str = "127.0.0.1"
     port: int = 8000
-    retired_versions: list[str] = Field(default_factory=list)
+    retired_versions: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_entries_per_request: int = 1000
     max_body_bytes: int = 16 * 1024 * 1024
 
-    @field_validator("retired_versions", mode="before")
+    # Asynchronous imports
+    max_items_per_job: int = 1000
+    import_chunk_size: int = Field(default=16, ge=1, le=1000)
+    worker_concurrency: int = Field(default=16, ge=1, description="Chunks worked at once.")
+    fetch_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="CIDRs trusted to fetch."
+    )
+    fetch_concurrency: int = Field(default=32, ge=1)
+    fetch_per_host: int = Field(default=8, ge=1)
+    fetch_timeout: float = Field(default=120.0, gt=0, description="Seconds for one download.")
+    fetch_connect_timeout: float = Field(default=10.0, gt=0)
+    fetch_retries: int = Field(default=3, ge=0)
+    fetch_retry_base: float = Field(default=0.5, ge=0, description="First retry delay (s).")
+    max_redirects: int = Field(default=5, ge=0)
+    image_max_bytes: int = 15 * 1024 * 1024
+    animated_max_bytes: int = Field(default=10 * 1024 * 1024, description="GIF and WebP.")
+    file_max_bytes: int = 100 * 1024 * 1024
+    image_max_pixels: int = 24_000_000
+    webhook_timeout: float = 10.0
+
+    @field_validator("retired_versions", "fetch_allow", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -60,6 +82,14 @@ class Settings(BaseSettings):
         """Where `/media/{key}` is reachable from outside; asset URLs start with it."""
         base = self.public_url or f"http://{self.host}:{self.port}/media"
         return base.rstrip("/")
+
+    @cached_property
+    def temp_dir(self) -> Path:
+        """Downloads land here first; beside a local store, so storing one is a rename."""
+        storage = self.resolved_storage_url
+        if storage.startswith("file://"):
+            return Path(unquote(urlparse(storage).path)).parent / "tmp"
+        return self.home / "tmp"
 
     @property
     def is_sqlite(self) -> bool:

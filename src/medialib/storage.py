@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import os
 import re
 import uuid
@@ -117,7 +118,7 @@ class Storage:
     async def put(
         self,
         key: str,
-        body: bytes | AsyncIterable[bytes],
+        body: bytes | Path | AsyncIterable[bytes],
         *,
         content_type: str | None = None,
     ) -> None:
@@ -136,6 +137,20 @@ class Storage:
             )
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage put {key!r} failed: {exc}") from exc
+
+    async def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> None:
+        """Store a finished download. In a local folder it is moved into place (one rename, the
+        temporary folder sits beside the store); elsewhere it is streamed up, in parts when big.
+        """
+        if self._root is not None:
+            target = self._root / key
+            try:
+                await asyncio.to_thread(_move_into_place, path, target)
+                return
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise StorageError(f"storage move to {key!r} failed: {exc}") from exc
+        await self.put(key, path, content_type=content_type)
 
     async def get(self, key: str, byte_range: tuple[int, int] | None = None) -> ObjectBody | None:
         """The object's bytes, or the bytes [start, end) of it; None when there is no object."""
@@ -159,6 +174,11 @@ class Storage:
             return
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage delete {key!r} failed: {exc}") from exc
+
+
+def _move_into_place(path: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
 
 
 async def _chunks(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -8,7 +8,7 @@ and wait their turn, while read transactions never block anyone (WAL).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _WRITE = "medialib_write"
+_AFTER_COMMIT = "medialib_after_commit"
+
+
+def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
+    """Run `callback` when the transaction of `conn` (from `Database.write`) has committed."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 class Database:
@@ -28,11 +34,20 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write; committed when the block ends without an error."""
+        """A transaction that may write; committed when the block ends without an error.
+
+        Callbacks registered with `after_commit` run once the commit is through.
+        """
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(**{_WRITE: True})
-            async with conn.begin():
-                yield conn
+            try:
+                async with conn.begin():
+                    yield conn
+            except BaseException:
+                conn.info.pop(_AFTER_COMMIT, None)
+                raise
+            for callback in conn.info.pop(_AFTER_COMMIT, ()):
+                callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -99,6 +99,9 @@ media_entries = sa.Table(
     sa.Column("revoke_note", sa.String(200), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # What the last URL import asked for (url, fileName, metadata, media type), hashed: the same
+    # request again is skipped without a download.
+    sa.Column("import_fingerprint", sa.String(64), nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
     sa.UniqueConstraint("project", "system_name", "external_id"),
 )
@@ -116,6 +119,79 @@ assets = sa.Table(
     sa.Column("revoked", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
+)
+
+
+import_jobs = sa.Table(
+    "import_jobs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("project", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # image | file
+    sa.Column("system_name", sa.String(200), nullable=False),
+    sa.Column("webhook", sa.String(2048), nullable=True),
+    sa.Column("context", JSONType, nullable=True),
+    sa.Column("state", sa.String(10), nullable=False),  # started | success | failed
+    sa.Column("total", sa.Integer, nullable=False),
+    # Items not finished yet, counted down in the transaction that finishes them: the one that
+    # reaches 0 finishes the job, however many workers finish items at once.
+    sa.Column("pending", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    # none | pending | delivered | failed
+    sa.Column("webhook_state", sa.String(10), nullable=False),
+    sa.Column("webhook_attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("webhook_status_code", sa.Integer, nullable=True),
+    sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
+)
+
+import_items = sa.Table(
+    "import_items",
+    metadata,
+    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("external_id", sa.String(500), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("metadata", JSONType, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # pending | success | skipped | failed
+    sa.Column("action", sa.String(10), nullable=True),  # created | updated | unchanged
+    sa.Column("reason", sa.String(1000), nullable=True),
+    sa.Column("reason_code", sa.String(50), nullable=True),
+    sa.Column("media_id", sa.String(32), nullable=True),
+    sa.Column("result", JSONType, nullable=True),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.ForeignKeyConstraint(["job_id"], ["import_jobs.id"], ondelete="CASCADE"),
+    sa.Index("ix_import_items_job_id_state", "job_id", "state"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.String(500), nullable=True),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.ForeignKeyConstraint(["job_id"], ["import_jobs.id"], ondelete="CASCADE"),
+)
+
+# The embedded task runner's queue (PostgreSQL deployments use procrastinate's tables instead).
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("args", JSONType, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # todo | doing
+    sa.Column("run_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.String(2000), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_tasks_state_run_at", "state", "run_at"),
 )
 
 

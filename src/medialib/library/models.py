@@ -88,6 +88,7 @@ class Entry:
     revoke_note: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    import_fingerprint: str | None = None
 
     def asset_keys(self) -> list[str]:
         keys = [self.asset["key"]]

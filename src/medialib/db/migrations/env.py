@@ -9,7 +9,7 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     render_as_batch=True,  # SQLite alters tables by copying them
-    compare_type=True,
+    compare_type=False,  # UTCDateTime is text on SQLite by design; not a change to migrate
 )
 with context.begin_transaction():
     context.run_migrations()

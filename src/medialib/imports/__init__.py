@@ -1,0 +1,1 @@
+"""Asynchronous image and file imports from URLs: requests, jobs, the item pipeline."""

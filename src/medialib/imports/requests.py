@@ -1,0 +1,134 @@
+"""The body of POST /import/images and /import/files, checked completely before a job exists.
+
+Everything wrong with the request as a whole (or with an item's form) is a 400 naming every bad
+field path; what can only be learnt by fetching an item fails that item later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import orjson
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from medialib.config import MediaKind, Project
+from medialib.errors import BadRequest
+from medialib.fetch import FetchError, check_url
+
+Kind = Literal["image", "file"]
+MAX_CONTEXT_BYTES = 8192
+KIND_OF_MEDIA: dict[Kind, MediaKind] = {"image": "mediaImage", "file": "mediaFile"}
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: StrictStr = Field(description="http(s) URL of the image or file; no data URLs.")
+    id: Annotated[StrictStr, Field(min_length=1, max_length=500)] = Field(
+        description="Your id for it, stored as externalId."
+    )
+    fileName: Annotated[StrictStr, Field(min_length=1, max_length=255)]
+    metadata: dict[str, Any]
+    mediaType: StrictStr | None = Field(default=None, description="Default: image / file.")
+
+
+class _ImportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    systemName: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    webhook: StrictStr | None = None
+    context: dict[str, Any] | None = Field(default=None, description="At most 8192 bytes.")
+
+
+class ImagesIn(_ImportIn):
+    images: list[ItemIn]
+
+
+class FilesIn(_ImportIn):
+    files: list[ItemIn]
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    kind: Kind
+    system_name: str
+    webhook: str | None
+    context: dict[str, Any] | None
+    items: list[ItemIn]
+
+    @property
+    def key(self) -> str:
+        return "images" if self.kind == "image" else "files"
+
+
+def parse_import(raw: Any, kind: Kind, project: Project, max_items: int) -> ImportRequest:
+    model = ImagesIn if kind == "image" else FilesIn
+    key = "images" if kind == "image" else "files"
+    try:
+        parsed = model.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise BadRequest(details=_paths(exc)) from exc
+    items: list[ItemIn] = getattr(parsed, key)
+    problems: dict[str, str] = {}
+    if not items:
+        problems[key] = "at least 1 item is needed"
+    if len(items) > max_items:
+        problems[key] = f"at most {max_items} items per job; got {len(items)}"
+    problems |= _webhook_problems(parsed.webhook)
+    if parsed.context is not None and len(orjson.dumps(parsed.context)) > MAX_CONTEXT_BYTES:
+        problems["context"] = f"must be at most {MAX_CONTEXT_BYTES} bytes of JSON"
+    problems |= _item_problems(items, key, kind, project)
+    if problems:
+        raise BadRequest(details=problems)
+    return ImportRequest(kind, parsed.systemName, parsed.webhook, parsed.context, items)
+
+
+def _paths(exc: pydantic.ValidationError) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for err in exc.errors():
+        details.setdefault(".".join(str(p) for p in err["loc"]) or "body", err["msg"])
+    return details
+
+
+def _webhook_problems(webhook: str | None) -> dict[str, str]:
+    if webhook is None:
+        return {}
+    try:
+        check_url(webhook)
+    except FetchError as error:
+        return {"webhook": error.message}
+    return {}
+
+
+def _item_problems(items: list[ItemIn], key: str, kind: Kind, project: Project) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    first_of: dict[str, int] = {}
+    for i, item in enumerate(items):
+        at = f"{key}.{i}"
+        if item.url.strip().lower().startswith("data:"):
+            problems[f"{at}.url"] = "data URLs are not imported; give an http(s) URL"
+        else:
+            try:
+                check_url(item.url)
+            except FetchError as error:
+                problems[f"{at}.url"] = error.message
+        if item.id in first_of:
+            problems[f"{at}.id"] = f"'{item.id}' is also the id of {key}.{first_of[item.id]}"
+        first_of.setdefault(item.id, i)
+        media_problem = media_type_problem(item.mediaType or kind, kind, project)
+        if media_problem:
+            problems[f"{at}.mediaType"] = media_problem
+    return problems
+
+
+def media_type_problem(handle: str, kind: Kind, project: Project) -> str | None:
+    media_type = project.media_types.get(handle)
+    wanted = KIND_OF_MEDIA[kind]
+    if media_type is None:
+        fitting = [m.handle for m in project.media_types.values() if m.kind == wanted]
+        return f"this project has no media type '{handle}' (its {wanted} types: {fitting})"
+    if media_type.kind != wanted:
+        return f"media type '{handle}' is a {media_type.kind}, not a {wanted}"
+    return None

@@ -1,0 +1,253 @@
+"""The embedded task runner: tasks are rows in the `tasks` table, worked by asyncio tasks in
+the server process. A task survives a crash: on SQLite the runner holds a lock file, so at start
+every task still marked as running belongs to a dead process and is run again; on other
+databases a running task holds a lease that it renews, and an expired lease frees it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import os
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medialib.db.engine import Database, after_commit
+from medialib.db.tables import tasks, utcnow
+from medialib.errors import ConfigError
+from medialib.tasks.registry import TaskContext, load_tasks
+
+if TYPE_CHECKING:
+    from medialib.runtime import Runtime
+
+log = logging.getLogger("medialib.tasks")
+
+MAX_RETRY_DELAY = 300.0
+
+
+class LocalQueue:
+    """Defers into the `tasks` table, inside the caller's transaction."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, wake: Callable[[], None]) -> None:
+        self._listeners.append(wake)
+
+    async def defer(
+        self, conn: AsyncConnection, name: str, args: dict[str, Any], *, delay: float = 0.0
+    ) -> None:
+        now = utcnow()
+        await conn.execute(
+            tasks.insert().values(
+                name=name,
+                args=args,
+                state="todo",
+                run_at=now + dt.timedelta(seconds=delay),
+                attempts=0,
+                created_at=now,
+            )
+        )
+        if delay == 0:
+            after_commit(conn, self._wake)
+
+    def _wake(self) -> None:
+        for wake in self._listeners:
+            wake()
+
+
+class LocalWorker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        queue: LocalQueue,
+        *,
+        concurrency: int,
+        lease: float = 60.0,
+        poll: float = 2.0,
+    ) -> None:
+        self.runtime = runtime
+        self.db: Database = runtime.db
+        self.queue = queue
+        self.concurrency = concurrency
+        self.lease = lease
+        self.poll = poll
+        self.definitions = load_tasks()
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._lock_file: int | None = None
+
+    async def start(self) -> None:
+        self.queue.listen(self._wakeup.set)
+        if self.db.is_sqlite:
+            self._take_runner_lock()
+            await self._requeue_orphans()
+        self._loop_task = asyncio.create_task(self._loop(), name="medialib-local-worker")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop claiming; give running tasks `grace` seconds, then hand the rest back."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._loop_task is not None:
+            await self._loop_task
+        if self._running:
+            _, pending = await asyncio.wait(list(self._running.values()), timeout=grace)
+            for running in pending:
+                running.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+
+    def _take_runner_lock(self) -> None:
+        """One runner per SQLite database; the kernel drops the lock when the process dies."""
+        path = Path(self.db.url.split("///", 1)[-1] + ".worker.lock")
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(descriptor)
+            raise ConfigError(
+                f"another medialib process already works the tasks of {path.with_suffix('')}"
+            ) from exc
+        self._lock_file = descriptor
+
+    async def _requeue_orphans(self) -> None:
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                tasks.update()
+                .where(tasks.c.state == "doing")
+                .values(state="todo", lease_until=None)
+            )
+        if result.rowcount:
+            log.warning(
+                "running again %d task(s) a stopped process left unfinished", result.rowcount
+            )
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._wakeup.clear()
+            free = self.concurrency - len(self._running)
+            claimed = await self._claim(free) if free > 0 else []
+            for row in claimed:
+                self._spawn(row)
+            if claimed and len(claimed) == free:
+                continue
+            wait = self.poll if free <= len(claimed) else await self._seconds_to_next_task()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+
+    async def _claim(self, limit: int) -> list[Any]:
+        now = utcnow()
+        due = (
+            sa.select(tasks.c.id)
+            .where(
+                sa.or_(
+                    sa.and_(tasks.c.state == "todo", tasks.c.run_at <= now),
+                    sa.and_(tasks.c.state == "doing", tasks.c.lease_until < now),
+                )
+            )
+            .order_by(tasks.c.run_at, tasks.c.id)
+            .limit(limit)
+        )
+        if not self.db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        async with self.db.write() as conn:
+            rows = await conn.execute(
+                tasks.update()
+                .where(tasks.c.id.in_(due.scalar_subquery()))
+                .values(
+                    state="doing",
+                    attempts=tasks.c.attempts + 1,
+                    lease_until=now + dt.timedelta(seconds=self.lease),
+                )
+                .returning(tasks.c.id, tasks.c.name, tasks.c.args, tasks.c.attempts)
+            )
+            return sorted(rows.all(), key=lambda row: row.id)
+
+    async def _seconds_to_next_task(self) -> float:
+        async with self.db.read() as conn:
+            next_at = await conn.scalar(
+                sa.select(sa.func.min(tasks.c.run_at)).where(tasks.c.state == "todo")
+            )
+        if isinstance(next_at, str):  # SQLite's min() skips the column type
+            next_at = dt.datetime.fromisoformat(next_at).replace(tzinfo=dt.UTC)
+        if next_at is None:
+            return self.poll
+        due_in: float = (next_at - utcnow()).total_seconds()
+        return max(0.0, min(self.poll, due_in))
+
+    def _spawn(self, row: Any) -> None:
+        running = asyncio.create_task(self._run(row), name=f"task-{row.name}-{row.id}")
+        self._running[row.id] = running
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._running.pop(row.id, None)
+            self._wakeup.set()
+
+        running.add_done_callback(done)
+
+    async def _run(self, row: Any) -> None:
+        definition = self.definitions.get(row.name)
+        if definition is None:
+            log.error("dropping task %s: no task is called %r", row.id, row.name)
+            await self._delete(row.id)
+            return
+        heartbeat = asyncio.create_task(self._heartbeat(row.id))
+        try:
+            await definition.execute(TaskContext(self.runtime, row.attempts), row.args)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._release(row.id))
+            raise
+        except Exception as error:
+            log.warning("task %s %s attempt %d failed: %r", row.name, row.id, row.attempts, error)
+            await self._retry_later(row, error)
+        else:
+            await self._delete(row.id)
+        finally:
+            heartbeat.cancel()
+
+    async def _heartbeat(self, task_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            async with self.db.write() as conn:
+                await conn.execute(
+                    tasks.update()
+                    .where(tasks.c.id == task_id)
+                    .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease))
+                )
+
+    async def _delete(self, task_id: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(tasks.delete().where(tasks.c.id == task_id))
+
+    async def _release(self, task_id: int) -> None:
+        """A task interrupted by a shutdown goes back as it was, its attempt not counted."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                tasks.update()
+                .where(tasks.c.id == task_id)
+                .values(state="todo", lease_until=None, attempts=tasks.c.attempts - 1)
+            )
+
+    async def _retry_later(self, row: Any, error: Exception) -> None:
+        delay = min(MAX_RETRY_DELAY, 2.0**row.attempts) * random.uniform(0.75, 1.25)  # noqa: S311
+        async with self.db.write() as conn:
+            await conn.execute(
+                tasks.update()
+                .where(tasks.c.id == row.id)
+                .values(
+                    state="todo",
+                    lease_until=None,
+                    run_at=utcnow() + dt.timedelta(seconds=delay),
+                    last_error=repr(error)[:2000],
+                )
+            )
