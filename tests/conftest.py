@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from tests.support import postgres
+from tests.support.imports import Importer
+from tests.support.origin import Origin
 from tests.support.stack import POOL_SIZE, Stack, stack_config, start_stack
 
 BACKENDS = ["sqlite", "postgres"]
@@ -69,3 +71,19 @@ async def make_stack(
     yield make
     for one in made:
         await one.close()
+
+
+@pytest.fixture(scope="session")
+async def origin() -> AsyncIterator[Origin]:
+    """The archive imports download from: a real HTTP server on 127.0.0.1."""
+    server = await Origin().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def importer(stack: Stack, project: str) -> AsyncIterator[Importer]:
+    """A project of its own, a token, and a webhook receiver that knows the project's secret."""
+    made = await Importer.open(stack, project)
+    yield made
+    await made.close()

@@ -76,7 +76,7 @@ def parse_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
 
 
 def refusal(address: Address, allow: tuple[Network, ...] = ()) -> str | None:
-    """Why an import may not connect to `address`, or None when it may."""
+    """What kind of address an import may not connect to `address` is, or None when it may."""
     if any(address in network for network in allow):
         return None
     if isinstance(address, ipaddress.IPv6Address):
@@ -86,18 +86,15 @@ def refusal(address: Address, allow: tuple[Network, ...] = ()) -> str | None:
             return f"IPv4-mapped {reason}" if reason else None
         for network, name in _SPECIAL_V6:
             if address in network:
-                return f"{name} address {address}"
-    if address.is_loopback:
-        return f"loopback address {address}"
-    if address.is_link_local:
-        return f"link-local address {address}"
-    if address.is_multicast:
-        return f"multicast address {address}"
-    if address.is_private:
-        return f"private address {address}"
-    if address.is_unspecified or address.is_reserved or not address.is_global:
-        return f"reserved address {address}"
-    return None
+                return f"{name} address"
+    checks = (
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_unspecified or address.is_reserved or not address.is_global),
+    )
+    return next((f"{name} address" for name, hit in checks if hit), None)
 
 
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
@@ -156,7 +153,7 @@ class GuardedResolver(AbstractResolver):
         for result in results:
             reason = refusal(ipaddress.ip_address(result["host"]), self.allow)
             if reason:
-                raise BlockedAddressError(f"{host} resolves to a {reason}")
+                raise BlockedAddressError(f"{host} resolves to {result['host']}, a {reason}")
         return results
 
     async def close(self) -> None:

@@ -50,8 +50,12 @@ class Settings(BaseSettings):
     file_max_bytes: int = 100 * 1024 * 1024
     image_max_pixels: int = 24_000_000
     webhook_timeout: float = 10.0
+    webhook_retry_delays: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        description="Seconds before each retry of a failed webhook delivery.",
+    )
 
-    @field_validator("retired_versions", "fetch_allow", mode="before")
+    @field_validator("retired_versions", "fetch_allow", "webhook_retry_delays", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

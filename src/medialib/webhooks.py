@@ -23,10 +23,6 @@ from medialib.tasks.registry import TaskContext, task
 
 log = logging.getLogger("medialib.webhooks")
 
-# Seconds to wait before attempt n+1 after attempt n failed (attempt 1 goes out at once).
-RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-
 
 def message_id(job_id: str) -> str:
     return f"msg_{job_id}"
@@ -106,7 +102,9 @@ async def _record_attempt(
     seconds: float,
 ) -> None:
     delivered = error is None
-    last = attempt >= MAX_ATTEMPTS
+    # Attempt 1 goes out at once; each delay is the wait before the next one.
+    delays = ctx.runtime.settings.webhook_retry_delays
+    last = attempt > len(delays)
     async with ctx.runtime.db.write() as conn:
         await conn.execute(
             insert_ignoring_conflicts(conn, webhook_attempts).values(
@@ -132,7 +130,7 @@ async def _record_attempt(
                 conn,
                 "deliver_webhook",
                 {"job_id": job_id, "attempt": attempt + 1},
-                delay=RETRY_DELAYS[attempt - 1],
+                delay=delays[attempt - 1],
             )
     if not delivered:
         log.info("webhook of job %s, attempt %d: %s", job_id, attempt, error)

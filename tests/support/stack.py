@@ -136,12 +136,19 @@ async def start_stack(
     config_path = home / "medialib.yaml"
     config_path.write_text(yaml.safe_dump(config or stack_config()))
     database_url = postgres.create_database() if backend == "postgres" else None
+    test_defaults: dict[str, Any] = {
+        # The tests' origin servers and webhook receivers listen on 127.0.0.1 only.
+        "fetch_allow": ["127.0.0.1/32"],
+        "fetch_retry_base": 0.01,
+        "webhook_retry_delays": [0.05] * 7,
+        "fetch_timeout": 10.0,
+    }
     settings = Settings(
         home=home,
         database_url=database_url,
         config=config_path,
         public_url="http://media.test/media",
-        **overrides,
+        **(test_defaults | overrides),
     )
     if database_url:
         from medialib.db.migrate import migrate

@@ -1,0 +1,115 @@
+"""A real archive server on 127.0.0.1 for import tests: files, redirects, errors, slow and
+lying bodies, and a gate that holds answers until a test lets them go."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Origin:
+    host: str = "127.0.0.1"
+    hits: collections.Counter[str] = field(default_factory=collections.Counter)
+    _routes: dict[str, Handler] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    def url(self, path: str, host: str | None = None) -> str:
+        return f"http://{host or self.host}:{self.port}/{path.lstrip('/')}"
+
+    async def start(self) -> Origin:
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["path"]
+        self.hits[path] += 1
+        handler = self._routes.get(path)
+        if handler is None:
+            return web.Response(status=404, text="not here")
+        return await handler(request)
+
+    def route(self, path: str, handler: Handler) -> str:
+        """Serve `path` (a query string in it is part of the URL, not of the route)."""
+        self._routes[path.lstrip("/").split("?", 1)[0]] = handler
+        return self.url(path)
+
+    def file(self, path: str, body: bytes, content_type: str = "application/octet-stream") -> str:
+        async def serve(_: web.Request) -> web.StreamResponse:
+            return web.Response(body=body, content_type=content_type)
+
+        return self.route(path, serve)
+
+    def status(self, path: str, status: int) -> str:
+        async def serve(_: web.Request) -> web.StreamResponse:
+            return web.Response(status=status, text=f"status {status}")
+
+        return self.route(path, serve)
+
+    def redirect(self, path: str, to: str, status: int = 302) -> str:
+        async def serve(_: web.Request) -> web.StreamResponse:
+            return web.Response(status=status, headers={"Location": to})
+
+        return self.route(path, serve)
+
+    def flaky(self, path: str, body: bytes, failures: int, status: int = 500) -> str:
+        """Answers `status` the first `failures` times, then the body."""
+
+        async def serve(_: web.Request) -> web.StreamResponse:
+            if self.hits[path.lstrip("/")] <= failures:
+                return web.Response(status=status, text="try again")
+            return web.Response(body=body, content_type="image/jpeg")
+
+        return self.route(path, serve)
+
+    def drip(self, path: str, body: bytes, pause: float) -> str:
+        """Sends the body a byte at a time, `pause` seconds apart (a slow, stuck server)."""
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+            await response.prepare(request)
+            for byte in body:
+                await response.write(bytes([byte]))
+                await asyncio.sleep(pause)
+            return response
+
+        return self.route(path, serve)
+
+    def endless(self, path: str, head: bytes, chunk: int = 64 * 1024) -> str:
+        """A body that never ends (and says nothing of its length)."""
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+            await response.prepare(request)
+            await response.write(head)
+            filler = b"\x00" * chunk
+            while True:
+                await response.write(filler)
+
+        return self.route(path, serve)
+
+    def gated(self, path: str, body: bytes, gate: asyncio.Event) -> str:
+        """Holds the answer until `gate` is set; `arrived` counts requests waiting."""
+
+        async def serve(_: web.Request) -> web.StreamResponse:
+            await gate.wait()
+            return web.Response(body=body, content_type="image/jpeg")
+
+        return self.route(path, serve)
