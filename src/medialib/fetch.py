@@ -89,10 +89,11 @@ def refusal(address: Address, allow: tuple[Network, ...] = ()) -> str | None:
                 return f"{name} address"
     checks = (
         ("loopback", address.is_loopback),
+        ("unspecified", address.is_unspecified),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("private", address.is_private),
-        ("reserved", address.is_unspecified or address.is_reserved or not address.is_global),
+        ("reserved", address.is_reserved or not address.is_global),
     )
     return next((f"{name} address" for name, hit in checks if hit), None)
 

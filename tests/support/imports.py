@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,19 @@ class Importer:
         response = await self.api.get(f"/api/{version}/import/{kind}/status", params={"id": job_id})
         assert response.status_code == 200, response.text
         return response.json()
+
+    async def settled(self, job_id: str, kind: str = "images") -> Any:
+        """The status once the job is finished and its webhook is no longer pending.
+
+        For outcomes no receiver can observe (a webhook that is never sent): the status is the
+        only witness, so it is read until it settles, a short pause apart, within a deadline.
+        """
+        async with asyncio.timeout(30):
+            while True:
+                status = await self.status(job_id, kind)
+                if status["finished"] and status.get("webhook", {}).get("state") != "pending":
+                    return status
+                await asyncio.sleep(0.02)
 
     async def run(
         self, items: list[dict[str, Any]], kind: str = "images", **extra: Any

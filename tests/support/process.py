@@ -1,0 +1,79 @@
+"""`medialib` as a real server process: started, killed with SIGKILL, started again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """`medialib <command>` in a subprocess whose output is read all along (a full pipe would
+    stall the server) and kept, the last lines of it, for failure messages."""
+
+    def __init__(
+        self, home: Path, *, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        self.home = home
+        self.port = port or free_port()
+        self.env = {
+            **os.environ,
+            "MEDIALIB_HOME": str(home),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen[str] | None = None
+        self.output: deque[str] = deque(maxlen=200)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *command: str, ready: str = "Application startup complete") -> None:
+        args = command or ("serve", "--port", str(self.port))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "medialib.cli", *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started = threading.Event()
+        threading.Thread(
+            target=self._drain, args=(self.process, ready, started), daemon=True
+        ).start()
+        if not started.wait(timeout=120) or self.process.poll() is not None:
+            raise RuntimeError("medialib did not start:\n" + "".join(self.output))
+
+    def _drain(self, process: subprocess.Popen[str], ready: str, started: threading.Event) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.output.append(line)
+            if ready in line:
+                started.set()
+        started.set()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
