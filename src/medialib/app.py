@@ -24,6 +24,7 @@ A media library with a bulk import API. Every `/api/{version}` endpoint takes
 
 async def start_worker(rt: Runtime) -> LocalWorker:
     assert isinstance(rt.queue, LocalQueue)
+    rt.settings.temp_dir.mkdir(parents=True, exist_ok=True)
     runner = LocalWorker(rt, rt.queue, concurrency=rt.settings.worker_concurrency)
     await runner.start()
     return runner

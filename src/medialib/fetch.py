@@ -10,7 +10,6 @@ backoff and jitter; concurrency is bounded globally and per origin host.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import ipaddress
 import random
@@ -419,5 +418,4 @@ async def _save(
 
 
 def remove_quietly(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    path.unlink(missing_ok=True)

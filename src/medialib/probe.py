@@ -130,12 +130,14 @@ def probe_image(path: Path, sniffed: Sniffed, tail: bytes, max_pixels: int) -> I
 
 def _check_whole(sniffed: Sniffed, path: Path, tail: bytes) -> None:
     """A truncated image has a header but not its end marker (checked without decoding)."""
-    whole = {
-        "image/jpeg": b"\xff\xd9" in tail[-64:],
-        "image/png": b"IEND" in tail[-64:],
-        "image/gif": tail.rstrip(b"\x00").endswith(b";"),
-        "image/webp": _riff_complete(path),
-    }[sniffed.mime]
+    if sniffed.mime == "image/jpeg":
+        whole = b"\xff\xd9" in tail[-64:]
+    elif sniffed.mime == "image/png":
+        whole = b"IEND" in tail[-64:]
+    elif sniffed.mime == "image/gif":
+        whole = tail.rstrip(b"\x00").endswith(b";")
+    else:
+        whole = _riff_complete(path)
     if not whole:
         raise ProbeError("truncated_image", f"the {sniffed.extension} is cut short")
 

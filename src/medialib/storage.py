@@ -86,6 +86,7 @@ class Storage:
         self.store: ObjectStore = _open_store(url)
         self.is_local = isinstance(self.store, LocalStore)
         self._root = Path(unquote(urlparse(url).path)) if self.is_local else None
+        self._folders: set[Path] = set()
 
     async def missing(self, keys: Iterable[str]) -> set[str]:
         """The keys with no object behind them.
@@ -145,12 +146,20 @@ class Storage:
         if self._root is not None:
             target = self._root / key
             try:
-                await asyncio.to_thread(_move_into_place, path, target)
+                self._move_into_place(path, target)
                 return
             except OSError as exc:
                 if exc.errno != errno.EXDEV:
                     raise StorageError(f"storage move to {key!r} failed: {exc}") from exc
         await self.put(key, path, content_type=content_type)
+
+    def _move_into_place(self, path: Path, target: Path) -> None:
+        # A rename and, once a day, a mkdir: metadata calls as quick as the open that made the
+        # file, so they run inline rather than pay a thread hop per image.
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        os.replace(path, target)
 
     async def get(self, key: str, byte_range: tuple[int, int] | None = None) -> ObjectBody | None:
         """The object's bytes, or the bytes [start, end) of it; None when there is no object."""
@@ -174,11 +183,6 @@ class Storage:
             return
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage delete {key!r} failed: {exc}") from exc
-
-
-def _move_into_place(path: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(path, target)
 
 
 async def _chunks(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -41,6 +41,18 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def run(self, *command: str) -> str:
+        """A one-shot command (`migrate`, `token create`); its standard output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "medialib.cli", *command],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return done.stdout.strip()
+
     def start(self, *command: str, ready: str = "Application startup complete") -> None:
         args = command or ("serve", "--port", str(self.port))
         self.process = subprocess.Popen(

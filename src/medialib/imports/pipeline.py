@@ -162,9 +162,7 @@ class ItemImport:
         )
 
     async def _download(self) -> Download:
-        temp = self.settings.temp_dir
-        await asyncio.to_thread(temp.mkdir, parents=True, exist_ok=True)
-        path = temp / f"{uuid.uuid4()}.part"
+        path = self.settings.temp_dir / f"{uuid.uuid4()}.part"
         try:
             return await self.ctx.runtime.fetcher.download(self.item.url, path, self._limit_for)
         except BaseException:

@@ -1,0 +1,118 @@
+"""Images per second through POST /import/images, from the POST to `finished`, beside the raw
+download limit of the same machine (curl, same URLs, same concurrency, to disk) as a ratio.
+
+    python bench/import_throughput.py [--images 2000] [--concurrency 32]
+
+Starts nginx with ~100 KB JPEGs, a fresh `medialib serve` (embedded default), and a webhook
+receiver; posts the images in jobs of 1000 and waits for every job's webhook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.origin import Nginx, curl_seconds, jpeg_files  # noqa: E402
+from tests.support.process import ServerProcess  # noqa: E402
+from tests.support.webhooks import Receiver  # noqa: E402
+
+TARGET_PER_HOUR = 300_000
+TARGET_RATIO = 0.5
+JOB_SIZE = 1000
+
+
+async def _import(server: ServerProcess, token: str, urls: list[str]) -> float:
+    receiver = await Receiver().start()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=120) as client:
+        started = time.perf_counter()
+        jobs = []
+        for start in range(0, len(urls), JOB_SIZE):
+            items = [
+                {
+                    "url": url,
+                    "id": f"bench-{start + i}",
+                    "fileName": f"p{start + i}",
+                    "metadata": {},
+                }
+                for i, url in enumerate(urls[start : start + JOB_SIZE])
+            ]
+            body = {"systemName": "bench", "webhook": receiver.url(), "images": items}
+            response = await client.post("/api/2026-05/import/images", json=body)
+            response.raise_for_status()
+            jobs.append(response.json()["id"])
+        for _ in jobs:
+            await receiver.delivered(timeout=1800)
+        elapsed = time.perf_counter() - started
+        for job_id in jobs:
+            status = (
+                await client.get("/api/2026-05/import/images/status", params={"id": job_id})
+            ).json()
+            progress = status["progress"]
+            if progress["success"] != progress["total"]:
+                failed = [i for i in status["images"] if i["state"] != "success"][:3]
+                raise SystemExit(f"job {job_id} did not import everything: {progress} {failed}")
+    await receiver.stop()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default=None, help="postgresql://… (migrated)")
+    args = parser.parse_args()
+
+    nginx = Nginx()
+    names = jpeg_files(nginx.files, args.images)
+    nginx.start()
+    urls = [nginx.url(name) for name in names]
+    mean_size = sum((nginx.files / n).stat().st_size for n in names) / len(names)
+    try:
+        raw = curl_seconds(urls, args.concurrency)
+        with tempfile.TemporaryDirectory(prefix="medialib-bench-") as home:
+            env = {
+                "MEDIALIB_FETCH_ALLOW": "127.0.0.1/32",
+                "MEDIALIB_FETCH_CONCURRENCY": str(args.concurrency),
+                "MEDIALIB_FETCH_PER_HOST": str(args.concurrency),
+            }
+            if args.database_url:
+                env["MEDIALIB_DATABASE_URL"] = args.database_url
+            server = ServerProcess(Path(home), env=env)
+            if args.database_url:
+                server.run("migrate")
+            token = server.run(
+                "token", "create", "--project", "demo", "--scope", "public-api:write"
+            )
+            server.start()
+            try:
+                seconds = asyncio.run(_import(server, token, urls))
+            finally:
+                server.stop()
+    finally:
+        nginx.stop()
+
+    rate, raw_rate = args.images / seconds, args.images / raw
+    print(
+        f"image import, {args.images} JPEGs of ~{mean_size / 1000:.0f} KB from nginx on "
+        f"127.0.0.1, {args.concurrency} downloads at once, {os.cpu_count()} cores"
+    )
+    print(f"  medialib, POST to finished:         {rate:8,.0f} images/s ({rate * 3600:,.0f}/hour)")
+    print(f"  raw limit, curl --parallel-max {args.concurrency}:  {raw_rate:8,.0f} images/s")
+    print(f"  ratio medialib / raw:               {rate / raw_rate:8.2f}")
+    hour_ok = "meets" if rate * 3600 >= TARGET_PER_HOUR else "MISSES"
+    ratio_ok = "meets" if rate / raw_rate >= TARGET_RATIO else "MISSES"
+    print(f"  target {TARGET_PER_HOUR:,}/hour: {hour_ok}; target ratio {TARGET_RATIO}: {ratio_ok}")
+
+
+if __name__ == "__main__":
+    main()
