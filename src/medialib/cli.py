@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -65,31 +67,93 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default 8000).")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Worker processes besides the server (default: one per core but one).",
+)
+@click.option("--no-worker", is_flag=True, help="Serve HTTP only; run `medialib worker` apart.")
 @_fail_cleanly
-def serve(host: str | None, port: int | None) -> None:
-    """Serve the API (migrating the embedded database and printing a first token)."""
+def serve(host: str | None, port: int | None, workers: int | None, no_worker: bool) -> None:
+    """Serve the API and work the imports (migrating SQLite, printing a first token)."""
     import uvicorn
 
     from medialib.app import create_app
+    from medialib.tasks.processes import WorkerProcesses
 
     overrides: dict[str, Any] = {}
     if host is not None:
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
+    extra = 0 if no_worker else (workers if workers is not None else (os.cpu_count() or 1) - 1)
     settings = Settings(**overrides)
-
+    # The fetch limits are for the machine: every process that works tasks takes its share.
+    shares = _fetch_shares(settings, extra + (0 if no_worker else 1))
+    settings = Settings(**overrides, **shares)
     _with_runtime(_print_first_token, settings)
-    app = create_app(runtime=Runtime.from_settings(settings))
-    click.echo(f"medialib: serving on http://{settings.host}:{settings.port} (docs at /docs)")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_level="info",
+    app = create_app(runtime=Runtime.from_settings(settings), worker=not no_worker)
+    children = WorkerProcesses(extra, {**os.environ, **_env(shares)})
+    children.start()
+    click.echo(
+        f"medialib: serving on http://{settings.host}:{settings.port} (docs at /docs), "
+        f"{extra + (0 if no_worker else 1)} process(es) working tasks"
     )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop",
+            http="httptools",
+            log_level="info",
+        )
+    finally:
+        children.stop()
+
+
+def _fetch_shares(settings: Settings, processes: int) -> dict[str, Any]:
+    if processes <= 1:
+        return {}
+    return {
+        "fetch_concurrency": max(1, -(-settings.fetch_concurrency // processes)),
+        "fetch_per_host": max(1, -(-settings.fetch_per_host // processes)),
+    }
+
+
+def _env(values: dict[str, Any]) -> dict[str, str]:
+    return {f"MEDIALIB_{name.upper()}": str(value) for name, value in values.items()}
+
+
+@main.command()
+@click.option("--concurrency", default=None, type=click.IntRange(min=1), help="Chunks at once.")
+@_fail_cleanly
+def worker(concurrency: int | None) -> None:
+    """Work background tasks only (no HTTP)."""
+    import uvloop
+
+    from medialib.tasks.processes import die_with_parent
+
+    die_with_parent()
+    overrides: dict[str, Any] = {"worker_concurrency": concurrency} if concurrency else {}
+    uvloop.run(_work(Settings(**overrides)))
+
+
+async def _work(settings: Settings) -> None:
+    from medialib.app import bootstrap, start_worker
+
+    rt = Runtime.from_settings(settings)
+    await bootstrap(rt)
+    runner = await start_worker(rt)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    click.echo(f"medialib: worker {runner.id} ready (pid {os.getpid()})", err=True)
+    await stop.wait()
+    await runner.stop()
+    await rt.close()
 
 
 async def _print_first_token(rt: Runtime) -> None:

@@ -1,7 +1,13 @@
-"""The embedded task runner: tasks are rows in the `tasks` table, worked by asyncio tasks in
-the server process. A task survives a crash: on SQLite the runner holds a lock file, so at start
-every task still marked as running belongs to a dead process and is run again; on other
-databases a running task holds a lease that it renews, and an expired lease frees it."""
+"""The embedded task runner: tasks are rows in the `tasks` table, claimed by runners (asyncio
+workers in `medialib serve` and `medialib worker` processes) and marked with the claiming
+runner's id. A task survives the death of its runner:
+
+- on SQLite (one machine) every runner holds a lock file named by its id for as long as it
+  lives; the kernel drops the lock when the process dies, however it dies, so any runner can
+  tell a dead runner's tasks at once and hands them back;
+- on PostgreSQL (many machines) a running task holds a lease that its runner renews; an
+  expired lease frees the task.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import fcntl
 import logging
 import os
 import random
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.db.engine import Database, after_commit
 from medialib.db.tables import tasks, utcnow
-from medialib.errors import ConfigError
 from medialib.tasks.registry import TaskContext, load_tasks
+
+
+def _locks_folder(db: Database) -> Path:
+    return Path(db.url.split("///", 1)[-1] + ".runners")
+
 
 if TYPE_CHECKING:
     from medialib.runtime import Runtime
@@ -63,6 +74,43 @@ class LocalQueue:
             wake()
 
 
+class RunnerLocks:
+    """One lock file per living runner, in a folder beside the SQLite database."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._held: int | None = None
+        self._path: Path | None = None
+
+    def hold(self, runner_id: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._path = self.folder / f"{runner_id}.lock"
+        self._held = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def alive(self, runner_id: str) -> bool:
+        path = self.folder / f"{runner_id}.lock"
+        try:
+            descriptor = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(descriptor)
+        path.unlink(missing_ok=True)  # a dead runner's file
+        return False
+
+    def release(self) -> None:
+        if self._held is not None:
+            if self._path is not None:
+                self._path.unlink(missing_ok=True)
+            os.close(self._held)
+            self._held = None
+
+
 class LocalWorker:
     def __init__(
         self,
@@ -71,7 +119,8 @@ class LocalWorker:
         *,
         concurrency: int,
         lease: float = 60.0,
-        poll: float = 2.0,
+        poll: float = 1.0,
+        recovery_interval: float = 5.0,
     ) -> None:
         self.runtime = runtime
         self.db: Database = runtime.db
@@ -79,58 +128,71 @@ class LocalWorker:
         self.concurrency = concurrency
         self.lease = lease
         self.poll = poll
+        self.recovery_interval = recovery_interval
         self.definitions = load_tasks()
+        self.id = secrets.token_hex(8)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wakeup = asyncio.Event()
         self._stopping = False
-        self._loop_task: asyncio.Task[None] | None = None
-        self._lock_file: int | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._locks = RunnerLocks(_locks_folder(self.db)) if self.db.is_sqlite else None
 
     async def start(self) -> None:
         self.queue.listen(self._wakeup.set)
-        if self.db.is_sqlite:
-            self._take_runner_lock()
-            await self._requeue_orphans()
-        self._loop_task = asyncio.create_task(self._loop(), name="medialib-local-worker")
+        if self._locks is not None:
+            self._locks.hold(self.id)
+            await self._requeue_from_dead_runners()
+            self._background.append(asyncio.create_task(self._recover_periodically()))
+        self._background.append(
+            asyncio.create_task(self._loop(), name=f"medialib-runner-{self.id}")
+        )
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; give running tasks `grace` seconds, then hand the rest back."""
         self._stopping = True
         self._wakeup.set()
-        if self._loop_task is not None:
-            await self._loop_task
+        loop_task, *others = reversed(self._background)
+        for other in others:
+            other.cancel()
+        await asyncio.gather(loop_task, *others, return_exceptions=True)
         if self._running:
             _, pending = await asyncio.wait(list(self._running.values()), timeout=grace)
             for running in pending:
                 running.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._lock_file is not None:
-            os.close(self._lock_file)
+        if self._locks is not None:
+            self._locks.release()
 
-    def _take_runner_lock(self) -> None:
-        """One runner per SQLite database; the kernel drops the lock when the process dies."""
-        path = Path(self.db.url.split("///", 1)[-1] + ".worker.lock")
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            os.close(descriptor)
-            raise ConfigError(
-                f"another medialib process already works the tasks of {path.with_suffix('')}"
-            ) from exc
-        self._lock_file = descriptor
+    async def _recover_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.recovery_interval)
+            try:
+                await self._requeue_from_dead_runners()
+            except Exception:
+                log.exception("could not look for the tasks of dead runners")
 
-    async def _requeue_orphans(self) -> None:
+    async def _requeue_from_dead_runners(self) -> None:
+        """Tasks claimed by a runner whose process is gone go back to the queue (SQLite)."""
+        assert self._locks is not None
+        async with self.db.read() as conn:
+            owners = (
+                await conn.execute(
+                    sa.select(tasks.c.owner)
+                    .where(tasks.c.state == "doing", tasks.c.owner != self.id)
+                    .distinct()
+                )
+            ).scalars()
+            dead = [owner for owner in owners if owner and not self._locks.alive(owner)]
+        if not dead:
+            return
         async with self.db.write() as conn:
             result = await conn.execute(
                 tasks.update()
-                .where(tasks.c.state == "doing")
-                .values(state="todo", lease_until=None)
+                .where(tasks.c.state == "doing", tasks.c.owner.in_(dead))
+                .values(state="todo", owner=None, lease_until=None)
             )
-        if result.rowcount:
-            log.warning(
-                "running again %d task(s) a stopped process left unfinished", result.rowcount
-            )
+        log.warning("running again %d task(s) of %d stopped runner(s)", result.rowcount, len(dead))
+        self._wakeup.set()
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -147,17 +209,10 @@ class LocalWorker:
 
     async def _claim(self, limit: int) -> list[Any]:
         now = utcnow()
-        due = (
-            sa.select(tasks.c.id)
-            .where(
-                sa.or_(
-                    sa.and_(tasks.c.state == "todo", tasks.c.run_at <= now),
-                    sa.and_(tasks.c.state == "doing", tasks.c.lease_until < now),
-                )
-            )
-            .order_by(tasks.c.run_at, tasks.c.id)
-            .limit(limit)
-        )
+        ready = sa.and_(tasks.c.state == "todo", tasks.c.run_at <= now)
+        if not self.db.is_sqlite:
+            ready = sa.or_(ready, sa.and_(tasks.c.state == "doing", tasks.c.lease_until < now))
+        due = sa.select(tasks.c.id).where(ready).order_by(tasks.c.run_at, tasks.c.id).limit(limit)
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
         async with self.db.write() as conn:
@@ -166,6 +221,7 @@ class LocalWorker:
                 .where(tasks.c.id.in_(due.scalar_subquery()))
                 .values(
                     state="doing",
+                    owner=self.id,
                     attempts=tasks.c.attempts + 1,
                     lease_until=now + dt.timedelta(seconds=self.lease),
                 )
@@ -201,7 +257,8 @@ class LocalWorker:
             log.error("dropping task %s: no task is called %r", row.id, row.name)
             await self._delete(row.id)
             return
-        heartbeat = asyncio.create_task(self._heartbeat(row.id))
+        # On SQLite a runner's lock file says it is alive; elsewhere the lease must be renewed.
+        heartbeat = asyncio.create_task(self._heartbeat(row.id)) if self._locks is None else None
         try:
             await definition.execute(TaskContext(self.runtime, row.attempts), row.args)
         except asyncio.CancelledError:
@@ -213,7 +270,8 @@ class LocalWorker:
         else:
             await self._delete(row.id)
         finally:
-            heartbeat.cancel()
+            if heartbeat is not None:
+                heartbeat.cancel()
 
     async def _heartbeat(self, task_id: int) -> None:
         while True:
@@ -235,7 +293,7 @@ class LocalWorker:
             await conn.execute(
                 tasks.update()
                 .where(tasks.c.id == task_id)
-                .values(state="todo", lease_until=None, attempts=tasks.c.attempts - 1)
+                .values(state="todo", owner=None, lease_until=None, attempts=tasks.c.attempts - 1)
             )
 
     async def _retry_later(self, row: Any, error: Exception) -> None:
@@ -246,6 +304,7 @@ class LocalWorker:
                 .where(tasks.c.id == row.id)
                 .values(
                     state="todo",
+                    owner=None,
                     lease_until=None,
                     run_at=utcnow() + dt.timedelta(seconds=delay),
                     last_error=repr(error)[:2000],

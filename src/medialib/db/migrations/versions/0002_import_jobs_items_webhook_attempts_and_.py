@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("run_at", TIMESTAMP, nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("owner", sa.String(length=32), nullable=True),
         sa.Column("lease_until", TIMESTAMP, nullable=True),
         sa.Column("last_error", sa.String(length=2000), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
