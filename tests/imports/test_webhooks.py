@@ -26,7 +26,7 @@ async def test_a_failing_receiver_gets_the_webhook_again(
     assert {d.headers["webhook-id"] for d in importer.receiver.deliveries} == {f"msg_{job_id}"}
     assert all(d.verified for d in importer.receiver.deliveries)
     assert delivery.body["id"] == job_id
-    status = await importer.status(job_id)
+    status = await importer.settled(job_id)
     assert status["webhook"] == {"state": "delivered", "attempts": 3, "lastStatusCode": 204}
 
 
@@ -38,7 +38,7 @@ async def test_a_redirect_is_an_answer_not_a_way(importer: Importer, origin: Ori
 
     # The 302 pointed at /moved: it was not followed; the next attempt went to the same URL.
     assert [d.answered for d in importer.receiver.deliveries] == [302, 204]
-    assert (await importer.status(job_id))["webhook"]["attempts"] == 2
+    assert (await importer.settled(job_id))["webhook"]["attempts"] == 2
 
 
 async def test_after_the_last_attempt_the_webhook_has_failed(

@@ -68,7 +68,8 @@ class Importer:
         job_id = await self.start(items, kind, **extra)
         delivery = await self.receiver.delivered()
         assert delivery.body["id"] == job_id
-        return await self.status(job_id, kind), delivery
+        # The server records the delivery just after the receiver has answered it.
+        return await self.settled(job_id, kind), delivery
 
     async def close(self) -> None:
         await self.receiver.stop()
