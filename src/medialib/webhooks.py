@@ -15,6 +15,7 @@ import orjson
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
+from medialib.db.engine import Tx
 from medialib.db.tables import import_items, import_jobs, projects, utcnow, webhook_attempts
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.fetch import FetchError
@@ -105,9 +106,10 @@ async def _record_attempt(
     # Attempt 1 goes out at once; each delay is the wait before the next one.
     delays = ctx.runtime.settings.webhook_retry_delays
     last = attempt > len(delays)
-    async with ctx.runtime.db.write() as conn:
-        await conn.execute(
-            insert_ignoring_conflicts(conn, webhook_attempts).values(
+
+    def record(tx: Tx) -> None:
+        tx.execute(
+            insert_ignoring_conflicts(tx.conn, webhook_attempts).values(
                 job_id=job_id,
                 attempt=attempt,
                 at=utcnow(),
@@ -116,7 +118,7 @@ async def _record_attempt(
                 duration_ms=int(seconds * 1000),
             )
         )
-        await conn.execute(
+        tx.execute(
             import_jobs.update()
             .where(import_jobs.c.id == job_id)
             .values(
@@ -126,11 +128,12 @@ async def _record_attempt(
             )
         )
         if not delivered and not last:
-            await ctx.runtime.queue.defer(
-                conn,
+            tx.defer(
                 "deliver_webhook",
                 {"job_id": job_id, "attempt": attempt + 1},
                 delay=delays[attempt - 1],
             )
+
+    await ctx.runtime.db.transact(record, ctx.runtime.queue)
     if not delivered:
         log.info("webhook of job %s, attempt %d: %s", job_id, attempt, error)

@@ -1,29 +1,72 @@
-"""Connections: one async engine per process, transactions that say whether they write.
+"""Connections and transactions.
 
-SQLite has one writer at a time. A transaction that reads and then writes under SQLite's default
-deferred locking can fail at once with "database is locked" when another writer got there first,
-whatever the busy timeout; so write transactions take the write lock up front (BEGIN IMMEDIATE)
-and wait their turn, while read transactions never block anyone (WAL).
+Reads are async (one async engine per process). Writes that matter for throughput are written
+as plain functions of a connection (`work(tx)`) and run by `Database.transact`:
+
+- on SQLite, which has one writer at a time, in one writer thread with a synchronous connection
+  from start to commit. An async transaction would hand control back to the event loop between
+  its statements, and while a busy loop (hundreds of downloads) comes back to it, it would keep
+  the write lock and every other process waiting. Write transactions also take the lock up front
+  (BEGIN IMMEDIATE): one that reads first and then writes can fail at once with "database is
+  locked" whatever the busy timeout. Read transactions never block anyone (WAL).
+- on PostgreSQL, row locks are all a transaction holds, so the same function runs on the async
+  connection (through SQLAlchemy's `run_sync`).
+
+Tasks deferred with `tx.defer` are written in the same transaction (see tasks/).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 import orjson
+import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+T = TypeVar("T")
 _WRITE = "medialib_write"
-_AFTER_COMMIT = "medialib_after_commit"
 
 
-def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
-    """Run `callback` when the transaction of `conn` (from `Database.write`) has committed."""
-    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
+@dataclass(frozen=True)
+class Deferral:
+    name: str
+    args: dict[str, Any]
+    delay: float = 0.0
+
+
+@dataclass
+class Tx:
+    """A write transaction's connection, and the tasks it defers."""
+
+    conn: Connection
+    deferred: list[Deferral] = field(default_factory=list)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult[Any]:
+        return self.conn.execute(statement, parameters)
+
+    def defer(self, name: str, args: dict[str, Any], *, delay: float = 0.0) -> None:
+        self.deferred.append(Deferral(name, args, delay))
+
+
+class Deferrer(Protocol):
+    """How a task queue writes deferred tasks into a transaction (see tasks/registry.py)."""
+
+    def defer_sync(self, conn: Connection, deferrals: list[Deferral]) -> None: ...
+
+    async def defer_async(self, conn: AsyncConnection, deferrals: list[Deferral]) -> None: ...
+
+    def committed(self, deferrals: list[Deferral]) -> None: ...
 
 
 class Database:
@@ -31,23 +74,53 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: AsyncEngine = _create_engine(url, pool_size=pool_size)
+        self._sync_engine: Engine | None = None
+        self._writer: ThreadPoolExecutor | None = None
+
+    async def transact(self, work: Callable[[Tx], T], deferrer: Deferrer | None = None) -> T:
+        """Run `work(tx)` in one write transaction; its deferred tasks commit with it."""
+        if self.is_sqlite:
+            tx, result = await asyncio.get_running_loop().run_in_executor(
+                self._writer_thread(), self._transact_sync, work, deferrer
+            )
+        else:
+            async with self.write() as conn:
+                tx, result = await conn.run_sync(_run_work, work)
+                if tx.deferred:
+                    assert deferrer is not None, "work deferred tasks without a queue"
+                    await deferrer.defer_async(conn, tx.deferred)
+        if tx.deferred and deferrer is not None:
+            deferrer.committed(tx.deferred)
+        return result
+
+    def _transact_sync(self, work: Callable[[Tx], T], deferrer: Deferrer | None) -> tuple[Tx, T]:
+        with self._sync().connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                tx, result = _run_work(conn, work)
+                if tx.deferred:
+                    assert deferrer is not None, "work deferred tasks without a queue"
+                    deferrer.defer_sync(conn, tx.deferred)
+            return tx, result
+
+    def _sync(self) -> Engine:
+        if self._sync_engine is None:
+            self._sync_engine = _create_sync_sqlite_engine(self.url)
+        return self._sync_engine
+
+    def _writer_thread(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        return self._writer
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write; committed when the block ends without an error.
-
-        Callbacks registered with `after_commit` run once the commit is through.
-        """
+        """An async write transaction, for writes where the event loop's pace does not matter
+        (tokens, projects, migrations); committed when the block ends without an error."""
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(**{_WRITE: True})
-            try:
-                async with conn.begin():
-                    yield conn
-            except BaseException:
-                conn.info.pop(_AFTER_COMMIT, None)
-                raise
-            for callback in conn.info.pop(_AFTER_COMMIT, ()):
-                callback()
+            async with conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -60,27 +133,45 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+            self._sync_engine = None
+
+
+def _run_work(conn: Connection, work: Callable[[Tx], T]) -> tuple[Tx, T]:
+    tx = Tx(conn)
+    return tx, work(tx)
 
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+# Entries carry three JSON documents each; orjson keeps a 1000-entry batch cheap.
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
-    # Entries carry three JSON documents each; orjson keeps a 1000-entry batch cheap.
-    json_options: dict[str, Any] = {
-        "json_serializer": _json_dumps,
-        "json_deserializer": orjson.loads,
-    }
     if not url.startswith("sqlite"):
         return create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **json_options
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON
         )
-    engine = create_async_engine(
-        url, connect_args={"timeout": 60}, pool_size=pool_size, **json_options
-    )
+    engine = create_async_engine(url, connect_args={"timeout": 60}, pool_size=pool_size, **_JSON)
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
     event.listen(engine.sync_engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _create_sync_sqlite_engine(url: str) -> Engine:
+    sync_url = url.replace("sqlite+aiosqlite://", "sqlite://", 1)
+    engine = sa.create_engine(
+        sync_url, connect_args={"timeout": 60, "check_same_thread": False}, **_JSON
+    )
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 

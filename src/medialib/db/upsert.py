@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def insert_ignoring_conflicts(
-    conn: AsyncConnection, table: sa.Table
+    conn: Connection | AsyncConnection, table: sa.Table
 ) -> postgresql.Insert | sqlite.Insert:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.config import Project
-from medialib.db.engine import Database
+from medialib.db.engine import Database, Tx
 from medialib.db.tables import import_items, import_jobs, utcnow
 from medialib.errors import NotFound
 from medialib.imports.requests import ImportRequest, Kind
@@ -65,30 +65,32 @@ async def create_job(
             }
         )
     pending: list[int] = [row["position"] for row in rows if row["state"] == "pending"]
-    async with db.write() as conn:
-        await conn.execute(
-            import_jobs.insert().values(
-                id=job_id,
-                project=project.handle,
-                kind=request.kind,
-                system_name=request.system_name,
-                webhook=request.webhook,
-                context=request.context,
-                state="started",
-                total=len(rows),
-                pending=len(pending),
-                started_at=now,
-                finished_at=None,
-                webhook_state="none",
-                webhook_attempts=0,
-                webhook_status_code=None,
-            )
-        )
-        await conn.execute(import_items.insert(), rows)
+    job = {
+        "id": job_id,
+        "project": project.handle,
+        "kind": request.kind,
+        "system_name": request.system_name,
+        "webhook": request.webhook,
+        "context": request.context,
+        "state": "started",
+        "total": len(rows),
+        "pending": len(pending),
+        "started_at": now,
+        "finished_at": None,
+        "webhook_state": "none",
+        "webhook_attempts": 0,
+        "webhook_status_code": None,
+    }
+
+    def write(tx: Tx) -> None:
+        tx.execute(import_jobs.insert().values(**job))
+        tx.execute(import_items.insert(), rows)
         for positions in chunks(pending, chunk_size):
-            await queue.defer(conn, "process_items", {"job_id": job_id, "positions": positions})
+            tx.defer("process_items", {"job_id": job_id, "positions": positions})
         if not pending:
-            await queue.defer(conn, "finish_job", {"job_id": job_id})
+            tx.defer("finish_job", {"job_id": job_id})
+
+    await db.transact(write, queue)
     return job_id
 
 
@@ -111,17 +113,28 @@ class JobStatus:
     items: list[Any]
 
 
-async def progress_of(conn: AsyncConnection, job_id: str, total: int) -> Progress:
-    counts = await conn.execute(
+def _progress(rows: Any, total: int) -> Progress:
+    progress = Progress(total=total)
+    for state, count in rows:
+        if state in ("success", "skipped", "failed"):
+            setattr(progress, state, count)
+    return progress
+
+
+def _counts(job_id: str) -> Any:
+    return (
         sa.select(import_items.c.state, sa.func.count())
         .where(import_items.c.job_id == job_id)
         .group_by(import_items.c.state)
     )
-    progress = Progress(total=total)
-    for state, count in counts.all():
-        if state in ("success", "skipped", "failed"):
-            setattr(progress, state, count)
-    return progress
+
+
+async def progress_of(conn: AsyncConnection, job_id: str, total: int) -> Progress:
+    return _progress((await conn.execute(_counts(job_id))).all(), total)
+
+
+def progress_in(tx: Tx, job_id: str, total: int) -> Progress:
+    return _progress(tx.execute(_counts(job_id)).all(), total)
 
 
 async def job_status(db: Database, project: str, kind: Kind, job_id: str) -> JobStatus:

@@ -20,10 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.config import MediaType
+from medialib.db.engine import Tx
 from medialib.db.tables import import_items, import_jobs, media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.fetch import Download, FetchError, remove_quietly
-from medialib.imports.jobs import progress_of
+from medialib.imports.jobs import progress_in
 from medialib.imports.metadata import extracted_metadata
 from medialib.library import assets as asset_rules
 from medialib.library.entries import entry_from_row, new_entry_id
@@ -300,17 +301,16 @@ async def _fail_remaining(
     """After the last attempt, the chunk's unfinished items fail, so the job still finishes."""
     code = "storage_error" if isinstance(error, StorageError) else "internal_error"
     log.error("giving up items %s of job %s: %r", positions, job_id, error)
-    async with ctx.runtime.db.write() as conn:
-        job = await _lock_job(conn, job_id)
-        if job is None:
+
+    def fail(tx: Tx) -> None:
+        if _lock_job(tx, job_id) is None:
             return
-        still = await _pending_positions(conn, job_id, positions)
-        outcomes = [
-            ItemOutcome.failed(p, code, "The item could not be processed; try importing it again.")
-            for p in still
-        ]
-        await _write_items(conn, job_id, outcomes)
-        await _count_down(ctx, conn, job_id, len(still))
+        still = _pending_positions(tx, job_id, positions)
+        reason = "The item could not be processed; try importing it again."
+        _write_items(tx, job_id, [ItemOutcome.failed(p, code, reason) for p in still])
+        _count_down(tx, job_id, len(still))
+
+    await ctx.runtime.db.transact(fail, ctx.runtime.queue)
 
 
 async def _entries_by_external_id(
@@ -326,14 +326,14 @@ async def _entries_by_external_id(
     return {row.external_id: entry_from_row(row) for row in rows.all()}
 
 
-async def _lock_job(conn: AsyncConnection, job_id: str) -> Any:
+def _lock_job(tx: Tx, job_id: str) -> Any:
     query = sa.select(import_jobs).where(import_jobs.c.id == job_id)
-    if conn.dialect.name == "postgresql":
+    if tx.is_postgres:
         query = query.with_for_update()
-    return (await conn.execute(query)).first()
+    return tx.execute(query).first()
 
 
-async def _pending_positions(conn: AsyncConnection, job_id: str, positions: list[int]) -> list[int]:
+def _pending_positions(tx: Tx, job_id: str, positions: list[int]) -> list[int]:
     """Which of `positions` are still pending; on PostgreSQL they stay locked to us until commit,
     so two runs of one chunk (a lease that ran out) cannot both record them."""
     query = sa.select(import_items.c.position).where(
@@ -341,23 +341,26 @@ async def _pending_positions(conn: AsyncConnection, job_id: str, positions: list
         import_items.c.position.in_(positions),
         import_items.c.state == "pending",
     )
-    if conn.dialect.name == "postgresql":
+    if tx.is_postgres:
         query = query.with_for_update()
-    return list((await conn.execute(query)).scalars())
+    return list(tx.execute(query).scalars())
 
 
 async def _record(ctx: TaskContext, job: Any, outcomes: list[ItemOutcome]) -> None:
     storage = ctx.runtime.storage
     unused: list[str] = []
+
+    def record(tx: Tx) -> None:
+        still = set(_pending_positions(tx, job.id, [o.position for o in outcomes]))
+        # Items another run of this chunk recorded first keep that run's result.
+        unused.extend(_stored_keys([o for o in outcomes if o.position not in still]))
+        recorded = [o for o in outcomes if o.position in still]
+        _write_entries(tx, job, recorded, unused)
+        _write_items(tx, job.id, recorded)
+        _count_down(tx, job.id, len(recorded))
+
     try:
-        async with ctx.runtime.db.write() as conn:
-            still = set(await _pending_positions(conn, job.id, [o.position for o in outcomes]))
-            # Items another run of this chunk recorded first keep that run's result.
-            unused += _stored_keys([o for o in outcomes if o.position not in still])
-            outcomes = [o for o in outcomes if o.position in still]
-            await _write_entries(conn, job, outcomes, unused)
-            await _write_items(conn, job.id, outcomes)
-            await _count_down(ctx, conn, job.id, len(outcomes))
+        await ctx.runtime.db.transact(record, ctx.runtime.queue)
     except BaseException:
         await _delete_quietly(storage, _stored_keys(outcomes))
         raise
@@ -377,15 +380,13 @@ async def _delete_quietly(storage: Any, keys: list[str]) -> None:
             log.warning("could not delete unused object %s: %s", key, error)
 
 
-async def _write_entries(
-    conn: AsyncConnection, job: Any, outcomes: list[ItemOutcome], orphans: list[str]
-) -> None:
+def _write_entries(tx: Tx, job: Any, outcomes: list[ItemOutcome], orphans: list[str]) -> None:
     """Create and update the entries of successful items, then their asset rows."""
     creates = [o for o in outcomes if o.write and o.write.entry_id is None]
     if creates:
         rows = {o.position: _new_row(job, o) for o in creates}
-        inserted = await conn.execute(
-            insert_ignoring_conflicts(conn, media_entries).returning(media_entries.c.id),
+        inserted = tx.execute(
+            insert_ignoring_conflicts(tx.conn, media_entries).returning(media_entries.c.id),
             list(rows.values()),
         )
         written = set(inserted.scalars())
@@ -394,29 +395,28 @@ async def _write_entries(
             if row["id"] in written:
                 outcome.media_id = row["id"]
             else:
-                await _adopt_concurrent_entry(conn, job, outcome, row, orphans)
-    updates = [o for o in outcomes if o.write and o.write.entry_id is not None]
-    for outcome in updates:
-        assert outcome.write is not None
-        assert outcome.write.entry_id is not None
-        await conn.execute(
-            media_entries.update()
-            .where(
-                media_entries.c.project == job.project,
-                media_entries.c.id == outcome.write.entry_id,
-            )
-            .values(version=media_entries.c.version + 1, **outcome.write.values)
-        )
-        outcome.media_id = outcome.write.entry_id
+                _adopt_concurrent_entry(tx, job, outcome, row, orphans)
+    for outcome in outcomes:
+        if outcome.write and outcome.write.entry_id is not None and outcome.media_id is None:
+            _update_entry(tx, job, outcome.write.entry_id, outcome.write.values)
+            outcome.media_id = outcome.write.entry_id
     new_assets = {
         o.write.new_asset["key"]: o.write.new_asset
         for o in outcomes
         if o.write and o.write.new_asset and o.state == "success"
     }
-    await asset_rules.claim_assets(conn, job.project, new_assets)
+    asset_rules.claim_assets(tx, job.project, new_assets)
     for outcome in outcomes:
         if outcome.write and outcome.state == "success" and outcome.media_id:
             outcome.result = result_of(outcome.media_id, outcome.write.values["asset"])
+
+
+def _update_entry(tx: Tx, job: Any, entry_id: str, values: dict[str, Any]) -> None:
+    tx.execute(
+        media_entries.update()
+        .where(media_entries.c.project == job.project, media_entries.c.id == entry_id)
+        .values(version=media_entries.c.version + 1, **values)
+    )
 
 
 def _new_row(job: Any, outcome: ItemOutcome) -> dict[str, Any]:
@@ -437,28 +437,22 @@ def _new_row(job: Any, outcome: ItemOutcome) -> dict[str, Any]:
     }
 
 
-async def _adopt_concurrent_entry(
-    conn: AsyncConnection,
-    job: Any,
-    outcome: ItemOutcome,
-    row: dict[str, Any],
-    orphans: list[str],
+def _adopt_concurrent_entry(
+    tx: Tx, job: Any, outcome: ItemOutcome, row: dict[str, Any], orphans: list[str]
 ) -> None:
     """Another import created this (systemName, externalId) while we worked: ours becomes an
     update of that entry, or nothing when it asked for exactly the same."""
     assert outcome.write is not None
-    current = (
-        await conn.execute(
-            sa.select(media_entries).where(
-                media_entries.c.project == job.project,
-                media_entries.c.system_name == job.system_name,
-                media_entries.c.external_id == row["external_id"],
-            )
+    current = tx.execute(
+        sa.select(media_entries).where(
+            media_entries.c.project == job.project,
+            media_entries.c.system_name == job.system_name,
+            media_entries.c.external_id == row["external_id"],
         )
     ).first()
     if current is None:  # the conflict was on the random id: try once more with another
         row["id"] = new_entry_id()
-        await conn.execute(media_entries.insert().values(**row))
+        tx.execute(media_entries.insert().values(**row))
         outcome.media_id = row["id"]
         return
     if current.import_fingerprint == outcome.fingerprint:
@@ -471,11 +465,7 @@ async def _adopt_concurrent_entry(
         return
     outcome.write.entry_id = current.id
     outcome.action = "updated"
-    await conn.execute(
-        media_entries.update()
-        .where(media_entries.c.project == job.project, media_entries.c.id == current.id)
-        .values(version=media_entries.c.version + 1, **outcome.write.values)
-    )
+    _update_entry(tx, job, current.id, outcome.write.values)
     outcome.media_id = current.id
 
 
@@ -497,11 +487,11 @@ _ITEM_UPDATE = (
 )
 
 
-async def _write_items(conn: AsyncConnection, job_id: str, outcomes: list[ItemOutcome]) -> None:
+def _write_items(tx: Tx, job_id: str, outcomes: list[ItemOutcome]) -> None:
     if not outcomes:
         return
     now = utcnow()
-    await conn.execute(
+    tx.execute(
         _ITEM_UPDATE,
         [
             {
@@ -520,32 +510,33 @@ async def _write_items(conn: AsyncConnection, job_id: str, outcomes: list[ItemOu
     )
 
 
-async def _count_down(ctx: TaskContext, conn: AsyncConnection, job_id: str, finished: int) -> None:
+def _count_down(tx: Tx, job_id: str, finished: int) -> None:
     """Take the finished items off the job's pending count; at 0 the job is done."""
     if finished == 0:
         return
-    pending = await conn.scalar(
+    pending = tx.conn.scalar(
         import_jobs.update()
         .where(import_jobs.c.id == job_id)
         .values(pending=import_jobs.c.pending - finished)
         .returning(import_jobs.c.pending)
     )
     if pending == 0:
-        await ctx.runtime.queue.defer(conn, "finish_job", {"job_id": job_id})
+        tx.defer("finish_job", {"job_id": job_id})
 
 
 @task("finish_job", max_attempts=10)
 async def finish_job(ctx: TaskContext, job_id: str) -> None:
     """success, or failed when every item failed; then the webhook, if the job has one."""
-    async with ctx.runtime.db.write() as conn:
-        job = await _lock_job(conn, job_id)
+
+    def finish(tx: Tx) -> None:
+        job = _lock_job(tx, job_id)
         if job is None or job.finished_at is not None:
             return
-        progress = await progress_of(conn, job_id, job.total)
+        progress = progress_in(tx, job_id, job.total)
         if progress.done < job.total:
             return
         state = "failed" if progress.failed == job.total else "success"
-        finished = await conn.execute(
+        finished = tx.execute(
             import_jobs.update()
             .where(import_jobs.c.id == job_id, import_jobs.c.finished_at.is_(None))
             .values(
@@ -555,4 +546,6 @@ async def finish_job(ctx: TaskContext, job_id: str) -> None:
             )
         )
         if finished.rowcount == 1 and job.webhook:
-            await ctx.runtime.queue.defer(conn, "deliver_webhook", {"job_id": job_id, "attempt": 1})
+            tx.defer("deliver_webhook", {"job_id": job_id, "attempt": 1})
+
+    await ctx.runtime.db.transact(finish, ctx.runtime.queue)

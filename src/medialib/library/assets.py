@@ -7,9 +7,9 @@ from typing import Any
 
 import pydantic
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.config import MediaKind, MediaType
+from medialib.db.engine import Tx
 from medialib.db.tables import assets, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.library.models import AssetIn
@@ -67,9 +67,7 @@ def _pydantic_problem(path: str, err: Any) -> str:
     return f"{where}: {err['msg']}"
 
 
-async def claim_assets(
-    conn: AsyncConnection, project: str, described: dict[str, dict[str, Any]]
-) -> set[str]:
+def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> set[str]:
     """Record the assets (key -> asset) for `project`; returns the keys another project holds."""
     if not described:
         return set()
@@ -86,20 +84,18 @@ async def claim_assets(
         }
         for key, asset in described.items()
     ]
-    inserted = await conn.execute(
-        insert_ignoring_conflicts(conn, assets).returning(assets.c.key), rows
-    )
+    inserted = tx.execute(insert_ignoring_conflicts(tx.conn, assets).returning(assets.c.key), rows)
     known = set(described) - set(inserted.scalars())
     if not known:
         return set()
-    owners = await conn.execute(
+    owners = tx.execute(
         sa.select(assets.c.key).where(assets.c.key.in_(list(known)), assets.c.project != project)
     )
     return set(owners.scalars())
 
 
-async def set_revoked(conn: AsyncConnection, project: str, keys: list[str], revoked: bool) -> None:
-    await conn.execute(
+def set_revoked(tx: Tx, project: str, keys: list[str], revoked: bool) -> None:
+    tx.execute(
         assets.update()
         .where(assets.c.project == project, assets.c.key.in_(keys))
         .values(revoked=revoked)

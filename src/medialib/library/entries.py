@@ -15,10 +15,9 @@ from typing import Any
 
 import pydantic
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.config import Project
-from medialib.db.engine import Database
+from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, NotFound
@@ -226,36 +225,37 @@ class EntryImporter:
         return kept
 
     async def _write(self, candidates: list[_Candidate]) -> None:
-        """One statement for the batch: rows whose id or pair is taken are skipped by the
-        database (which also settles races with concurrent imports) and explained after."""
-        async with self.db.write() as conn:
-            described = {k: a for c in candidates for k, a in c.assets.items()}
-            foreign = await asset_rules.claim_assets(conn, self.project.handle, described)
-            if foreign:
-                candidates = self._drop_foreign_assets(candidates, foreign)
-            if not candidates:
-                return
-            inserted = await conn.execute(
-                insert_ignoring_conflicts(conn, media_entries).returning(media_entries.c.id),
-                [c.row for c in candidates],
-            )
-            written = set(inserted.scalars())
-            refused = [c for c in candidates if c.row["id"] not in written]
-            if refused:
-                await self._explain_conflicts(conn, refused)
+        written = await self.db.transact(lambda tx: self._insert(tx, candidates))
         for candidate in candidates:
             if candidate.row["id"] in written:
                 candidate.outcome.entry = Entry(**candidate.row)
 
-    async def _explain_conflicts(self, conn: AsyncConnection, refused: list[_Candidate]) -> None:
+    def _insert(self, tx: Tx, candidates: list[_Candidate]) -> set[str]:
+        """One statement for the batch: rows whose id or pair is taken are skipped by the
+        database (which also settles races with concurrent imports) and explained after."""
+        described = {k: a for c in candidates for k, a in c.assets.items()}
+        foreign = asset_rules.claim_assets(tx, self.project.handle, described)
+        if foreign:
+            candidates = self._drop_foreign_assets(candidates, foreign)
+        if not candidates:
+            return set()
+        inserted = tx.execute(
+            insert_ignoring_conflicts(tx.conn, media_entries).returning(media_entries.c.id),
+            [c.row for c in candidates],
+        )
+        written = set(inserted.scalars())
+        refused = [c for c in candidates if c.row["id"] not in written]
+        if refused:
+            self._explain_conflicts(tx, refused)
+        return written
+
+    def _explain_conflicts(self, tx: Tx, refused: list[_Candidate]) -> None:
         """Give each refused candidate its 409: its id is taken, or else its pair is."""
         ids = [c.row["id"] for c in refused]
         taken_ids = set(
-            (
-                await conn.execute(
-                    sa.select(media_entries.c.id).where(
-                        media_entries.c.project == self.project.handle, media_entries.c.id.in_(ids)
-                    )
+            tx.execute(
+                sa.select(media_entries.c.id).where(
+                    media_entries.c.project == self.project.handle, media_entries.c.id.in_(ids)
                 )
             ).scalars()
         )

@@ -14,7 +14,7 @@ import pydantic
 import sqlalchemy as sa
 
 from medialib.config import Project
-from medialib.db.engine import Database
+from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict
 from medialib.library import assets as asset_rules
@@ -87,46 +87,49 @@ class EntryPatcher:
 
     async def apply(self, entry_id: str, request: PatchRequestIn) -> Entry:
         new_assets = await self._new_assets(request)
-        async with self.db.write() as conn:
-            query = sa.select(media_entries).where(
-                media_entries.c.project == self.project.handle, media_entries.c.id == entry_id
+        return await self.db.transact(lambda tx: self._patch(tx, entry_id, request, new_assets))
+
+    def _patch(
+        self, tx: Tx, entry_id: str, request: PatchRequestIn, new_assets: dict[str, dict[str, Any]]
+    ) -> Entry:
+        query = sa.select(media_entries).where(
+            media_entries.c.project == self.project.handle, media_entries.c.id == entry_id
+        )
+        if tx.is_postgres:
+            query = query.with_for_update()
+        row = tx.execute(query).first()
+        if row is None:
+            raise not_found(entry_id)
+        entry = entry_from_row(row)
+        if request.version is not None and int(request.version) != entry.version:
+            message = f"Version: Expected {entry.version} to be equal to {request.version}"
+            raise Conflict(message, details={"name": "Conflict", "message": message})
+        patched = copy.deepcopy(entry)
+        for i, patch in enumerate(request.patches):
+            self._apply_one(patched, i, patch, new_assets)
+        patched.version = entry.version + 1
+        if not request.preserveUpdatedAt:
+            patched.updated_at = utcnow()
+        foreign = asset_rules.claim_assets(tx, self.project.handle, new_assets)
+        if foreign:
+            raise BadRequest(details={"value.key": f"no stored object at '{min(foreign)}'"})
+        tx.execute(
+            media_entries.update()
+            .where(media_entries.c.project == entry.project, media_entries.c.id == entry.id)
+            .values(
+                asset=patched.asset,
+                metadata=patched.metadata,
+                translations=patched.translations,
+                version=patched.version,
+                archived=patched.archived,
+                revoked=patched.revoked,
+                revoke_note=patched.revoke_note,
+                updated_at=patched.updated_at,
             )
-            if not self.db.is_sqlite:
-                query = query.with_for_update()
-            row = (await conn.execute(query)).first()
-            if row is None:
-                raise not_found(entry_id)
-            entry = entry_from_row(row)
-            if request.version is not None and int(request.version) != entry.version:
-                message = f"Version: Expected {entry.version} to be equal to {request.version}"
-                raise Conflict(message, details={"name": "Conflict", "message": message})
-            patched = copy.deepcopy(entry)
-            for i, patch in enumerate(request.patches):
-                self._apply_one(patched, i, patch, new_assets)
-            patched.version = entry.version + 1
-            if not request.preserveUpdatedAt:
-                patched.updated_at = utcnow()
-            foreign = await asset_rules.claim_assets(conn, self.project.handle, new_assets)
-            if foreign:
-                raise BadRequest(details={"value.key": f"no stored object at '{min(foreign)}'"})
-            await conn.execute(
-                media_entries.update()
-                .where(media_entries.c.project == entry.project, media_entries.c.id == entry.id)
-                .values(
-                    asset=patched.asset,
-                    metadata=patched.metadata,
-                    translations=patched.translations,
-                    version=patched.version,
-                    archived=patched.archived,
-                    revoked=patched.revoked,
-                    revoke_note=patched.revoke_note,
-                    updated_at=patched.updated_at,
-                )
-            )
-            if patched.revoked != entry.revoked or new_assets:
-                await asset_rules.set_revoked(
-                    conn, entry.project, patched.asset_keys() + entry.asset_keys(), patched.revoked
-                )
+        )
+        if patched.revoked != entry.revoked or new_assets:
+            keys = patched.asset_keys() + entry.asset_keys()
+            asset_rules.set_revoked(tx, entry.project, keys, patched.revoked)
         return patched
 
     async def _new_assets(self, request: PatchRequestIn) -> dict[str, dict[str, Any]]:

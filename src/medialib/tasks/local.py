@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medialib.db.engine import Database, after_commit
+from medialib.db.engine import Database, Deferral
 from medialib.db.tables import tasks, utcnow
 from medialib.tasks.registry import TaskContext, load_tasks
 
@@ -52,26 +53,31 @@ class LocalQueue:
     def listen(self, wake: Callable[[], None]) -> None:
         self._listeners.append(wake)
 
-    async def defer(
-        self, conn: AsyncConnection, name: str, args: dict[str, Any], *, delay: float = 0.0
-    ) -> None:
-        now = utcnow()
-        await conn.execute(
-            tasks.insert().values(
-                name=name,
-                args=args,
-                state="todo",
-                run_at=now + dt.timedelta(seconds=delay),
-                attempts=0,
-                created_at=now,
-            )
-        )
-        if delay == 0:
-            after_commit(conn, self._wake)
+    def defer_sync(self, conn: Connection, deferrals: list[Deferral]) -> None:
+        conn.execute(tasks.insert(), _rows(deferrals))
 
-    def _wake(self) -> None:
-        for wake in self._listeners:
-            wake()
+    async def defer_async(self, conn: AsyncConnection, deferrals: list[Deferral]) -> None:
+        await conn.execute(tasks.insert(), _rows(deferrals))
+
+    def committed(self, deferrals: list[Deferral]) -> None:
+        if any(d.delay == 0 for d in deferrals):
+            for wake in self._listeners:
+                wake()
+
+
+def _rows(deferrals: list[Deferral]) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [
+        {
+            "name": d.name,
+            "args": d.args,
+            "state": "todo",
+            "run_at": now + dt.timedelta(seconds=d.delay),
+            "attempts": 0,
+            "created_at": now,
+        }
+        for d in deferrals
+    ]
 
 
 class RunnerLocks:
@@ -185,13 +191,12 @@ class LocalWorker:
             dead = [owner for owner in owners if owner and not self._locks.alive(owner)]
         if not dead:
             return
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                tasks.update()
-                .where(tasks.c.state == "doing", tasks.c.owner.in_(dead))
-                .values(state="todo", owner=None, lease_until=None)
-            )
-        log.warning("running again %d task(s) of %d stopped runner(s)", result.rowcount, len(dead))
+        requeued = await self._write(
+            tasks.update()
+            .where(tasks.c.state == "doing", tasks.c.owner.in_(dead))
+            .values(state="todo", owner=None, lease_until=None)
+        )
+        log.warning("running again %d task(s) of %d stopped runner(s)", requeued, len(dead))
         self._wakeup.set()
 
     async def _loop(self) -> None:
@@ -215,19 +220,19 @@ class LocalWorker:
         due = sa.select(tasks.c.id).where(ready).order_by(tasks.c.run_at, tasks.c.id).limit(limit)
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
-        async with self.db.write() as conn:
-            rows = await conn.execute(
-                tasks.update()
-                .where(tasks.c.id.in_(due.scalar_subquery()))
-                .values(
-                    state="doing",
-                    owner=self.id,
-                    attempts=tasks.c.attempts + 1,
-                    lease_until=now + dt.timedelta(seconds=self.lease),
-                )
-                .returning(tasks.c.id, tasks.c.name, tasks.c.args, tasks.c.attempts)
+        claim = (
+            tasks.update()
+            .where(tasks.c.id.in_(due.scalar_subquery()))
+            .values(
+                state="doing",
+                owner=self.id,
+                attempts=tasks.c.attempts + 1,
+                lease_until=now + dt.timedelta(seconds=self.lease),
             )
-            return sorted(rows.all(), key=lambda row: row.id)
+            .returning(tasks.c.id, tasks.c.name, tasks.c.args, tasks.c.attempts)
+        )
+        rows = await self.db.transact(lambda tx: tx.execute(claim).all())
+        return sorted(rows, key=lambda row: row.id)
 
     async def _seconds_to_next_task(self) -> float:
         async with self.db.read() as conn:
@@ -276,37 +281,37 @@ class LocalWorker:
     async def _heartbeat(self, task_id: int) -> None:
         while True:
             await asyncio.sleep(self.lease / 3)
-            async with self.db.write() as conn:
-                await conn.execute(
-                    tasks.update()
-                    .where(tasks.c.id == task_id)
-                    .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease))
-                )
+            await self._write(
+                tasks.update()
+                .where(tasks.c.id == task_id)
+                .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease))
+            )
+
+    async def _write(self, statement: Any) -> int:
+        """One statement in its own write transaction; the number of rows it changed."""
+        return await self.db.transact(lambda tx: tx.execute(statement).rowcount)
 
     async def _delete(self, task_id: int) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(tasks.delete().where(tasks.c.id == task_id))
+        await self._write(tasks.delete().where(tasks.c.id == task_id))
 
     async def _release(self, task_id: int) -> None:
         """A task interrupted by a shutdown goes back as it was, its attempt not counted."""
-        async with self.db.write() as conn:
-            await conn.execute(
-                tasks.update()
-                .where(tasks.c.id == task_id)
-                .values(state="todo", owner=None, lease_until=None, attempts=tasks.c.attempts - 1)
-            )
+        await self._write(
+            tasks.update()
+            .where(tasks.c.id == task_id)
+            .values(state="todo", owner=None, lease_until=None, attempts=tasks.c.attempts - 1)
+        )
 
     async def _retry_later(self, row: Any, error: Exception) -> None:
         delay = min(MAX_RETRY_DELAY, 2.0**row.attempts) * random.uniform(0.75, 1.25)  # noqa: S311
-        async with self.db.write() as conn:
-            await conn.execute(
-                tasks.update()
-                .where(tasks.c.id == row.id)
-                .values(
-                    state="todo",
-                    owner=None,
-                    lease_until=None,
-                    run_at=utcnow() + dt.timedelta(seconds=delay),
-                    last_error=repr(error)[:2000],
-                )
+        await self._write(
+            tasks.update()
+            .where(tasks.c.id == row.id)
+            .values(
+                state="todo",
+                owner=None,
+                lease_until=None,
+                run_at=utcnow() + dt.timedelta(seconds=delay),
+                last_error=repr(error)[:2000],
             )
+        )

@@ -8,17 +8,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from medialib.db.engine import Deferral
     from medialib.runtime import Runtime
 
 
 class TaskQueue(Protocol):
-    """The port every runner implements: put a task in the caller's open transaction."""
+    """The port every runner implements: write deferred tasks into the caller's open
+    transaction (`Database.transact` calls these), and learn when they are committed."""
 
-    async def defer(
-        self, conn: AsyncConnection, name: str, args: dict[str, Any], *, delay: float = 0.0
-    ) -> None: ...
+    def defer_sync(self, conn: Connection, deferrals: list[Deferral]) -> None: ...
+
+    async def defer_async(self, conn: AsyncConnection, deferrals: list[Deferral]) -> None: ...
+
+    def committed(self, deferrals: list[Deferral]) -> None: ...
 
 
 @dataclass(frozen=True)
