@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 from PIL import Image
-
 from tests.support.process import free_port
 
 NGINX_CONF = """
@@ -107,6 +106,32 @@ class Nginx:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def aiohttp_seconds(urls: list[str], parallel: int) -> float:
+    """A plain Python downloader: aiohttp, `parallel` at once, each body streamed to a file."""
+    import asyncio
+
+    import aiohttp
+
+    async def run(folder: Path) -> float:
+        gate = asyncio.Semaphore(parallel)
+        connector = aiohttp.TCPConnector(limit=parallel)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def fetch(i: int, url: str) -> None:
+                async with gate, session.get(url) as response:
+                    response.raise_for_status()
+                    with (folder / f"{i}.bin").open("wb") as sink:
+                        async for chunk in response.content.iter_chunked(256 * 1024):
+                            sink.write(chunk)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(fetch(i, u) for i, u in enumerate(urls)))
+            return time.perf_counter() - started
+
+    with tempfile.TemporaryDirectory(prefix="medialib-aiohttp-") as folder:
+        return asyncio.run(run(Path(folder)))
+
+
 def curl_seconds(urls: list[str], parallel: int) -> float:
     """The raw limit: curl downloading the same URLs to disk, `parallel` at once."""
     with tempfile.TemporaryDirectory(prefix="medialib-curl-") as folder:
@@ -119,6 +144,7 @@ def curl_seconds(urls: list[str], parallel: int) -> float:
             [
                 "curl",
                 "--silent",
+                "--no-progress-meter",
                 "--parallel",
                 "--parallel-max",
                 str(parallel),

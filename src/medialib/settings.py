@@ -33,8 +33,8 @@ class Settings(BaseSettings):
 
     # Asynchronous imports
     max_items_per_job: int = 1000
-    import_chunk_size: int = Field(default=16, ge=1, le=1000)
-    worker_concurrency: int = Field(default=16, ge=1, description="Chunks worked at once.")
+    import_chunk_size: int = Field(default=100, ge=1, le=1000)
+    worker_concurrency: int = Field(default=4, ge=1, description="Chunks worked at once.")
     fetch_allow: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="CIDRs trusted to fetch."
     )

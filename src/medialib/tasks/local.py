@@ -125,7 +125,7 @@ class LocalWorker:
         *,
         concurrency: int,
         lease: float = 60.0,
-        poll: float = 1.0,
+        poll: float = 0.2,
         recovery_interval: float = 5.0,
     ) -> None:
         self.runtime = runtime
