@@ -35,14 +35,30 @@ async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
         env={
             "MEDIALIB_FETCH_ALLOW": "127.0.0.1/32",
             "MEDIALIB_FETCH_RETRY_BASE": "0.01",
-            # Every download at once, so the held ones cannot keep the free ones waiting.
-            "MEDIALIB_FETCH_PER_HOST": "64",
-            "MEDIALIB_FETCH_CONCURRENCY": "64",
+            # Every download at once (each process takes a share of these), so the held ones
+            # cannot keep the free ones waiting.
+            "MEDIALIB_FETCH_PER_HOST": "128",
+            "MEDIALIB_FETCH_CONCURRENCY": "128",
+            # Chunks of 16: the free items' chunks finish while the held ones wait.
+            "MEDIALIB_IMPORT_CHUNK_SIZE": "16",
+            "MEDIALIB_WORKER_CONCURRENCY": "4",
         },
     )
     process.env.pop("MEDIALIB_DATABASE_URL", None)
     yield process
     process.stop()
+
+
+def _children(server: ServerProcess) -> list[int]:
+    assert server.process is not None
+    found = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text()
+    return [int(pid) for pid in found.split()]
+
+
+async def _gone(pids: list[int]) -> None:
+    async with asyncio.timeout(30):
+        while any(Path(f"/proc/{pid}").exists() for pid in pids):
+            await asyncio.sleep(0.02)
 
 
 async def _done(client: httpx.AsyncClient, job_id: str) -> int:
@@ -67,7 +83,7 @@ async def test_a_killed_server_finishes_the_job_after_a_restart(
             origin.gated(name, media.jpeg(), gate) if i in HELD else origin.file(name, media.jpeg())
         )
         items.append({"url": url, "id": f"item-{i}", "fileName": f"p{i}", "metadata": {}})
-    server.start()
+    server.serve("--workers", "1")
     client = httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
@@ -81,9 +97,12 @@ async def test_a_killed_server_finishes_the_job_after_a_restart(
             origin.hits[f"{prefix}/{i}.jpg"] for i in HELD
         ) < len(HELD):
             await asyncio.sleep(0.02)
+    workers = _children(server)
+    assert len(workers) == 1
     server.kill()
+    await _gone(workers)  # the worker processes die with their server
     gate.set()
-    server.start()
+    server.serve("--workers", "1")
 
     delivery = await receiver.delivered(timeout=60)
     status = (await client.get("/api/2026-05/import/images/status", params={"id": job_id})).json()

@@ -53,6 +53,9 @@ class ServerProcess:
         )
         return done.stdout.strip()
 
+    def serve(self, *options: str) -> None:
+        self.start("serve", "--port", str(self.port), *options)
+
     def start(self, *command: str, ready: str = "Application startup complete") -> None:
         args = command or ("serve", "--port", str(self.port))
         self.process = subprocess.Popen(
