@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -40,7 +41,7 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-async def _import(server: ServerProcess, token: str, url: str) -> tuple[float, dict]:
+async def _import(server: ServerProcess, token: str, url: str) -> tuple[float, Any]:
     receiver = await Receiver().start()
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=120) as client:
