@@ -135,3 +135,13 @@ def test_embedded_metadata_is_read_from_exif(tmp_path: Path) -> None:
     info = _probe(tmp_path, media.jpeg(ImageDescription="Sunset", Artist="Jane"))
 
     assert info.embedded == {"ImageDescription": "Sunset", "Artist": "Jane"}  # type: ignore[attr-defined]
+
+
+def test_embedded_metadata_is_read_from_xmp(tmp_path: Path) -> None:
+    info = _probe(tmp_path, media.jpeg_with_xmp())
+
+    assert info.embedded == {  # type: ignore[attr-defined]
+        "xmp:photoshop:Credit": "Agency X",
+        "xmp:dc:title": "Harbour at dawn",
+        "xmp:dc:subject": ["harbour", "dawn"],
+    }

@@ -23,11 +23,15 @@ def _config(**top: Any) -> dict[str, Any]:
         "metadata": [
             {"handle": "title", "type": "li-text", "config": {"required": True}},
             {"handle": "credit", "type": "li-text"},
+            {"handle": "keywords", "type": "li-string-list"},
         ],
         "exifExtraction": {
             "mappings": [
                 {"field": "ImageDescription", "metadataPropertyName": "title"},
+                {"field": "xmp:dc:title", "metadataPropertyName": "title"},
                 {"field": "Artist", "metadataPropertyName": "credit"},
+                {"field": "xmp:photoshop:Credit", "metadataPropertyName": "credit"},
+                {"field": "xmp:dc:subject", "metadataPropertyName": "keywords"},
             ]
         },
     }
@@ -39,12 +43,14 @@ async def test_exif_fills_metadata_and_the_request_wins(make_stack, origin: Orig
     importer = await Importer.open(stack, "demo")
     tagged = origin.file(path("tagged.jpg"), media.jpeg(ImageDescription="Sunset", Artist="Jane"))
     untagged = origin.file(path("plain.jpg"), media.jpeg())
+    xmp = origin.file(path("xmp.jpg"), media.jpeg_with_xmp())
 
     status, _ = await importer.run(
         [
             item(tagged, "from-exif"),
             item(tagged, "request-wins", metadata={"credit": "Agency"}),
             item(untagged, "required-missing"),
+            item(xmp, "from-xmp"),
         ]
     )
 
@@ -61,6 +67,16 @@ async def test_exif_fills_metadata_and_the_request_wins(make_stack, origin: Orig
         )
     ).json()
     assert other["metadata"] == {"title": "Sunset", "credit": "Agency"}
+    from_xmp = (
+        await importer.api.get(
+            f"/api/2026-05/mediaLibrary/{results['from-xmp']['image']['mediaId']}"
+        )
+    ).json()
+    assert from_xmp["metadata"] == {
+        "title": "Harbour at dawn",
+        "credit": "Agency X",
+        "keywords": ["harbour", "dawn"],
+    }
     assert results["required-missing"]["reasonCode"] == "invalid_metadata"
     assert "required property 'title'" in results["required-missing"]["reason"]
     await importer.close()

@@ -29,6 +29,23 @@ def jpeg(width: int = 64, height: int = 48, **exif: str) -> bytes:
     return image_bytes("JPEG", width, height, **exif)
 
 
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    b'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    b'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" photoshop:Credit="Agency X">'
+    b'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Harbour at dawn</rdf:li></rdf:Alt>'
+    b"</dc:title><dc:subject><rdf:Bag><rdf:li>harbour</rdf:li><rdf:li>dawn</rdf:li></rdf:Bag>"
+    b"</dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"
+)
+
+
+def jpeg_with_xmp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 160)).save(out, "JPEG", xmp=XMP)
+    return out.getvalue()
+
+
 def png(width: int = 64, height: int = 48) -> bytes:
     return image_bytes("PNG", width, height)
 
