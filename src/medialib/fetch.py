@@ -10,25 +10,28 @@ backoff and jitter; concurrency is bounded globally and per origin host.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import random
 import re
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from medialib import __version__
+from medialib.storage import StorageError
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+T = TypeVar("T")
 USER_AGENT = f"medialib/{__version__} (media import)"
 HEAD_BYTES = 4096
 TAIL_BYTES = 1024
@@ -226,6 +229,7 @@ class Fetcher:
         try:
             async with (
                 asyncio.timeout(seconds),
+                _client_errors_translated(),
                 self.session.post(
                     url, data=body, headers=headers, allow_redirects=False
                 ) as response,
@@ -233,16 +237,6 @@ class Fetcher:
                 return response.status
         except TimeoutError as exc:
             raise FetchError("timeout", f"no answer within {seconds:g}s", transient=True) from exc
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, BlockedAddressError):
-                raise FetchError("blocked_address", str(exc.os_error)) from exc
-            raise FetchError(
-                "connect_error", f"could not connect: {exc.os_error}", transient=True
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise FetchError(
-                "connection_error", f"the request failed: {exc}", transient=True
-            ) from exc
 
     def _host_gate(self, scheme: str, host: str, port: int) -> asyncio.Semaphore:
         key = (scheme, host.lower(), port)
@@ -297,33 +291,36 @@ class Fetcher:
 
     async def _get(self, url: str, path: Path, limit_for: LimitFor) -> Download | str:
         """One request: a Download, or the URL a redirect points to."""
-        try:
-            async with self.session.get(url, allow_redirects=False) as response:
-                if response.status in REDIRECTS:
-                    location = response.headers.get("Location")
-                    if not location:
-                        raise FetchError("http_error", f"HTTP {response.status} without Location")
-                    return urljoin(url, location)
-                _raise_for_status(response.status, response.headers)
-                return await _save(response, url, path, limit_for)
-        except FetchError:
-            raise
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, BlockedAddressError):
-                raise FetchError("blocked_address", str(exc.os_error)) from exc
-            raise FetchError(
-                "connect_error", f"could not connect: {exc.os_error}", transient=True
-            ) from exc
-        except aiohttp.InvalidURL as exc:
-            raise FetchError("invalid_url", f"not a valid URL: {exc}") from exc
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
-            raise FetchError(
-                "connection_error", f"the connection broke: {exc}", transient=True
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise FetchError(
-                "connection_error", f"the download failed: {exc}", transient=True
-            ) from exc
+        async with (
+            _client_errors_translated(),
+            self.session.get(url, allow_redirects=False) as response,
+        ):
+            if response.status in REDIRECTS:
+                location = response.headers.get("Location")
+                if not location:
+                    raise FetchError("http_error", f"HTTP {response.status} without Location")
+                return urljoin(url, location)
+            _raise_for_status(response.status, response.headers)
+            return await _save(response, url, path, limit_for)
+
+
+@contextlib.asynccontextmanager
+async def _client_errors_translated() -> AsyncIterator[None]:
+    """aiohttp's errors (and the guard's refusal inside them) as FetchErrors, at the boundary."""
+    try:
+        yield
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, BlockedAddressError):
+            raise FetchError("blocked_address", str(exc.os_error)) from exc
+        raise FetchError(
+            "connect_error", f"could not connect: {exc.os_error}", transient=True
+        ) from exc
+    except aiohttp.InvalidURL as exc:
+        raise FetchError("invalid_url", f"not a valid URL: {exc}") from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise FetchError(
+            "connection_error", f"the connection broke: {exc}", transient=True
+        ) from exc
 
 
 def _raise_for_status(status: int, headers: Any) -> None:
@@ -348,7 +345,7 @@ class _Sink:
     """
 
     def __init__(self, path: Path, limit_for: LimitFor, declared: int | None) -> None:
-        self.file = path.open("wb")
+        self.file = _local(path.open, "wb")
         self.limit_for = limit_for
         self.declared = declared
         self.digest = hashlib.sha256()
@@ -389,11 +386,19 @@ class _Sink:
         if self.size > self.limit:
             raise FetchError("too_large", f"the body is larger than {self.limit} bytes")
         self.digest.update(chunk)
-        self.file.write(chunk)
+        _local(self.file.write, chunk)
         if len(chunk) >= TAIL_BYTES:
             self.tail = chunk[-TAIL_BYTES:]
         else:
             self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+
+
+def _local(operation: Callable[..., T], *args: Any) -> T:
+    """A file operation on our own disk: its failure (a full disk) is not the origin's fault."""
+    try:
+        return operation(*args)
+    except OSError as exc:
+        raise StorageError(f"writing a download to disk failed: {exc}") from exc
 
 
 async def _save(
