@@ -15,6 +15,7 @@ from medialib.projects import sync_projects
 from medialib.runtime import Runtime
 from medialib.settings import Settings
 from medialib.tasks.local import LocalQueue, LocalWorker
+from medialib.tasks.procrastinate_runner import ProcrastinateQueue, ProcrastinateWorker
 
 DESCRIPTION = """\
 A media library with a bulk import API. Every `/api/{version}` endpoint takes
@@ -22,10 +23,17 @@ A media library with a bulk import API. Every `/api/{version}` endpoint takes
 """
 
 
-async def start_worker(rt: Runtime) -> LocalWorker:
-    assert isinstance(rt.queue, LocalQueue)
+async def start_worker(rt: Runtime) -> LocalWorker | ProcrastinateWorker:
+    """This process works tasks too: procrastinate's worker on PostgreSQL, the local runner
+    on SQLite."""
     rt.settings.temp_dir.mkdir(parents=True, exist_ok=True)
-    runner = LocalWorker(rt, rt.queue, concurrency=rt.settings.worker_concurrency)
+    concurrency = rt.settings.worker_concurrency
+    runner: LocalWorker | ProcrastinateWorker
+    if isinstance(rt.queue, ProcrastinateQueue):
+        runner = ProcrastinateWorker(rt, rt.queue, concurrency=concurrency)
+    else:
+        assert isinstance(rt.queue, LocalQueue)
+        runner = LocalWorker(rt, rt.queue, concurrency=concurrency)
     await runner.start()
     return runner
 

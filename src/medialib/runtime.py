@@ -12,6 +12,7 @@ from medialib.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.settings import Settings
 from medialib.storage import Storage
 from medialib.tasks.local import LocalQueue
+from medialib.tasks.procrastinate_runner import ProcrastinateQueue
 from medialib.tasks.registry import TaskQueue
 
 
@@ -33,15 +34,21 @@ class Runtime:
         versions = VersionTable(settings.retired_versions)
         storage = Storage(settings.resolved_storage_url)
         db = Database(settings.resolved_database_url)
-        return cls(
+        # One machine works its tasks from its own table; PostgreSQL deployments use procrastinate.
+        url = settings.resolved_database_url
+        queue: TaskQueue = LocalQueue() if db.is_sqlite else ProcrastinateQueue(url)
+        runtime = cls(
             settings=settings,
             config=config,
             db=db,
             storage=storage,
             versions=versions,
-            queue=LocalQueue(),
+            queue=queue,
             fetch_policy=_fetch_policy(settings),
         )
+        if isinstance(queue, ProcrastinateQueue):
+            queue.bind(runtime)
+        return runtime
 
     @property
     def fetcher(self) -> Fetcher:

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     file_max_bytes: int = 100 * 1024 * 1024
     image_max_pixels: int = 24_000_000
     webhook_timeout: float = 10.0
+    stalled_after: float = Field(
+        default=30.0, gt=0, description="Seconds without a heartbeat before a worker is dead."
+    )
     webhook_retry_delays: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
         description="Seconds before each retry of a failed webhook delivery.",

@@ -1,0 +1,138 @@
+"""Tasks on PostgreSQL: the procrastinate queue, in the same database as everything else.
+
+Each task of the registry becomes a procrastinate task on one queue. Deferring writes the job on
+the caller's own connection (procrastinate's `configure(connection=…)`), inside the transaction
+that writes the rows it refers to; the insert trigger's NOTIFY reaches idle workers at commit.
+Retries use procrastinate's exponential backoff; a worker that dies stops sending heartbeats,
+and a periodic task hands its jobs to the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medialib.db.engine import Deferral
+from medialib.tasks.registry import TaskContext, TaskDefinition, load_tasks
+
+if TYPE_CHECKING:
+    from medialib.runtime import Runtime
+
+log = logging.getLogger("medialib.tasks")
+
+QUEUE = "medialib"
+STALLED_CHECK = "*/10 * * * * *"  # every 10 seconds (procrastinate's sixth cron field)
+
+
+def conninfo(database_url: str) -> str:
+    """The libpq URL of a SQLAlchemy `postgresql+psycopg://` URL."""
+    return "postgresql://" + database_url.split("://", 1)[1]
+
+
+class ProcrastinateQueue:
+    """Defers through procrastinate on the caller's connection; workers run the same app."""
+
+    def __init__(self, database_url: str) -> None:
+        self.app = App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
+        self._bound = False
+
+    def bind(self, runtime: Runtime) -> None:
+        """Register every task (and the stalled-job sweep) with the runtime they run in."""
+        if self._bound:
+            return
+        self._bound = True
+        for definition in load_tasks().values():
+            _register(self.app, definition, runtime)
+        _register_stalled_sweep(self.app, runtime.settings.stalled_after)
+
+    def defer_sync(self, conn: Connection, deferrals: list[Deferral]) -> None:
+        raise NotImplementedError("procrastinate defers on PostgreSQL's async connection")
+
+    async def defer_async(self, conn: AsyncConnection, deferrals: list[Deferral]) -> None:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        for deferral in deferrals:
+            options: dict[str, Any] = {"connection": driver}
+            if deferral.delay > 0:
+                options["schedule_in"] = {"seconds": deferral.delay}
+            await self.app.configure_task(deferral.name, queue=QUEUE, **options).defer_async(
+                **deferral.args
+            )
+
+    def committed(self, deferrals: list[Deferral]) -> None:
+        """Nothing to do: PostgreSQL notifies the listening workers at commit."""
+
+
+def _register(app: App, definition: TaskDefinition, runtime: Runtime) -> None:
+    async def run(context: JobContext, /, **args: Any) -> None:
+        attempt = (context.job.attempts or 0) + 1
+        await definition.execute(TaskContext(runtime, attempt), args)
+
+    app.task(
+        name=definition.name,
+        queue=QUEUE,
+        pass_context=True,
+        retry=RetryStrategy(max_attempts=definition.max_attempts, exponential_wait=2),
+    )(run)
+
+
+def _register_stalled_sweep(app: App, stalled_after: float) -> None:
+    async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
+        stalled = await app.job_manager.get_stalled_jobs(
+            queue=QUEUE, seconds_since_heartbeat=stalled_after
+        )
+        for job in stalled:
+            log.warning("job %s (%s) of a dead worker runs again", job.id, job.task_name)
+            await app.job_manager.retry_job(job)
+
+    task = app.task(
+        name="medialib_retry_stalled_jobs",
+        queue=QUEUE,
+        pass_context=True,
+    )(retry_stalled_jobs)
+    app.periodic(cron=STALLED_CHECK)(task)
+
+
+class ProcrastinateWorker:
+    """A procrastinate worker inside this process, started and stopped like the local one."""
+
+    def __init__(self, runtime: Runtime, queue: ProcrastinateQueue, *, concurrency: int) -> None:
+        self.runtime = runtime
+        self.queue = queue
+        self.concurrency = concurrency
+        self.id = "procrastinate"
+        self._stack = contextlib.AsyncExitStack()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.queue.bind(self.runtime)
+        await self._stack.enter_async_context(self.queue.app.open_async())
+        stalled_after = self.runtime.settings.stalled_after
+        self._task = asyncio.create_task(
+            self.queue.app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=self.concurrency,
+                install_signal_handlers=False,
+                shutdown_graceful_timeout=10,
+                # New jobs arrive by NOTIFY; jobs scheduled for later (webhook retries) are
+                # found by polling.
+                fetch_job_polling_interval=1.0,
+                update_heartbeat_interval=max(1.0, stalled_after / 3),
+                stalled_worker_timeout=stalled_after,
+                delete_jobs="successful",
+            ),
+            name="medialib-procrastinate-worker",
+        )
+
+    async def stop(self, grace: float = 10.0) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._stack.aclose()
