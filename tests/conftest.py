@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from tests.support import postgres
 from tests.support.imports import Importer
 from tests.support.origin import Origin
+from tests.support.s3 import MotoS3
 from tests.support.stack import POOL_SIZE, Stack, stack_config, start_stack
 
 BACKENDS = ["sqlite", "postgres"]
@@ -37,10 +38,25 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-async def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+def s3_server() -> Iterator[MotoS3]:
+    server = MotoS3().start()
+    yield server
+    server.stop()
+
+
+def _s3_for(backend: str, request: pytest.FixtureRequest) -> MotoS3 | None:
+    """The PostgreSQL stack is the scaled-out one: it keeps its assets in S3."""
+    return request.getfixturevalue("s3_server") if backend == "postgres" else None
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> AsyncIterator[Stack]:
     """One medialib per backend for the whole session; tests keep apart by project or by id."""
     home = tmp_path_factory.mktemp(f"shared-{backend}")
-    shared = await start_stack(backend, home, config=stack_config(pool=POOL_SIZE))
+    config = stack_config(pool=POOL_SIZE)
+    shared = await start_stack(backend, home, config=config, s3=_s3_for(backend, request))
     yield shared
     await shared.close()
 
@@ -58,13 +74,14 @@ def project(backend: str) -> str:
 
 @pytest.fixture
 async def make_stack(
-    backend: str, tmp_path: Path
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Callable[..., Awaitable[Stack]]]:
     """A fresh medialib of its own, for tests that need an empty library or other settings."""
     made: list[Stack] = []
+    s3 = _s3_for(backend, request)
 
     async def make(**overrides: Any) -> Stack:
-        new = await start_stack(backend, tmp_path / f"home-{len(made)}", **overrides)
+        new = await start_stack(backend, tmp_path / f"home-{len(made)}", s3=s3, **overrides)
         made.append(new)
         return new
 

@@ -32,7 +32,7 @@ class Runtime:
         """Everything checked before anything starts: a broken setting stops here, by name."""
         config = load_config(settings.config_path)
         versions = VersionTable(settings.retired_versions)
-        storage = Storage(settings.resolved_storage_url)
+        storage = Storage(settings.resolved_storage_url, s3_endpoint=settings.s3_endpoint)
         db = Database(settings.resolved_database_url)
         # One machine works its tasks from its own table; PostgreSQL deployments use procrastinate.
         url = settings.resolved_database_url

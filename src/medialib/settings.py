@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     storage_url: str | None = Field(default=None, description="Default: <home>/storage.")
     config: Path | None = Field(default=None, description="Default: <home>/medialib.yaml.")
     public_url: str | None = Field(default=None, description="Base URL of stored assets.")
+    s3_endpoint: str | None = Field(
+        default=None, description="An S3-compatible server's URL (MinIO, Ceph, R2, …)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     retired_versions: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -86,9 +89,19 @@ class Settings(BaseSettings):
 
     @cached_property
     def media_base_url(self) -> str:
-        """Where `/media/{key}` is reachable from outside; asset URLs start with it."""
-        base = self.public_url or f"http://{self.host}:{self.port}/media"
-        return base.rstrip("/")
+        """Where assets are reachable from outside: MEDIALIB_PUBLIC_URL; else the bucket's base
+        URL for S3 storage, or this server's `/media` for a local folder."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        parsed = urlparse(self.resolved_storage_url)
+        if parsed.scheme == "s3":
+            bucket, prefix = parsed.netloc, parsed.path.strip("/")
+            if self.s3_endpoint:
+                base = f"{self.s3_endpoint.rstrip('/')}/{bucket}"
+            else:
+                base = f"https://{bucket}.s3.amazonaws.com"
+            return f"{base}/{prefix}" if prefix else base
+        return f"http://{self.host}:{self.port}/media"
 
     @cached_property
     def temp_dir(self) -> Path:

@@ -81,9 +81,9 @@ class ObjectBody:
 
 
 class Storage:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, s3_endpoint: str | None = None) -> None:
         self.url = url
-        self.store: ObjectStore = _open_store(url)
+        self.store: ObjectStore = _open_store(url, s3_endpoint)
         self.is_local = isinstance(self.store, LocalStore)
         self._root = Path(unquote(urlparse(url).path)) if self.is_local else None
         self._folders: set[Path] = set()
@@ -199,22 +199,21 @@ def _info(key: str, meta: Any) -> ObjectInfo:
     )
 
 
-def _open_store(url: str) -> ObjectStore:
+def _open_store(url: str, s3_endpoint: str | None) -> ObjectStore:
     parsed = urlparse(url)
     if parsed.scheme == "file":
         path = Path(unquote(parsed.path))
         path.mkdir(parents=True, exist_ok=True)
         return LocalStore(prefix=path)
     if parsed.scheme == "s3":
-        return _s3_store(parsed.netloc, parsed.path.strip("/"))
+        return _s3_store(parsed.netloc, parsed.path.strip("/"), s3_endpoint)
     raise ConfigError(f"MEDIALIB_STORAGE_URL: unsupported storage {url!r} (use file:// or s3://)")
 
 
-def _s3_store(bucket: str, prefix: str) -> ObjectStore:
+def _s3_store(bucket: str, prefix: str, endpoint: str | None) -> ObjectStore:
     if not bucket:
         raise ConfigError("MEDIALIB_STORAGE_URL: s3:// needs a bucket, e.g. s3://media/prefix")
     config: dict[str, Any] = {}
-    endpoint = os.environ.get("MEDIALIB_S3_ENDPOINT")
     if endpoint:
         config["endpoint"] = endpoint
         config["allow_http"] = endpoint.startswith("http://")

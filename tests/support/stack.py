@@ -15,6 +15,7 @@ from medialib.auth import tokens
 from medialib.runtime import Runtime
 from medialib.settings import Settings
 from tests.support import postgres
+from tests.support.s3 import MotoS3
 from tests.support.server import LiveServer
 
 BOTH_SCOPES = (tokens.READ, tokens.WRITE)
@@ -130,8 +131,13 @@ class Stack:
 
 
 async def start_stack(
-    backend: str, home: Path, config: dict[str, Any] | None = None, **overrides: Any
+    backend: str,
+    home: Path,
+    config: dict[str, Any] | None = None,
+    s3: MotoS3 | None = None,
+    **overrides: Any,
 ) -> Stack:
+    """A medialib on (SQLite, a local folder), or on (PostgreSQL, S3) when `s3` is given."""
     home.mkdir(parents=True, exist_ok=True)
     config_path = home / "medialib.yaml"
     config_path.write_text(yaml.safe_dump(config or stack_config()))
@@ -143,6 +149,9 @@ async def start_stack(
         "webhook_retry_delays": [0.05] * 7,
         "fetch_timeout": 10.0,
     }
+    if s3 is not None:
+        test_defaults["storage_url"] = f"s3://{s3.new_bucket()}/media"
+        test_defaults["s3_endpoint"] = s3.endpoint
     settings = Settings(
         home=home,
         database_url=database_url,
