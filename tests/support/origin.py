@@ -103,6 +103,18 @@ class Origin:
 
         return self.route(path, serve)
 
+    def together(self, path: str, body: bytes, parties: int) -> str:
+        """Answers nobody until `parties` requests are waiting, then all of them at once."""
+        arrived = asyncio.Event()
+
+        async def serve(_: web.Request) -> web.StreamResponse:
+            if self.hits[path.lstrip("/")] >= parties:
+                arrived.set()
+            await arrived.wait()
+            return web.Response(body=body, content_type="image/jpeg")
+
+        return self.route(path, serve)
+
     def gated(self, path: str, body: bytes, gate: asyncio.Event) -> str:
         """Holds the answer until `gate` is set; `arrived` counts requests waiting."""
 
