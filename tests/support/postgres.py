@@ -32,3 +32,9 @@ def drop_database(url: str) -> None:
     assert admin
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def plain_url(url: str) -> str:
+    """A URL psycopg takes (no SQLAlchemy driver suffix)."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.split('+')[0]}://{rest}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,8 @@ class Receiver:
                 verified = True
             except WebhookVerificationError:
                 verified = False
+        else:
+            body = json.loads(raw)
         status = self.failures.pop(0) if self.failures else 204
         if status in (301, 302, 307, 308):
             response = web.Response(status=status, headers={"Location": self.url("moved")})

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("medialib.tasks")
 
 QUEUE = "medialib"
-STALLED_CHECK = "*/10 * * * * *"  # every 10 seconds (procrastinate's sixth cron field)
+STALLED_CHECK = "* * * * * */10"  # every 10 seconds: the sixth field is the second
 
 
 def conninfo(database_url: str) -> str:
