@@ -180,6 +180,54 @@ def migrate_command() -> None:
     click.echo("medialib: database is up to date", err=True)
 
 
+@main.command(name="copy")
+@click.option("--to-database-url", required=True, help="e.g. postgresql://user:pass@host/db")
+@click.option("--to-storage-url", required=True, help="e.g. s3://bucket/prefix")
+@click.option("--to-s3-endpoint", default=None, help="An S3-compatible server's URL.")
+@_fail_cleanly
+def copy_command(to_database_url: str, to_storage_url: str, to_s3_endpoint: str | None) -> None:
+    """Copy every entry, asset, token and finished job to another database and storage."""
+    from medialib.copy import copy_installation
+
+    source_settings = Settings()
+    target_settings = Settings(
+        database_url=to_database_url,
+        storage_url=to_storage_url,
+        s3_endpoint=to_s3_endpoint,
+        config=source_settings.config_path,
+    )
+
+    async def work(source: Runtime) -> None:
+        target = Runtime.from_settings(target_settings)
+        try:
+            # The source's projects (and their webhook secrets) come over with the rows.
+            await migrate(target.db)
+            report = await copy_installation(
+                source, target, lambda line: click.echo(f"medialib: {line}", err=True)
+            )
+        finally:
+            await target.close()
+        click.echo(
+            f"medialib: copied {sum(report.rows.values())} rows, {report.objects_copied} objects "
+            f"({report.objects_present} were there already)",
+            err=True,
+        )
+        if report.objects_missing:
+            click.echo(
+                f"medialib: {len(report.objects_missing)} asset(s) have no object in the source "
+                f"storage, e.g. {report.objects_missing[0]}",
+                err=True,
+            )
+        if report.jobs_left_running:
+            click.echo(
+                f"medialib: {report.jobs_left_running} job(s) still running were not copied; "
+                "let them finish and copy again",
+                err=True,
+            )
+
+    _with_runtime(work, source_settings)
+
+
 @main.group()
 def token() -> None:
     """Create, list and revoke API tokens."""
