@@ -19,6 +19,7 @@ from medialib.runtime import Runtime
 from medialib.settings import Settings
 
 T = TypeVar("T")
+MAX_HEADER_BYTES = 64 * 1024
 
 
 def _fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
@@ -106,7 +107,9 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
             host=settings.host,
             port=settings.port,
             loop="uvloop",
-            http="httptools",
+            # h11 bounds what one request may make it buffer (httptools has no header limit).
+            http="h11",
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             log_level="info",
         )
     finally:

@@ -68,6 +68,15 @@ class RangeNotSatisfiable(MedialibError):
     error = "Range Not Satisfiable"
 
 
+class TooManyRequests(MedialibError):
+    status = 429
+    error = "Too Many Requests"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, {"message": message})
+        self.headers["Retry-After"] = str(max(1, round(retry_after + 0.5)))
+
+
 class ServiceUnavailable(MedialibError):
     status = 503
     error = "Service Unavailable"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from medialib.api.limits import RateLimits
 from medialib.api.versions import VersionTable
 from medialib.config import AppConfig, load_config
 from medialib.db.engine import Database
@@ -25,6 +26,7 @@ class Runtime:
     versions: VersionTable
     queue: TaskQueue
     fetch_policy: FetchPolicy
+    rate_limits: RateLimits
     _fetcher: Fetcher | None = field(default=None, repr=False)
 
     @classmethod
@@ -45,6 +47,7 @@ class Runtime:
             versions=versions,
             queue=queue,
             fetch_policy=_fetch_policy(settings),
+            rate_limits=RateLimits(settings.rate_limit, settings.rate_limit_burst),
         )
         if isinstance(queue, ProcrastinateQueue):
             queue.bind(runtime)

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     retired_versions: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_entries_per_request: int = 1000
     max_body_bytes: int = 16 * 1024 * 1024
+    rate_limit: float = Field(default=50.0, ge=0, description="Requests/s per token; 0: none.")
+    rate_limit_burst: int = Field(default=100, ge=1)
+    max_open_jobs: int = Field(default=50, ge=1, description="Unfinished imports per project.")
 
     # Asynchronous imports
     max_items_per_job: int = 1000

@@ -52,6 +52,7 @@ def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
         rt = runtime(request)
         api_version = rt.versions.resolve(version)
         principal = await authenticate(rt.db, request.headers.get("authorization"))
+        rt.rate_limits.take(principal.token_id)
         principal.require(scope)
         project = rt.config.projects.get(principal.project)
         if project is None:

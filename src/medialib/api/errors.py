@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from medialib.api.responses import JSONBody, error_body
-from medialib.errors import MedialibError
+from medialib.errors import MedialibError, ServiceUnavailable
 
 log = logging.getLogger("medialib.api")
 
@@ -72,6 +73,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONBody:
     return JSONBody(error_body(exc.status_code, reason, details), exc.status_code, exc.headers)
 
 
+async def _database_unreachable(request: Request, exc: Exception) -> JSONBody:
+    log.error("%s %s: the database failed: %s", request.method, request.url.path, exc)
+    error = ServiceUnavailable(
+        details={"database": "The database cannot be reached; try again shortly."}
+    )
+    return JSONBody(error_body(503, error.error, error.details), 503, {"Retry-After": "5"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONBody:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONBody(
@@ -83,4 +92,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MedialibError, _medialib_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(HTTPException, _http_error)
+    # Connections refused, dropped or timed out; a database that is locked for too long.
+    for unreachable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.add_exception_handler(unreachable, _database_unreachable)
     app.add_exception_handler(Exception, _unexpected)

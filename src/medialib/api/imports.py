@@ -22,7 +22,14 @@ router = APIRouter(prefix="/api/{version}/import", tags=["imports"])
 async def _start(request: Request, call: Caller, rt: Runtime, kind: Kind) -> JSONBody:
     raw = await read_json(request, rt.settings.max_body_bytes)
     parsed = parse_import(raw, kind, call.project, rt.settings.max_items_per_job)
-    job_id = await create_job(rt.db, rt.queue, call.project, parsed, rt.settings.import_chunk_size)
+    job_id = await create_job(
+        rt.db,
+        rt.queue,
+        call.project,
+        parsed,
+        chunk_size=rt.settings.import_chunk_size,
+        max_open_jobs=rt.settings.max_open_jobs,
+    )
     return JSONBody({"id": job_id})
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from medialib.config import Project
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import import_items, import_jobs, utcnow
-from medialib.errors import NotFound
+from medialib.errors import NotFound, TooManyRequests
 from medialib.imports.requests import ImportRequest, Kind
 from medialib.library.metadata import without_nulls
 from medialib.tasks.registry import TaskQueue
@@ -32,7 +32,13 @@ def chunks(positions: list[int], size: int) -> Iterator[list[int]]:
 
 
 async def create_job(
-    db: Database, queue: TaskQueue, project: Project, request: ImportRequest, chunk_size: int
+    db: Database,
+    queue: TaskQueue,
+    project: Project,
+    request: ImportRequest,
+    *,
+    chunk_size: int,
+    max_open_jobs: int,
 ) -> str:
     """The job, its items and the tasks that work them, all in one transaction.
 
@@ -83,6 +89,17 @@ async def create_job(
     }
 
     def write(tx: Tx) -> None:
+        open_jobs = tx.conn.scalar(
+            sa.select(sa.func.count()).where(
+                import_jobs.c.project == project.handle, import_jobs.c.finished_at.is_(None)
+            )
+        )
+        if (open_jobs or 0) >= max_open_jobs:
+            raise TooManyRequests(
+                f"{open_jobs} import jobs of this project are still running, and at most "
+                f"{max_open_jobs} may be; try again when one has finished.",
+                retry_after=30,
+            )
         tx.execute(import_jobs.insert().values(**job))
         tx.execute(import_items.insert(), rows)
         for positions in chunks(pending, chunk_size):

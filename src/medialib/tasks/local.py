@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("medialib.tasks")
 
 MAX_RETRY_DELAY = 300.0
+MAX_PAUSE = 30.0
 
 
 class LocalQueue:
@@ -200,17 +201,30 @@ class LocalWorker:
         self._wakeup.set()
 
     async def _loop(self) -> None:
+        pause = 0.0
         while not self._stopping:
             self._wakeup.clear()
-            free = self.concurrency - len(self._running)
-            claimed = await self._claim(free) if free > 0 else []
-            for row in claimed:
-                self._spawn(row)
-            if claimed and len(claimed) == free:
-                continue
-            wait = self.poll if free <= len(claimed) else await self._seconds_to_next_task()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+            try:
+                wait = await self._claim_and_spawn()
+                pause = 0.0
+            except Exception as error:
+                # The database is away (a restart, a network cut): keep trying, more slowly.
+                pause = min(MAX_PAUSE, pause * 2 or 0.5)
+                log.warning("cannot claim tasks (%r); trying again in %.1f s", error, pause)
+                wait = pause
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+
+    async def _claim_and_spawn(self) -> float:
+        """Claim what there is room for; how long to wait before looking again."""
+        free = self.concurrency - len(self._running)
+        claimed = await self._claim(free) if free > 0 else []
+        for row in claimed:
+            self._spawn(row)
+        if claimed and len(claimed) == free:
+            return 0.0
+        return self.poll if free <= len(claimed) else await self._seconds_to_next_task()
 
     async def _claim(self, limit: int) -> list[Any]:
         now = utcnow()
@@ -291,8 +305,21 @@ class LocalWorker:
         """One statement in its own write transaction; the number of rows it changed."""
         return await self.db.transact(lambda tx: tx.execute(statement).rowcount)
 
+    async def _settle(self, statement: Any) -> None:
+        """A write that records how a task ended must not be lost to a database that is away
+        for a while: without it the task would stay claimed by a runner that is alive."""
+        pause = 0.5
+        while True:
+            try:
+                await self._write(statement)
+                return
+            except Exception as error:
+                log.warning("cannot record a task's end (%r); again in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+                pause = min(MAX_PAUSE, pause * 2)
+
     async def _delete(self, task_id: int) -> None:
-        await self._write(tasks.delete().where(tasks.c.id == task_id))
+        await self._settle(tasks.delete().where(tasks.c.id == task_id))
 
     async def _release(self, task_id: int) -> None:
         """A task interrupted by a shutdown goes back as it was, its attempt not counted."""
@@ -304,7 +331,7 @@ class LocalWorker:
 
     async def _retry_later(self, row: Any, error: Exception) -> None:
         delay = min(MAX_RETRY_DELAY, 2.0**row.attempts) * random.uniform(0.75, 1.25)  # noqa: S311
-        await self._write(
+        await self._settle(
             tasks.update()
             .where(tasks.c.id == row.id)
             .values(

@@ -114,21 +114,36 @@ class ProcrastinateWorker:
         self.queue.bind(self.runtime)
         await self._stack.enter_async_context(self.queue.app.open_async())
         stalled_after = self.runtime.settings.stalled_after
+        options: dict[str, Any] = {
+            "queues": [QUEUE],
+            "concurrency": self.concurrency,
+            "install_signal_handlers": False,
+            "shutdown_graceful_timeout": 10,
+            # New jobs arrive by NOTIFY; jobs scheduled for later (webhook retries) are found
+            # by polling.
+            "fetch_job_polling_interval": 1.0,
+            "update_heartbeat_interval": max(1.0, stalled_after / 3),
+            "stalled_worker_timeout": stalled_after,
+            "delete_jobs": "successful",
+        }
         self._task = asyncio.create_task(
-            self.queue.app.run_worker_async(
-                queues=[QUEUE],
-                concurrency=self.concurrency,
-                install_signal_handlers=False,
-                shutdown_graceful_timeout=10,
-                # New jobs arrive by NOTIFY; jobs scheduled for later (webhook retries) are
-                # found by polling.
-                fetch_job_polling_interval=1.0,
-                update_heartbeat_interval=max(1.0, stalled_after / 3),
-                stalled_worker_timeout=stalled_after,
-                delete_jobs="successful",
-            ),
-            name="medialib-procrastinate-worker",
+            self._supervise(options), name="medialib-procrastinate-worker"
         )
+
+    async def _supervise(self, options: dict[str, Any]) -> None:
+        """Run the worker; when it stops on an error (the database went away), start it
+        again, waiting longer each time, until the database is back."""
+        pause = 0.5
+        while True:
+            try:
+                await self.queue.app.run_worker_async(**options)
+                return
+            except Exception as error:
+                log.warning(
+                    "the task worker stopped (%r); starting it again in %.1f s", error, pause
+                )
+                await asyncio.sleep(pause)
+                pause = min(30.0, pause * 2)
 
     async def stop(self, grace: float = 10.0) -> None:
         if self._task is not None:
