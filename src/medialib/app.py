@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -16,6 +17,10 @@ from medialib.runtime import Runtime
 from medialib.settings import Settings
 from medialib.tasks.local import LocalQueue, LocalWorker
 from medialib.tasks.procrastinate_runner import ProcrastinateQueue, ProcrastinateWorker
+
+# uvicorn's HTTP settings: h11 bounds how much of a request's head it buffers (httptools, the
+# faster parser, has no such bound, so one request could make it hold gigabytes of headers).
+HTTP_OPTIONS: dict[str, Any] = {"http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
 
 DESCRIPTION = """\
 A media library with a bulk import API. Every `/api/{version}` endpoint takes

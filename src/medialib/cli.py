@@ -19,7 +19,6 @@ from medialib.runtime import Runtime
 from medialib.settings import Settings
 
 T = TypeVar("T")
-MAX_HEADER_BYTES = 64 * 1024
 
 
 def _fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
@@ -80,7 +79,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
     """Serve the API and work the imports (migrating SQLite, printing a first token)."""
     import uvicorn
 
-    from medialib.app import create_app
+    from medialib.app import HTTP_OPTIONS, create_app
     from medialib.tasks.processes import WorkerProcesses
 
     overrides: dict[str, Any] = {}
@@ -107,9 +106,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
             host=settings.host,
             port=settings.port,
             loop="uvloop",
-            # h11 bounds what one request may make it buffer (httptools has no header limit).
-            http="h11",
-            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            **HTTP_OPTIONS,
             log_level="info",
         )
     finally:

@@ -45,6 +45,7 @@ def _env(database: str, s3: MotoS3) -> dict[str, str]:
         "MEDIALIB_FETCH_PER_HOST": "16",
         # A dead worker is noticed after 3 s without a heartbeat (30 s in production).
         "MEDIALIB_STALLED_AFTER": "3",
+        "MEDIALIB_RATE_LIMIT": "10000",
     }
 
 

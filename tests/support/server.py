@@ -8,6 +8,8 @@ from typing import Any
 
 import uvicorn
 
+from medialib.app import HTTP_OPTIONS
+
 
 class LiveServer:
     """Serves an ASGI app over real HTTP on 127.0.0.1.
@@ -22,7 +24,9 @@ class LiveServer:
         self.sock.bind((host, 0))
         self.sock.listen(1024)
         self.host, self.port = self.sock.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio")
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", loop="asyncio", **HTTP_OPTIONS
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import yaml
 
 from medialib.app import bootstrap, create_app
@@ -121,6 +122,31 @@ class Stack:
     async def put_asset(self, key: str, data: bytes = b"\xff\xd8\xff asset bytes") -> None:
         await self.runtime.storage.put(key, data)
 
+    async def snapshot(self, project: str) -> list[Any]:
+        """Everything stored for `project` (entries, assets, jobs, items), to show that a
+        refused request changed nothing."""
+        from medialib.db.tables import assets, import_items, import_jobs, media_entries
+
+        async with self.runtime.db.read() as conn:
+            found: list[Any] = []
+            for table, where in (
+                (media_entries, media_entries.c.project == project),
+                (assets, assets.c.project == project),
+                (import_jobs, import_jobs.c.project == project),
+            ):
+                rows = await conn.execute(
+                    sa.select(table).where(where).order_by(*table.primary_key)
+                )
+                found += [tuple(row) for row in rows]
+            jobs = sa.select(import_jobs.c.id).where(import_jobs.c.project == project)
+            rows = await conn.execute(
+                sa.select(import_items)
+                .where(import_items.c.job_id.in_(jobs))
+                .order_by(*import_items.primary_key)
+            )
+            found += [tuple(row) for row in rows]
+        return found
+
     async def close(self) -> None:
         for client in self._clients:
             await client.aclose()
@@ -148,6 +174,8 @@ async def start_stack(
         "fetch_retry_base": 0.01,
         "webhook_retry_delays": [0.05] * 7,
         "fetch_timeout": 10.0,
+        # Tests poll statuses quickly; the limit itself is tested with a stack of its own.
+        "rate_limit": 10_000.0,
     }
     if s3 is not None:
         test_defaults["storage_url"] = f"s3://{s3.new_bucket()}/media"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from collections.abc import Iterator
@@ -20,6 +21,16 @@ from medialib.library.metadata import without_nulls
 from medialib.tasks.registry import TaskQueue
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+JOB_ID = re.compile(r"^[a-z0-9]{12}$")
+
+
+def _no_job(kind: Kind, job_id: str) -> NotFound:
+    shown = job_id if len(job_id) <= 64 else job_id[:64] + "…"
+    return NotFound(
+        f"no {kind} import job {shown!r}", details={"id": f"No {kind} import job with id '{shown}'"}
+    )
 
 
 def new_job_id() -> str:
@@ -156,6 +167,8 @@ def progress_in(tx: Tx, job_id: str, total: int) -> Progress:
 
 async def job_status(db: Database, project: str, kind: Kind, job_id: str) -> JobStatus:
     """A job of `project` and `kind` with its finished items; another project's job is 404."""
+    if not JOB_ID.match(job_id):
+        raise _no_job(kind, job_id)
     async with db.read() as conn:
         job = (
             await conn.execute(
@@ -167,10 +180,7 @@ async def job_status(db: Database, project: str, kind: Kind, job_id: str) -> Job
             )
         ).first()
         if job is None:
-            raise NotFound(
-                f"no {kind} import job {job_id!r}",
-                details={"id": f"No {kind} import job with id '{job_id}'"},
-            )
+            raise _no_job(kind, job_id)
         items = (
             await conn.execute(
                 sa.select(import_items)

@@ -42,13 +42,9 @@ def new_entry_id() -> str:
 
 
 def not_found(entry_id: str) -> NotFound:
-    return NotFound(
-        f"MediaLibrary Entry does not exist (id: '{entry_id}')",
-        details={
-            "name": "NotFound",
-            "message": f"MediaLibrary Entry does not exist (id: '{entry_id}')",
-        },
-    )
+    shown = entry_id if len(entry_id) <= 64 else entry_id[:64] + "…"
+    message = f"MediaLibrary Entry does not exist (id: '{shown}')"
+    return NotFound(message, details={"name": "NotFound", "message": message})
 
 
 def _validation(message: str, errors: list[str] | None = None) -> Failure:
@@ -307,6 +303,8 @@ def entry_from_row(row: Any) -> Entry:
 
 
 async def get_entry(db: Database, project: str, entry_id: str) -> Entry:
+    if not is_valid_entry_id(entry_id):
+        raise not_found(entry_id)  # no entry can have such an id
     async with db.read() as conn:
         row = (
             await conn.execute(
@@ -333,10 +331,12 @@ async def find_entries(
     if ids:
         if len(ids) > MAX_IDS_PER_READ:
             raise BadRequest(details={"ids": f"at most {MAX_IDS_PER_READ} ids at once"})
-        query = query.where(media_entries.c.id.in_(ids))
+        query = query.where(media_entries.c.id.in_([i for i in ids if is_valid_entry_id(i)]))
     elif external_id is not None:
         if system_name is None:
             raise BadRequest(details={"systemName": "externalId also requires a systemName"})
+        if "\x00" in system_name + external_id:
+            return []  # not storable, so not stored
         query = query.where(
             media_entries.c.system_name == system_name, media_entries.c.external_id == external_id
         )

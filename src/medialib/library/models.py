@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
-NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+# Sizes beyond what a JavaScript client can hold exactly (2^53 - 1) are no real file's.
+NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53 - 1)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 
@@ -25,7 +26,7 @@ class AssetIn(BaseModel):
     size: NonNegativeInt | None = None
     width: PositiveInt | None = None
     height: PositiveInt | None = None
-    duration: Annotated[StrictFloat | StrictInt, Field(ge=0)] | None = None
+    duration: Annotated[StrictFloat | StrictInt, Field(ge=0, le=10**7)] | None = None
     filename: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
     mimeType: Annotated[StrictStr, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)] | None = (
         None

@@ -18,7 +18,7 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict
 from medialib.library import assets as asset_rules
-from medialib.library.entries import entry_from_row, not_found
+from medialib.library.entries import entry_from_row, is_valid_entry_id, not_found
 from medialib.library.models import Entry, PatchIn, PatchRequestIn
 from medialib.storage import Storage, is_valid_key
 
@@ -86,6 +86,8 @@ class EntryPatcher:
         self.rules = rules
 
     async def apply(self, entry_id: str, request: PatchRequestIn) -> Entry:
+        if not is_valid_entry_id(entry_id):
+            raise not_found(entry_id)
         new_assets = await self._new_assets(request)
         return await self.db.transact(lambda tx: self._patch(tx, entry_id, request, new_assets))
 
