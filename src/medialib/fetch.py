@@ -145,9 +145,9 @@ class BlockedAddressError(OSError):
 class GuardedResolver(AbstractResolver):
     """Resolves once and hands aiohttp only addresses the policy allows (all or nothing)."""
 
-    def __init__(self, allow: tuple[Network, ...]) -> None:
+    def __init__(self, allow: tuple[Network, ...], inner: AbstractResolver | None = None) -> None:
         self.allow = allow
-        self._inner = aiohttp.ThreadedResolver()
+        self._inner = inner or aiohttp.ThreadedResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -194,8 +194,9 @@ class FetchPolicy:
 class Fetcher:
     """One per process: an aiohttp session behind the guard, and the concurrency bounds."""
 
-    def __init__(self, policy: FetchPolicy) -> None:
+    def __init__(self, policy: FetchPolicy, dns: AbstractResolver | None = None) -> None:
         self.policy = policy
+        self._dns = dns  # the system's resolver unless given (tests script DNS answers)
         self._session: aiohttp.ClientSession | None = None
         self._global = asyncio.Semaphore(policy.concurrency)
         self._hosts: dict[tuple[str, str, int], asyncio.Semaphore] = {}
@@ -204,7 +205,7 @@ class Fetcher:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                resolver=GuardedResolver(self.policy.allow),
+                resolver=GuardedResolver(self.policy.allow, self._dns),
                 limit=self.policy.concurrency * 2,
                 ttl_dns_cache=60,
                 enable_cleanup_closed=True,

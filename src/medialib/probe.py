@@ -139,7 +139,10 @@ def _check_whole(sniffed: Sniffed, path: Path, tail: bytes) -> None:
     else:
         whole = _riff_complete(path)
     if not whole:
-        raise ProbeError("truncated_image", f"the {sniffed.extension} is cut short")
+        raise ProbeError(
+            "truncated_image",
+            f"the {sniffed.extension} does not end as one must (cut short, or more appended)",
+        )
 
 
 def _riff_complete(path: Path) -> bool:
