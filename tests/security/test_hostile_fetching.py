@@ -265,8 +265,8 @@ FILES: list[tuple[str, bytes, str]] = [
     ),
     (
         "svg-data-html",
-        b'<svg xmlns="http://www.w3.org/2000/svg"><a href="data:text/html,%3Cscript%3Ex%3C/script%3E">'
-        b"<rect/></a></svg>",
+        b'<svg xmlns="http://www.w3.org/2000/svg">'
+        b'<a href="data:text/html,%3Cscript%3Ex%3C/script%3E"><rect/></a></svg>',
         "unsafe_svg",
     ),
     (
