@@ -369,7 +369,7 @@ class _Sink:
             if not self.held:
                 raise FetchError("empty_body", "the body is empty")
             self._write(self._decide())
-        self.file.close()
+        _local(self.file.close)  # the last buffered bytes reach the disk here
 
     def _decide(self) -> bytes:
         held, self.held = bytes(self.held), bytearray()
@@ -411,7 +411,8 @@ async def _save(
             sink.feed(chunk)
         sink.finish()
     finally:
-        sink.file.close()
+        with contextlib.suppress(OSError):  # the error already on its way says more
+            sink.file.close()
     return Download(
         path=path,
         size=sink.size,

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     file_max_bytes: int = 100 * 1024 * 1024
     image_max_pixels: int = 24_000_000
     webhook_timeout: float = 10.0
+    task_retry_base: float = Field(
+        default=2.0, gt=0, description="Seconds before a failed task's first retry; doubling."
+    )
     stalled_after: float = Field(
         default=30.0, gt=0, description="Seconds without a heartbeat before a worker is dead."
     )

@@ -35,9 +35,13 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/{path}"
 
     async def start(self) -> Receiver:
+        return await self.start_on(0)
+
+    async def start_on(self, port: int) -> Receiver:
+        """Listen on `port` (0: any free one), e.g. again where a stopped receiver was."""
         app = web.Application()
         app.router.add_post("/{path:.*}", self._receive)
-        self._runner, self.port = await serve_on_loopback(app)
+        self._runner, self.port = await serve_on_loopback(app, port)
         return self
 
     async def stop(self) -> None:

@@ -288,8 +288,12 @@ async def process_items(ctx: TaskContext, job_id: str, positions: list[int]) -> 
             outcomes.append(ItemOutcome.failed(item.position, "unknown_media_type", reason))
         else:
             work.append(ItemImport(ctx, job, media_type, item, existing.get(item.external_id)))
-    async with asyncio.TaskGroup() as group:
-        running = [group.create_task(one.run()) for one in work]
+    try:
+        async with asyncio.TaskGroup() as group:
+            running = [group.create_task(one.run()) for one in work]
+    except ExceptionGroup as failed:
+        # One item hit trouble beyond itself (storage, database): the chunk is tried again.
+        raise failed.exceptions[0] from failed
     outcomes += [done.result() for done in running]
     await _record(ctx, job, outcomes)
 

@@ -32,6 +32,12 @@ from medialib.db.tables import tasks, utcnow
 from medialib.tasks.registry import TaskContext, load_tasks
 
 
+def retry_delay(base: float, attempts: int) -> float:
+    """Seconds before retrying a task that failed `attempts` times: base, doubling, capped."""
+    delay: float = base * 2.0 ** max(0, attempts - 1)
+    return min(MAX_RETRY_DELAY, delay)
+
+
 def _locks_folder(db: Database) -> Path:
     return Path(db.url.split("///", 1)[-1] + ".runners")
 
@@ -330,7 +336,8 @@ class LocalWorker:
         )
 
     async def _retry_later(self, row: Any, error: Exception) -> None:
-        delay = min(MAX_RETRY_DELAY, 2.0**row.attempts) * random.uniform(0.75, 1.25)  # noqa: S311
+        base = self.runtime.settings.task_retry_base
+        delay = retry_delay(base, row.attempts) * random.uniform(0.75, 1.25)  # noqa: S311
         await self._settle(
             tasks.update()
             .where(tasks.c.id == row.id)

@@ -3,8 +3,8 @@
 Each task of the registry becomes a procrastinate task on one queue. Deferring writes the job on
 the caller's own connection (procrastinate's `configure(connection=…)`), inside the transaction
 that writes the rows it refers to; the insert trigger's NOTIFY reaches idle workers at commit.
-Retries use procrastinate's exponential backoff; a worker that dies stops sending heartbeats,
-and a periodic task hands its jobs to the others.
+Retries are procrastinate's, on the local runner's doubling schedule; a worker that dies stops
+sending heartbeats, and a periodic task hands its jobs to the others.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.db.engine import Deferral
+from medialib.tasks.local import retry_delay
 from medialib.tasks.registry import TaskContext, TaskDefinition, load_tasks
 
 if TYPE_CHECKING:
@@ -60,13 +63,27 @@ class ProcrastinateQueue:
         for deferral in deferrals:
             options: dict[str, Any] = {"connection": driver}
             if deferral.delay > 0:
-                options["schedule_in"] = {"seconds": deferral.delay}
+                options["schedule_in"] = {"milliseconds": max(1, round(deferral.delay * 1000))}
             await self.app.configure_task(deferral.name, queue=QUEUE, **options).defer_async(
                 **deferral.args
             )
 
     def committed(self, deferrals: list[Deferral]) -> None:
         """Nothing to do: PostgreSQL notifies the listening workers at commit."""
+
+
+class DoublingRetry(BaseRetryStrategy):
+    """The local runner's retry schedule (base, doubling, capped) for procrastinate."""
+
+    def __init__(self, max_attempts: int, base: float) -> None:
+        self.max_attempts = max_attempts
+        self.base = base
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if job.attempts + 1 >= self.max_attempts:
+            return None
+        delay = retry_delay(self.base, job.attempts + 1)
+        return RetryDecision(retry_in={"milliseconds": max(1, round(delay * 1000))})
 
 
 def _register(app: App, definition: TaskDefinition, runtime: Runtime) -> None:
@@ -78,7 +95,7 @@ def _register(app: App, definition: TaskDefinition, runtime: Runtime) -> None:
         name=definition.name,
         queue=QUEUE,
         pass_context=True,
-        retry=RetryStrategy(max_attempts=definition.max_attempts, exponential_wait=2),
+        retry=DoublingRetry(definition.max_attempts, runtime.settings.task_retry_base),
     )(run)
 
 
