@@ -6,18 +6,19 @@ from fastapi import APIRouter, Depends
 
 from medialib.api.deps import runtime
 from medialib.api.responses import JSONBody
+from medialib.api.schemas import Health, answers
 from medialib.errors import ServiceUnavailable
 from medialib.runtime import Runtime
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get("/healthz", summary="The process is up", responses=answers(Health))
 async def healthz() -> JSONBody:
     return JSONBody({"status": "ok"})
 
 
-@router.get("/readyz", summary="The database answers")
+@router.get("/readyz", summary="The database answers", responses=answers(Health, 503))
 async def readyz(rt: Runtime = Depends(runtime)) -> JSONBody:
     try:
         await rt.db.ping()

@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from medialib.api import schemas
 from medialib.api.deps import Caller, caller, read_json, runtime
 from medialib.api.openapi import json_body
 from medialib.api.presenters import timestamp
 from medialib.api.responses import JSONBody
+from medialib.api.schemas import JobCreated, answers
 from medialib.auth.tokens import WRITE
 from medialib.imageservice import image_urls
 from medialib.imports.jobs import JobStatus, create_job, job_status
@@ -36,6 +38,7 @@ async def _start(request: Request, call: Caller, rt: Runtime, kind: Kind) -> JSO
 @router.post(
     "/images",
     summary="Import images from URLs (asynchronous: returns a job id)",
+    responses=answers(JobCreated),
     openapi_extra=json_body(ImagesIn),
 )
 async def import_images(
@@ -47,6 +50,7 @@ async def import_images(
 @router.post(
     "/files",
     summary="Import files from URLs (asynchronous: returns a job id)",
+    responses=answers(JobCreated),
     openapi_extra=json_body(FilesIn),
 )
 async def import_files(
@@ -55,7 +59,11 @@ async def import_files(
     return await _start(request, call, rt, "file")
 
 
-@router.get("/images/status", summary="The state and results of an image import")
+@router.get(
+    "/images/status",
+    summary="The state and results of an image import",
+    responses=answers(schemas.JobStatus),
+)
 async def images_status(
     id: str = Query(description="The job id from POST /import/images"),
     call: Caller = Depends(caller(WRITE)),
@@ -65,7 +73,11 @@ async def images_status(
     return JSONBody(status_json(status, rt))
 
 
-@router.get("/files/status", summary="The state and results of a file import")
+@router.get(
+    "/files/status",
+    summary="The state and results of a file import",
+    responses=answers(schemas.JobStatus),
+)
 async def files_status(
     id: str = Query(description="The job id from POST /import/files"),
     call: Caller = Depends(caller(WRITE)),

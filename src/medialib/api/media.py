@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
 from medialib.api.deps import runtime
+from medialib.api.schemas import ErrorBody
 from medialib.db.tables import assets
 from medialib.errors import Forbidden, NotFound, RangeNotSatisfiable
 from medialib.runtime import Runtime
@@ -36,7 +37,20 @@ def _not_found() -> NotFound:
 
 
 @router.head("/media/{key:path}", include_in_schema=False)
-@router.get("/media/{key:path}", summary="Serve a stored asset")
+@router.get(
+    "/media/{key:path}",
+    summary="Serve a stored asset",
+    response_class=Response,
+    responses={
+        200: {"description": "The asset's bytes", "content": {"*/*": {}}},
+        206: {"description": "A range of the asset's bytes", "content": {"*/*": {}}},
+        304: {"description": "Not modified"},
+        403: {"model": ErrorBody, "description": "The asset's entry is revoked"},
+        404: {"model": ErrorBody, "description": "No such asset"},
+        416: {"model": ErrorBody, "description": "The range is outside the asset"},
+        503: {"model": ErrorBody, "description": "The storage cannot be reached"},
+    },
+)
 async def serve_media(key: str, request: Request, rt: Runtime = Depends(runtime)) -> Response:
     if not is_valid_key(key):
         raise _not_found()

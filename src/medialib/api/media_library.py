@@ -11,6 +11,7 @@ from medialib.api.deps import Caller, caller, parse_model, read_json, runtime
 from medialib.api.openapi import json_body
 from medialib.api.presenters import entry_json, outcome_json
 from medialib.api.responses import JSONBody
+from medialib.api.schemas import EntryList, EntryOut, ImportResults, PatchDone, answers
 from medialib.auth.tokens import READ, WRITE
 from medialib.errors import BadRequest
 from medialib.library.entries import EntryImporter, find_entries, get_entry
@@ -36,6 +37,7 @@ class ImportMediaLibraryDoc(BaseModel):
 @router.post(
     "/import/mediaLibrary",
     summary="Import media library entries whose assets are stored already",
+    responses=answers(ImportResults),
     openapi_extra=json_body(ImportMediaLibraryDoc),
 )
 async def import_media_library(
@@ -61,7 +63,11 @@ async def import_media_library(
     )
 
 
-@router.get("/mediaLibrary", summary="Get entries by ids, or by systemName and externalId")
+@router.get(
+    "/mediaLibrary",
+    summary="Get entries by ids, or by systemName and externalId",
+    responses=answers(EntryList),
+)
 async def list_entries(
     ids: str | None = Query(default=None, description="Comma separated entry ids"),
     system_name: str | None = Query(default=None, alias="systemName"),
@@ -77,7 +83,7 @@ async def list_entries(
     return JSONBody({call.version.list_key: [entry_json(e, base) for e in entries]})
 
 
-@router.get("/mediaLibrary/{id}", summary="Get one entry")
+@router.get("/mediaLibrary/{id}", summary="Get one entry", responses=answers(EntryOut))
 async def read_entry(
     id: str,
     call: Caller = Depends(caller(READ)),
@@ -90,6 +96,7 @@ async def read_entry(
 @router.patch(
     "/mediaLibrary/{id}",
     summary="Change an entry: metadata, archive, assets, revocation",
+    responses=answers(PatchDone),
     openapi_extra=json_body(PatchRequestIn),
 )
 async def patch_entry(

@@ -1,0 +1,159 @@
+"""What the API answers, described for the OpenAPI document (responses are built by the
+presenters; these models say their shape, so that clients and schemathesis can check it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorBody(BaseModel):
+    status: int
+    error: str
+    error_details: dict[str, Any]
+
+
+class AssetOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    url: str
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    filename: str | None = None
+    mimeType: str | None = None
+    sha256: str | None = None
+
+
+class TranslationOut(BaseModel):
+    locale: str
+    metadata: dict[str, Any]
+    asset: AssetOut | None = None
+
+
+class EntryOut(BaseModel):
+    id: str
+    version: int
+    systemName: str | None = None
+    externalId: str | None = None
+    mediaType: str
+    asset: AssetOut
+    metadata: dict[str, Any]
+    translations: list[TranslationOut]
+    archived: bool
+    revoked: bool
+    revokeNote: str | None = None
+    createdAt: str
+    updatedAt: str
+
+
+class EntryList(BaseModel):
+    """`mediaLibraryEntries` up to API version 2025-11, `results` from 2026-01."""
+
+    mediaLibraryEntries: list[EntryOut] | None = None
+    results: list[EntryOut] | None = None
+
+
+class ImportResult(BaseModel):
+    ok: bool
+    status: int
+    id: str | None = None
+    record: EntryOut | None = None
+    correlation: str | None = None
+    error: str | None = None
+    error_details: dict[str, Any] | None = None
+
+
+class ImportResults(BaseModel):
+    """`mediaLibraryEntries` up to API version 2025-11, `results` from 2026-01."""
+
+    mediaLibraryEntries: list[ImportResult] | None = None
+    results: list[ImportResult] | None = None
+
+
+class PatchDone(BaseModel):
+    status: int = Field(examples=[200])
+
+
+class JobCreated(BaseModel):
+    id: str
+
+
+class Progress(BaseModel):
+    total: int
+    done: int
+    success: int
+    skipped: int
+    failed: int
+
+
+class WebhookState(BaseModel):
+    state: str
+    attempts: int
+    lastStatusCode: int | None
+
+
+class ImageOut(BaseModel):
+    mediaId: str
+    originalUrl: str
+    url: str
+    width: int | None
+    height: int | None
+    mimeType: str | None
+    imageService: str
+
+
+class ItemResult(BaseModel):
+    state: str
+    status: str
+    action: str | None = None
+    reason: str | None = None
+    reasonCode: str | None = None
+    systemName: str
+    externalId: str
+    title: str | None = None
+    fileName: str | None = None
+    mediaId: str | None = None
+    image: ImageOut | None = None
+
+
+class JobStatus(BaseModel):
+    finished: bool
+    state: str
+    id: str
+    startedAt: str
+    finishedAt: str | None = None
+    progress: Progress
+    webhook: WebhookState | None = None
+    images: list[ItemResult] | None = None
+    files: list[ItemResult] | None = None
+
+
+class Health(BaseModel):
+    status: str
+    database: str | None = None
+
+
+_ERROR_CODES = {
+    400: "The request is malformed; `error_details` names each bad field",
+    401: "No valid access token",
+    403: "The token lacks the scope",
+    404: "Unknown version, route, or something this project does not have",
+    409: "A version or state conflict",
+    410: "A retired API version",
+    413: "The body is too large",
+    415: "The body is not JSON",
+    429: "Too many requests for this token, or too many running jobs",
+    503: "The database or the storage cannot be reached; see Retry-After",
+}
+
+
+def answers(ok: type[BaseModel], *errors: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: its 200 model and the errors it may give."""
+    documented: dict[int | str, dict[str, Any]] = {200: {"model": ok}}
+    for code in errors or tuple(_ERROR_CODES):
+        documented[code] = {"model": ErrorBody, "description": _ERROR_CODES[code]}
+    return documented
