@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.support import postgres
 from tests.support.imports import Importer
@@ -16,6 +18,12 @@ from tests.support.s3 import MotoS3
 from tests.support.stack import POOL_SIZE, Stack, stack_config, start_stack
 
 BACKENDS = ["sqlite", "postgres"]
+
+# Property tests: CI's budget by default; HYPOTHESIS_PROFILE=deep for a long search before a
+# release, or after changing a validator.
+settings.register_profile("ci", deadline=None, derandomize=False)
+settings.register_profile("deep", deadline=None, max_examples=5000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -64,6 +64,11 @@ class FetchError(Exception):
 # plainly on the public internet. Python's `is_global` covers private, loopback, link-local (and
 # with it the cloud metadata address 169.254.169.254), shared CGNAT space, reserved, documentation
 # and "this network" ranges; multicast is listed because some multicast ranges count as global.
+# The lists below hold what `is_global` misses, in some Python releases or in all of them.
+_SPECIAL_V4: tuple[tuple[Network, str], ...] = (
+    # IETF protocol assignments; Python before 3.11.10 treats most of it as global.
+    (ipaddress.ip_network("192.0.0.0/24"), "IETF protocol assignment"),
+)
 _SPECIAL_V6: tuple[tuple[Network, str], ...] = (
     (ipaddress.ip_network("64:ff9b::/96"), "NAT64"),
     (ipaddress.ip_network("64:ff9b:1::/48"), "NAT64"),
@@ -86,9 +91,9 @@ def refusal(address: Address, allow: tuple[Network, ...] = ()) -> str | None:
         if mapped is not None:
             reason = refusal(mapped, allow)
             return f"IPv4-mapped {reason}" if reason else None
-        for network, name in _SPECIAL_V6:
-            if address in network:
-                return f"{name} address"
+    for network, name in _SPECIAL_V4 if address.version == 4 else _SPECIAL_V6:
+        if address in network:
+            return f"{name} address"
     checks = (
         ("loopback", address.is_loopback),
         ("unspecified", address.is_unspecified),
@@ -112,6 +117,8 @@ def check_url(url: str) -> tuple[str, str, int]:
         port = parts.port
     except ValueError as exc:
         raise FetchError("invalid_url", f"not a valid URL: {exc}") from exc
+    if port == 0:
+        raise FetchError("invalid_url", "port 0 is not a port anything can be fetched from")
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise FetchError("invalid_url", f"only http and https URLs are fetched, not {scheme!r}")

@@ -253,6 +253,48 @@ async def test_numbers_out_of_range_are_validation_errors(
     await _still_serving(stack)
 
 
+# Found by the property tests (tests/library/test_metadata_properties.py): a list or an object
+# as an enum value was a 500; a URL with a trailing newline or an unclosed bracket was taken.
+ODD_METADATA = [
+    ("license", []),
+    ("license", {"value": "cc-by"}),
+    ("link", "https://archive.example/a\n"),
+    ("link", "http://[::1/"),
+    ("link", "https://archive.example/\x85"),
+    ("link", "http://archive.example:99999/"),
+    ("shotOn", "2024-02-01\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), ODD_METADATA)
+async def test_odd_metadata_values_are_validation_errors(
+    stack: Stack, name: str, value: Any
+) -> None:
+    api = await stack.api("typed")
+    key = new_key()
+    await stack.put_asset(key)
+    record = await stored_image(stack, api, metadata={"title": "Typed"})
+
+    imported = await api.post(
+        "/api/2026-05/import/mediaLibrary",
+        json={"mediaLibraryEntries": [image_entry(key, metadata={"title": "T", name: value})]},
+    )
+    patched = await api.patch(
+        f"/api/2026-05/mediaLibrary/{record['id']}",
+        json={
+            "patches": [{"operation": "setMetadataProperty", "propertyName": name, "value": value}]
+        },
+    )
+
+    [result] = imported.json()["results"]
+    assert result["status"] == 400
+    assert result["error_details"]["errors"][0]["metadataProperty"] == name
+    assert patched.status_code == 400
+    _is_error_shape(patched, 400)
+    assert (await api.get(f"/api/2026-05/mediaLibrary/{record['id']}")).json()["version"] == 1
+    await _still_serving(stack)
+
+
 @pytest.mark.parametrize(
     ("context", "status"),
     [

@@ -71,7 +71,7 @@ def _external_id_taken(external_id: str) -> Failure:
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     index: int
     outcome: ImportOutcome
     row: dict[str, Any]
@@ -94,10 +94,10 @@ class EntryImporter:
 
     async def run(self, raw_entries: Sequence[Any]) -> list[ImportOutcome]:
         outcomes: list[ImportOutcome] = []
-        candidates: list[_Candidate] = []
+        candidates: list[Candidate] = []
         now = utcnow()
         for index, raw in enumerate(raw_entries):
-            outcome, candidate = self._judge(index, raw, now)
+            outcome, candidate = judge_entry(self.project, index, raw, now)
             outcomes.append(outcome)
             if candidate is not None:
                 candidates.append(candidate)
@@ -107,88 +107,8 @@ class EntryImporter:
             await self._write(candidates)
         return outcomes
 
-    def _judge(
-        self, index: int, raw: Any, now: dt.datetime
-    ) -> tuple[ImportOutcome, _Candidate | None]:
-        outcome = ImportOutcome(correlation=_correlation(index, raw))
-        try:
-            entry = EntryIn.model_validate(raw)
-        except pydantic.ValidationError as exc:
-            problems = [_problem(err) for err in exc.errors()]
-            outcome.failure = _validation(f"Invalid entry: {'; '.join(problems)}", problems)
-            return outcome, None
-        row, assets, failure = self._check(entry, now)
-        if failure is not None:
-            outcome.failure = failure
-            return outcome, None
-        return outcome, _Candidate(index, outcome, row, assets)
-
-    def _check(
-        self, entry: EntryIn, now: dt.datetime
-    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Failure | None]:
-        fail: tuple[dict[str, Any], dict[str, dict[str, Any]]] = ({}, {})
-        if entry.externalId is not None and entry.systemName is None:
-            return *fail, _validation("An asset with an externalId also requires a systemName")
-        if entry.id is not None and not is_valid_entry_id(entry.id):
-            return *fail, _validation(
-                f"id '{entry.id}' is invalid: use 1 to 32 of a-z, A-Z, 0-9 and -",
-                ["id: must match " + ENTRY_ID_PATTERN],
-            )
-        media_type = self.project.media_types.get(entry.mediaType)
-        if media_type is None:
-            known = ", ".join(self.project.media_types)
-            return *fail, _validation(
-                f"mediaType '{entry.mediaType}' is not a media type of this project ({known})",
-                [f"mediaType: must be one of {known}"],
-            )
-        asset, problems = asset_rules.check_asset(entry.asset, media_type)
-        translations: list[dict[str, Any]] = []
-        issues = media_type.schema.validate(entry.metadata or {})
-        seen_locales: set[str] = set()
-        for i, translation in enumerate(entry.translations):
-            if translation.locale in seen_locales:
-                problems.append(f"translations.{i}.locale: '{translation.locale}' is given twice")
-            seen_locales.add(translation.locale)
-            issues += media_type.schema.validate(
-                translation.metadata, locale=translation.locale, partial=True
-            )
-            stored: dict[str, Any] = {
-                "locale": translation.locale,
-                "metadata": without_nulls(translation.metadata),
-            }
-            if translation.asset is not None:
-                t_asset, t_problems = asset_rules.check_asset(
-                    translation.asset, media_type, f"translations.{i}.asset"
-                )
-                problems += t_problems
-                stored["asset"] = t_asset
-            translations.append(stored)
-        if problems:
-            return *fail, _validation(f"Invalid asset: {'; '.join(problems)}", problems)
-        if issues:
-            return *fail, Failure(400, "ValidationError", "Metadata validation failed.", issues)
-        row = {
-            "project": self.project.handle,
-            "id": entry.id or new_entry_id(),
-            "media_type": media_type.handle,
-            "system_name": entry.systemName,
-            "external_id": entry.externalId,
-            "asset": asset,
-            "metadata": without_nulls(entry.metadata or {}),
-            "translations": translations,
-            "version": 1,
-            "archived": False,
-            "revoked": False,
-            "revoke_note": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        described = {asset["key"]: asset}
-        described |= {t["asset"]["key"]: t["asset"] for t in translations if "asset" in t}
-        return row, described, None
-
     @staticmethod
-    def _drop_duplicates_within(candidates: list[_Candidate]) -> list[_Candidate]:
+    def _drop_duplicates_within(candidates: list[Candidate]) -> list[Candidate]:
         """The first entry with an id or (systemName, externalId) wins; later ones are 409s."""
         ids: set[str] = set()
         pairs: set[tuple[str, str]] = set()
@@ -206,7 +126,7 @@ class EntryImporter:
                 kept.append(candidate)
         return kept
 
-    async def _drop_missing_assets(self, candidates: list[_Candidate]) -> list[_Candidate]:
+    async def _drop_missing_assets(self, candidates: list[Candidate]) -> list[Candidate]:
         keys = {key for c in candidates for key in c.assets}
         missing = await self.storage.missing(keys)
         if not missing:
@@ -220,13 +140,13 @@ class EntryImporter:
                 kept.append(candidate)
         return kept
 
-    async def _write(self, candidates: list[_Candidate]) -> None:
+    async def _write(self, candidates: list[Candidate]) -> None:
         written = await self.db.transact(lambda tx: self._insert(tx, candidates))
         for candidate in candidates:
             if candidate.row["id"] in written:
                 candidate.outcome.entry = Entry(**candidate.row)
 
-    def _insert(self, tx: Tx, candidates: list[_Candidate]) -> set[str]:
+    def _insert(self, tx: Tx, candidates: list[Candidate]) -> set[str]:
         """One statement for the batch: rows whose id or pair is taken are skipped by the
         database (which also settles races with concurrent imports) and explained after."""
         described = {k: a for c in candidates for k, a in c.assets.items()}
@@ -245,7 +165,7 @@ class EntryImporter:
             self._explain_conflicts(tx, refused)
         return written
 
-    def _explain_conflicts(self, tx: Tx, refused: list[_Candidate]) -> None:
+    def _explain_conflicts(self, tx: Tx, refused: list[Candidate]) -> None:
         """Give each refused candidate its 409: its id is taken, or else its pair is."""
         ids = [c.row["id"] for c in refused]
         taken_ids = set(
@@ -262,7 +182,7 @@ class EntryImporter:
                 candidate.outcome.failure = _external_id_taken(candidate.pair[1])
 
     @staticmethod
-    def _drop_foreign_assets(candidates: list[_Candidate], foreign: set[str]) -> list[_Candidate]:
+    def _drop_foreign_assets(candidates: list[Candidate], foreign: set[str]) -> list[Candidate]:
         kept = []
         for candidate in candidates:
             # Another project's object is reported like a missing one: no project learns what
@@ -273,6 +193,89 @@ class EntryImporter:
             else:
                 kept.append(candidate)
         return kept
+
+
+def judge_entry(
+    project: Project, index: int, raw: Any, now: dt.datetime
+) -> tuple[ImportOutcome, Candidate | None]:
+    """One entry's outcome so far, and the row to write if nothing is wrong with it alone."""
+    outcome = ImportOutcome(correlation=_correlation(index, raw))
+    try:
+        entry = EntryIn.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        problems = [_problem(err) for err in exc.errors()]
+        outcome.failure = _validation(f"Invalid entry: {'; '.join(problems)}", problems)
+        return outcome, None
+    row, assets, failure = _check(project, entry, now)
+    if failure is not None:
+        outcome.failure = failure
+        return outcome, None
+    return outcome, Candidate(index, outcome, row, assets)
+
+
+def _check(
+    project: Project, entry: EntryIn, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Failure | None]:
+    fail: tuple[dict[str, Any], dict[str, dict[str, Any]]] = ({}, {})
+    if entry.externalId is not None and entry.systemName is None:
+        return *fail, _validation("An asset with an externalId also requires a systemName")
+    if entry.id is not None and not is_valid_entry_id(entry.id):
+        return *fail, _validation(
+            f"id '{entry.id}' is invalid: use 1 to 32 of a-z, A-Z, 0-9 and -",
+            ["id: must match " + ENTRY_ID_PATTERN],
+        )
+    media_type = project.media_types.get(entry.mediaType)
+    if media_type is None:
+        known = ", ".join(project.media_types)
+        return *fail, _validation(
+            f"mediaType '{entry.mediaType}' is not a media type of this project ({known})",
+            [f"mediaType: must be one of {known}"],
+        )
+    asset, problems = asset_rules.check_asset(entry.asset, media_type)
+    translations: list[dict[str, Any]] = []
+    issues = media_type.schema.validate(entry.metadata or {})
+    seen_locales: set[str] = set()
+    for i, translation in enumerate(entry.translations):
+        if translation.locale in seen_locales:
+            problems.append(f"translations.{i}.locale: '{translation.locale}' is given twice")
+        seen_locales.add(translation.locale)
+        issues += media_type.schema.validate(
+            translation.metadata, locale=translation.locale, partial=True
+        )
+        stored: dict[str, Any] = {
+            "locale": translation.locale,
+            "metadata": without_nulls(translation.metadata),
+        }
+        if translation.asset is not None:
+            t_asset, t_problems = asset_rules.check_asset(
+                translation.asset, media_type, f"translations.{i}.asset"
+            )
+            problems += t_problems
+            stored["asset"] = t_asset
+        translations.append(stored)
+    if problems:
+        return *fail, _validation(f"Invalid asset: {'; '.join(problems)}", problems)
+    if issues:
+        return *fail, Failure(400, "ValidationError", "Metadata validation failed.", issues)
+    row = {
+        "project": project.handle,
+        "id": entry.id or new_entry_id(),
+        "media_type": media_type.handle,
+        "system_name": entry.systemName,
+        "external_id": entry.externalId,
+        "asset": asset,
+        "metadata": without_nulls(entry.metadata or {}),
+        "translations": translations,
+        "version": 1,
+        "archived": False,
+        "revoked": False,
+        "revoke_note": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    described = {asset["key"]: asset}
+    described |= {t["asset"]["key"]: t["asset"] for t in translations if "asset" in t}
+    return row, described, None
 
 
 def _no_object(keys: list[str]) -> Failure:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -138,11 +139,11 @@ def _is_number(value: Any) -> bool:
     return _is_int(value)
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _is_date(value: str) -> bool:
-    if not _DATE.match(value):
+    if not _DATE.fullmatch(value):
         return False
     try:
         dt.date.fromisoformat(value)
@@ -163,7 +164,19 @@ def _is_datetime(value: str) -> bool:
     return parsed.tzinfo is not None
 
 
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+def _is_url(value: str) -> bool:
+    """An http(s) URL with a host, and no whitespace or control character anywhere."""
+    if not value[:8].lower().startswith(("http://", "https://")) or _URL_UNSAFE.search(value):
+        return False
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises for a port that is not one
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        return False
+    return bool(parts.hostname)
 
 
 def _string_check(config: PropertyConfig, fmt: str | None = None) -> Check:
@@ -180,7 +193,7 @@ def _string_check(config: PropertyConfig, fmt: str | None = None) -> Check:
             return ("format", ("date",))
         if fmt == "date-time" and not _is_datetime(value):
             return ("format", ("date-time",))
-        if fmt == "uri" and not _URL.match(value):
+        if fmt == "uri" and not _is_url(value):
             return ("format", ("uri",))
         return None
 
@@ -219,9 +232,10 @@ def _enum_check(config: PropertyConfig) -> Check:
     allowed = frozenset((type(o.value), o.value) for o in config.options or ())
 
     def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
-        if isinstance(value, bool) or (type(value), value) not in allowed:
+        # Options are strings and numbers: a list or object (unhashable) is simply not one.
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
             return ("enum", ())
-        return None
+        return None if (type(value), value) in allowed else ("enum", ())
 
     return check
 

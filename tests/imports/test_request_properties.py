@@ -1,0 +1,142 @@
+"""Import request parsing as properties (hypothesis): any JSON body is either a request that
+keeps every promise a job relies on, or a 400 naming field paths; never anything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from medialib.config import FileConfig, compile_config
+from medialib.errors import BadRequest
+from medialib.fetch import FetchError, check_url
+from medialib.imports.requests import MAX_CONTEXT_BYTES, ImportRequest, Kind, parse_import
+from tests.support.stack import stack_config
+
+PROJECT = compile_config(FileConfig.model_validate(stack_config()), "test").projects["typed"]
+MAX_ITEMS = 5
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+good_urls = st.from_regex(
+    r"https?://[a-z]{1,10}\.example(:[0-9]{1,4})?/[a-z0-9./]{0,20}", fullmatch=True
+)
+urls = st.sampled_from(
+    (
+        "https://archive.example/a.jpg",
+        "http://127.0.0.1:8080/b.png",
+        "data:image/png;base64,AAAA",
+        "ftp://archive.example/a.jpg",
+        "https://user:pw@archive.example/a.jpg",
+        "http://2130706433/",
+        "http://[::1/",
+        "https://archive.example:99999/",
+        "javascript:alert(1)",
+        "",
+    )
+) | st.text(max_size=30)
+
+
+@st.composite
+def maybe(draw: st.DrawFn, value: st.SearchStrategy[Any]) -> Any:
+    """The field as it should be, or now and then anything at all in its place."""
+    return draw(json_values if draw(rarely) else value)
+
+
+@st.composite
+def mangled(draw: st.DrawFn, shape: dict[str, Any]) -> dict[str, Any]:
+    """Now and then without a field, or with one it does not know."""
+    dropped = {k: v for k, v in shape.items() if not draw(rarely)}
+    if draw(rarely):
+        dropped[draw(st.sampled_from(("extra", "Url", "ID")))] = draw(json_values)
+    return dropped
+
+
+# 1 in 50, on a value hypothesis does not favour (it likes 0 and the bounds)
+rarely = st.integers(0, 49).map(lambda n: n == 17)
+
+
+@st.composite
+def items(draw: st.DrawFn) -> dict[str, Any]:
+    item = {
+        "url": draw(maybe(st.one_of(good_urls, good_urls, good_urls, urls))),
+        "id": draw(maybe(st.text(min_size=1, max_size=6))),
+        "fileName": draw(maybe(st.text(min_size=1, max_size=20))),
+        "metadata": draw(maybe(st.dictionaries(st.text(max_size=5), json_values, max_size=3))),
+        "mediaType": draw(st.none() | st.sampled_from(("image", "document", "nope"))),
+    }
+    return draw(mangled(item))
+
+
+@st.composite
+def bodies(draw: st.DrawFn, key: str) -> Any:
+    body = {
+        "systemName": draw(maybe(st.text(min_size=1, max_size=10))),
+        "webhook": draw(st.none() | good_urls | urls),
+        "context": draw(st.none() | st.dictionaries(st.text(max_size=5), json_values)),
+        key: draw(maybe(st.lists(items(), min_size=1, max_size=MAX_ITEMS + 1))),
+    }
+    shaped = draw(mangled(body))
+    return [shaped] if draw(rarely) else shaped
+
+
+def _passes_check_url(url: str) -> bool:
+    try:
+        check_url(url)
+    except FetchError:
+        return False
+    return True
+
+
+def _parsed(raw: Any, kind: Kind) -> ImportRequest | BadRequest:
+    try:
+        return parse_import(raw, kind, PROJECT, MAX_ITEMS)
+    except BadRequest as error:
+        return error
+
+
+@pytest.mark.parametrize("kind", ["image", "file"])
+@given(data=st.data())
+def test_a_body_is_a_sound_request_or_a_400_naming_fields(kind: Kind, data: st.DataObject) -> None:
+    key = "images" if kind == "image" else "files"
+    raw = data.draw(json_values if data.draw(rarely) else bodies(key))
+
+    request = _parsed(raw, kind)
+
+    if isinstance(request, BadRequest):
+        assert request.details
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in request.details.items())
+        return
+    assert 1 <= len(request.items) <= MAX_ITEMS
+    assert len({item.id for item in request.items}) == len(request.items)
+    assert all(_passes_check_url(item.url) for item in request.items)
+    assert request.webhook is None or _passes_check_url(request.webhook)
+    assert len(orjson.dumps(request.context)) <= MAX_CONTEXT_BYTES
+    for item in request.items:
+        media_type = PROJECT.media_types[item.mediaType or kind]
+        assert media_type.kind == ("mediaImage" if kind == "image" else "mediaFile")
+
+
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=MAX_ITEMS, unique=True))
+def test_a_well_formed_body_is_always_accepted(ids: list[str]) -> None:
+    images = [
+        {"url": f"https://archive.example/{i}.jpg", "id": id_, "fileName": "a.jpg", "metadata": {}}
+        for i, id_ in enumerate(ids)
+    ]
+
+    request = parse_import({"systemName": "archive", "images": images}, "image", PROJECT, 5)
+
+    assert [item.id for item in request.items] == ids
