@@ -27,7 +27,7 @@ from tests.support.origin import Origin
 from tests.support.proxy import TcpProxy
 from tests.support.s3 import MotoS3
 from tests.support.server import LiveServer
-from tests.support.stack import Stack, stack_config
+from tests.support.stack import Stack, stack_config, start_stack
 
 QUICK_RECOVERY: dict[str, Any] = {
     "stalled_after": 2.0,
@@ -214,12 +214,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_a_full_disk_fails_items_clearly_and_corrupts_nothing(
-    backend: str, tiny_disk: Path, origin: Origin, tmp_path: Path
+    tiny_disk: Path, origin: Origin, tmp_path: Path
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("the local store is the embedded default's")
-    from tests.support.stack import start_stack
-
+    # The local store is the one-machine setup's, so this runs on SQLite only.
     stack = await start_stack(
         "sqlite",
         tmp_path / "home",
