@@ -4,7 +4,6 @@ codes, content types, bodies)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import os
 import tempfile
@@ -24,11 +23,10 @@ from schemathesis.checks import (
 )
 
 from medialib.api.versions import VERSION_NAMES
-from medialib.app import bootstrap, create_app
-from medialib.auth.tokens import SCOPES, create_token
-from medialib.runtime import Runtime
+from medialib.app import create_app
+from medialib.auth.tokens import SCOPES
 from medialib.settings import Settings
-from tests.support.server import LiveServer
+from tests.support.process import ServerProcess
 from tests.support.stack import stack_config
 
 CHECKS = [
@@ -75,19 +73,18 @@ schema = schemathesis.openapi.from_dict(_document())
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    settings_ = _settings(tmp_path_factory.mktemp("schemathesis"))
-
-    async def token() -> str:
-        runtime = Runtime.from_settings(settings_)
-        await bootstrap(runtime)
-        _, made = await create_token(runtime.db, "demo", list(SCOPES))
-        await runtime.close()
-        return made
-
-    made = asyncio.run(token())
-    server = LiveServer(create_app(runtime=Runtime.from_settings(settings_))).start()
-    yield server.url, made
+    # A server process of its own, so that generating cases and answering them use both cores.
+    home = tmp_path_factory.mktemp("schemathesis")
+    _settings(home)
+    server = ServerProcess(home, env={"MEDIALIB_RATE_LIMIT": "0"})
+    token = server.run("token", "create", "--project", "demo", *_every_scope())
+    server.serve("--workers", "0")
+    yield server.url, token
     server.stop()
+
+
+def _every_scope() -> list[str]:
+    return [arg for scope in SCOPES for arg in ("--scope", scope)]
 
 
 @schema.parametrize()
