@@ -15,22 +15,11 @@ from medialib.errors import BadRequest
 from medialib.fetch import FetchError, check_url
 from medialib.imports.requests import MAX_CONTEXT_BYTES, ImportRequest, Kind, parse_import
 from tests.support.stack import stack_config
+from tests.support.strategies import json_values, mangled, maybe, rarely
 
 PROJECT = compile_config(FileConfig.model_validate(stack_config()), "test").projects["typed"]
 MAX_ITEMS = 5
 
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
-    max_leaves=10,
-)
 good_urls = st.from_regex(
     r"https?://[a-z]{1,10}\.example(:[0-9]{1,4})?/[a-z0-9./]{0,20}", fullmatch=True
 )
@@ -48,25 +37,6 @@ urls = st.sampled_from(
         "",
     )
 ) | st.text(max_size=30)
-
-
-@st.composite
-def maybe(draw: st.DrawFn, value: st.SearchStrategy[Any]) -> Any:
-    """The field as it should be, or now and then anything at all in its place."""
-    return draw(json_values if draw(rarely) else value)
-
-
-@st.composite
-def mangled(draw: st.DrawFn, shape: dict[str, Any]) -> dict[str, Any]:
-    """Now and then without a field, or with one it does not know."""
-    dropped = {k: v for k, v in shape.items() if not draw(rarely)}
-    if draw(rarely):
-        dropped[draw(st.sampled_from(("extra", "Url", "ID")))] = draw(json_values)
-    return dropped
-
-
-# 1 in 50, on a value hypothesis does not favour (it likes 0 and the bounds)
-rarely = st.integers(0, 49).map(lambda n: n == 17)
 
 
 @st.composite

@@ -19,38 +19,10 @@ from medialib.library.models import PatchRequestIn
 from medialib.library.patches import MAX_NOTE_LENGTH, PatchRules, parse_patch_request
 from medialib.storage import is_valid_key
 from tests.support.stack import stack_config
+from tests.support.strategies import json_values, mangled, maybe
 
 PROJECT = compile_config(FileConfig.model_validate(stack_config()), "test").projects["typed"]
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
-    max_leaves=10,
-)
-# 1 in 20, on a value hypothesis does not favour (it likes 0 and the bounds)
-rarely = st.integers(0, 19).map(lambda n: n == 7)
-
-
-@st.composite
-def maybe(draw: st.DrawFn, value: st.SearchStrategy[Any]) -> Any:
-    return draw(json_values if draw(rarely) else value)
-
-
-@st.composite
-def mangled(draw: st.DrawFn, shape: dict[str, Any]) -> dict[str, Any]:
-    dropped = {k: v for k, v in shape.items() if not draw(rarely)}
-    if draw(rarely):
-        dropped[draw(st.sampled_from(("extra", "ID", "mediatype")))] = draw(json_values)
-    return dropped
-
 
 keys = st.sampled_from(("2026/11/a.jpg", "b.png", "../etc/passwd", "/abs.jpg", "a//b.jpg", ""))
 keys |= st.from_regex(r"[a-z0-9]{1,8}(/[a-z0-9][a-z0-9._-]{0,7}){0,3}", fullmatch=True)

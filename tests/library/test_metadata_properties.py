@@ -21,25 +21,11 @@ from medialib.library.metadata import (
     MetadataSchema,
     without_nulls,
 )
+from tests.support.strategies import body_integers, json_values
 
 HANDLES = ("title", "rank", "score", "tags", "when", "day", "link", "flag", "kind", "points")
 STRING_TYPES = ("li-text", "li-string")
 FORMAT_TYPES = ("li-url", "li-date", "li-datetime")
-
-# What a request body can carry once parsed: integers of at most 64 bits, finite floats.
-body_integers = st.integers(min_value=-(2**63), max_value=2**64 - 1)
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | body_integers
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
-    max_leaves=12,
-)
 
 # Strings that look nearly right to the format checks: the edges where a check is most likely
 # to be too lenient.
