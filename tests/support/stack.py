@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +151,9 @@ class Stack:
     async def close(self) -> None:
         for client in self._clients:
             await client.aclose()
-        self.server.stop()
+        # In a thread: the server's shutdown may need this loop (a TcpProxy between it and its
+        # database runs here).
+        await asyncio.to_thread(self.server.stop)
         await self.runtime.close()
         if self.database_url:
             postgres.drop_database(self.database_url)

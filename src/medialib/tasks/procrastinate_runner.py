@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from procrastinate import App, JobContext, PsycopgConnector
@@ -31,6 +32,8 @@ log = logging.getLogger("medialib.tasks")
 
 QUEUE = "medialib"
 STALLED_CHECK = "* * * * * */10"  # every 10 seconds: the sixth field is the second
+MIN_RESTART_PAUSE, MAX_RESTART_PAUSE = 0.5, 30.0
+STABLE_RUN = 60.0  # a worker up this long has recovered: the next restart waits briefly again
 
 
 def conninfo(database_url: str) -> str:
@@ -126,6 +129,7 @@ class ProcrastinateWorker:
         self.id = "procrastinate"
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         self.queue.bind(self.runtime)
@@ -148,21 +152,31 @@ class ProcrastinateWorker:
         )
 
     async def _supervise(self, options: dict[str, Any]) -> None:
-        """Run the worker; when it stops on an error (the database went away), start it
-        again, waiting longer each time, until the database is back."""
-        pause = 0.5
+        """Run the worker for as long as this one runs, whatever stops it.
+
+        procrastinate's worker stops when the database goes away: with an error, or, when one
+        of its side tasks (listener, heartbeat, periodic deferrer) lost its connection, quietly
+        once its running jobs are done. Only `stop()` ends this loop; each restart waits
+        longer, up to 30 s, until the worker stays up again.
+        """
+        pause = MIN_RESTART_PAUSE
         while True:
+            started = time.monotonic()
             try:
                 await self.queue.app.run_worker_async(**options)
-                return
+                reason = "a database connection failed"
             except Exception as error:
-                log.warning(
-                    "the task worker stopped (%r); starting it again in %.1f s", error, pause
-                )
-                await asyncio.sleep(pause)
-                pause = min(30.0, pause * 2)
+                reason = repr(error)
+            if self._stopping:  # a worker being stopped may end with an error, not a cancel
+                return
+            if time.monotonic() - started > STABLE_RUN:
+                pause = MIN_RESTART_PAUSE
+            log.warning("the task worker stopped (%s); starting it again in %.1f s", reason, pause)
+            await asyncio.sleep(pause)
+            pause = min(MAX_RESTART_PAUSE, pause * 2)
 
     async def stop(self, grace: float = 10.0) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
