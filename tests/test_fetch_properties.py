@@ -163,3 +163,9 @@ def test_a_valid_key_stays_inside_the_store(key: str) -> None:
     assert "" not in key.split("/")
     assert ".." not in key.split("/")
     assert (root / key).resolve().is_relative_to(root)
+
+
+@given(st.from_regex(r"[A-Za-z0-9]{1,8}(/[A-Za-z0-9][A-Za-z0-9._-]{0,7}){0,5}", fullmatch=True))
+def test_a_key_of_plain_segments_is_valid(key: str) -> None:
+    # The other side of the property above, so that it cannot pass by refusing everything.
+    assert is_valid_key(key)

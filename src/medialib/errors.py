@@ -78,8 +78,16 @@ class TooManyRequests(MedialibError):
 
 
 class ServiceUnavailable(MedialibError):
+    """Something medialib depends on is away; `Retry-After` says when to try again."""
+
     status = 503
     error = "Service Unavailable"
+
+    def __init__(
+        self, message: str = "", details: dict[str, Any] | None = None, retry_after: int = 5
+    ) -> None:
+        super().__init__(message, details)
+        self.headers["Retry-After"] = str(retry_after)
 
 
 class ConfigError(MedialibError):

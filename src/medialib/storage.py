@@ -22,7 +22,7 @@ import obstore
 from obstore.exceptions import BaseError, NotFoundError
 from obstore.store import LocalStore, S3Store
 
-from medialib.errors import ConfigError, MedialibError
+from medialib.errors import ConfigError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from obstore import GetOptions
@@ -35,19 +35,16 @@ MULTIPART_CHUNK = 8 * 1024 * 1024
 HEADS_AT_ONCE = 32
 
 
-class StorageError(MedialibError):
+class StorageError(ServiceUnavailable):
     """Storage failed (unreachable, full, refused); the operation may succeed later.
 
     The message (with paths and the store's own words) is for logs; callers of the API only
     learn that storage failed.
     """
 
-    status = 503
-    error = "Service Unavailable"
-
     def __init__(self, message: str) -> None:
-        super().__init__(message, {"message": "The asset storage failed; try again later."})
-        self.headers["Retry-After"] = "30"
+        details = {"message": "The asset storage failed; try again later."}
+        super().__init__(message, details, retry_after=30)
 
 
 # obstore reports a missing local file as FileNotFoundError and a missing S3 object as its own

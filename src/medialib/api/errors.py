@@ -75,10 +75,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONBody:
 
 async def _database_unreachable(request: Request, exc: Exception) -> JSONBody:
     log.error("%s %s: the database failed: %s", request.method, request.url.path, exc)
-    error = ServiceUnavailable(
-        details={"database": "The database cannot be reached; try again shortly."}
-    )
-    return JSONBody(error_body(503, error.error, error.details), 503, {"Retry-After": "5"})
+    details = {"database": "The database cannot be reached; try again shortly."}
+    return await _medialib_error(request, ServiceUnavailable(details=details))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONBody:

@@ -23,7 +23,6 @@ async def readyz(rt: Runtime = Depends(runtime)) -> JSONBody:
     try:
         await rt.db.ping()
     except Exception as exc:
-        error = ServiceUnavailable(details={"database": f"unreachable: {type(exc).__name__}"})
-        error.headers["Retry-After"] = "5"
-        raise error from exc
+        details = {"database": f"unreachable: {type(exc).__name__}"}
+        raise ServiceUnavailable(details=details) from exc
     return JSONBody({"status": "ok", "database": "ok"})

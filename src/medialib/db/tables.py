@@ -189,7 +189,7 @@ tasks = sa.Table(
     sa.Column("run_at", UTCDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("owner", sa.String(32), nullable=True),  # the runner working it
-    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),  # unused: leases went with procrastinate
     sa.Column("last_error", sa.String(2000), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_tasks_state_run_at", "state", "run_at"),

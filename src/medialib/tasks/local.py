@@ -1,12 +1,10 @@
-"""The embedded task runner: tasks are rows in the `tasks` table, claimed by runners (asyncio
-workers in `medialib serve` and `medialib worker` processes) and marked with the claiming
-runner's id. A task survives the death of its runner:
+"""The embedded task runner of the one-machine setup (SQLite; PostgreSQL deployments use
+procrastinate): tasks are rows in the `tasks` table, claimed by runners (asyncio workers in
+`medialib serve` and `medialib worker` processes) and marked with the claiming runner's id.
 
-- on SQLite (one machine) every runner holds a lock file named by its id for as long as it
-  lives; the kernel drops the lock when the process dies, however it dies, so any runner can
-  tell a dead runner's tasks at once and hands them back;
-- on PostgreSQL (many machines) a running task holds a lease that its runner renews; an
-  expired lease frees the task.
+A task survives the death of its runner: every runner holds a lock file named by its id for as
+long as it lives; the kernel drops the lock when the process dies, however it dies, so any
+runner can tell a dead runner's tasks at once and hands them back.
 """
 
 from __future__ import annotations
@@ -131,7 +129,6 @@ class LocalWorker:
         queue: LocalQueue,
         *,
         concurrency: int,
-        lease: float = 60.0,
         poll: float = 0.2,
         recovery_interval: float = 5.0,
     ) -> None:
@@ -139,7 +136,6 @@ class LocalWorker:
         self.db: Database = runtime.db
         self.queue = queue
         self.concurrency = concurrency
-        self.lease = lease
         self.poll = poll
         self.recovery_interval = recovery_interval
         self.definitions = load_tasks()
@@ -148,14 +144,13 @@ class LocalWorker:
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._background: list[asyncio.Task[None]] = []
-        self._locks = RunnerLocks(_locks_folder(self.db)) if self.db.is_sqlite else None
+        self._locks = RunnerLocks(_locks_folder(self.db))
 
     async def start(self) -> None:
         self.queue.listen(self._wakeup.set)
-        if self._locks is not None:
-            self._locks.hold(self.id)
-            await self._requeue_from_dead_runners()
-            self._background.append(asyncio.create_task(self._recover_periodically()))
+        self._locks.hold(self.id)
+        await self._requeue_from_dead_runners()
+        self._background.append(asyncio.create_task(self._recover_periodically()))
         self._background.append(
             asyncio.create_task(self._loop(), name=f"medialib-runner-{self.id}")
         )
@@ -173,8 +168,7 @@ class LocalWorker:
             for running in pending:
                 running.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._locks is not None:
-            self._locks.release()
+        self._locks.release()
 
     async def _recover_periodically(self) -> None:
         while True:
@@ -185,8 +179,7 @@ class LocalWorker:
                 log.exception("could not look for the tasks of dead runners")
 
     async def _requeue_from_dead_runners(self) -> None:
-        """Tasks claimed by a runner whose process is gone go back to the queue (SQLite)."""
-        assert self._locks is not None
+        """Tasks claimed by a runner whose process is gone go back to the queue."""
         async with self.db.read() as conn:
             owners = (
                 await conn.execute(
@@ -201,7 +194,7 @@ class LocalWorker:
         requeued = await self._write(
             tasks.update()
             .where(tasks.c.state == "doing", tasks.c.owner.in_(dead))
-            .values(state="todo", owner=None, lease_until=None)
+            .values(state="todo", owner=None)
         )
         log.warning("running again %d task(s) of %d stopped runner(s)", requeued, len(dead))
         self._wakeup.set()
@@ -235,11 +228,7 @@ class LocalWorker:
     async def _claim(self, limit: int) -> list[Any]:
         now = utcnow()
         ready = sa.and_(tasks.c.state == "todo", tasks.c.run_at <= now)
-        if not self.db.is_sqlite:
-            ready = sa.or_(ready, sa.and_(tasks.c.state == "doing", tasks.c.lease_until < now))
         due = sa.select(tasks.c.id).where(ready).order_by(tasks.c.run_at, tasks.c.id).limit(limit)
-        if not self.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
         claim = (
             tasks.update()
             .where(tasks.c.id.in_(due.scalar_subquery()))
@@ -247,7 +236,6 @@ class LocalWorker:
                 state="doing",
                 owner=self.id,
                 attempts=tasks.c.attempts + 1,
-                lease_until=now + dt.timedelta(seconds=self.lease),
             )
             .returning(tasks.c.id, tasks.c.name, tasks.c.args, tasks.c.attempts)
         )
@@ -282,8 +270,6 @@ class LocalWorker:
             log.error("dropping task %s: no task is called %r", row.id, row.name)
             await self._delete(row.id)
             return
-        # On SQLite a runner's lock file says it is alive; elsewhere the lease must be renewed.
-        heartbeat = asyncio.create_task(self._heartbeat(row.id)) if self._locks is None else None
         try:
             await definition.execute(TaskContext(self.runtime, row.attempts), row.args)
         except asyncio.CancelledError:
@@ -294,18 +280,6 @@ class LocalWorker:
             await self._retry_later(row, error)
         else:
             await self._delete(row.id)
-        finally:
-            if heartbeat is not None:
-                heartbeat.cancel()
-
-    async def _heartbeat(self, task_id: int) -> None:
-        while True:
-            await asyncio.sleep(self.lease / 3)
-            await self._write(
-                tasks.update()
-                .where(tasks.c.id == task_id)
-                .values(lease_until=utcnow() + dt.timedelta(seconds=self.lease))
-            )
 
     async def _write(self, statement: Any) -> int:
         """One statement in its own write transaction; the number of rows it changed."""
@@ -332,7 +306,7 @@ class LocalWorker:
         await self._write(
             tasks.update()
             .where(tasks.c.id == task_id)
-            .values(state="todo", owner=None, lease_until=None, attempts=tasks.c.attempts - 1)
+            .values(state="todo", owner=None, attempts=tasks.c.attempts - 1)
         )
 
     async def _retry_later(self, row: Any, error: Exception) -> None:
@@ -344,7 +318,6 @@ class LocalWorker:
             .values(
                 state="todo",
                 owner=None,
-                lease_until=None,
                 run_at=utcnow() + dt.timedelta(seconds=delay),
                 last_error=repr(error)[:2000],
             )

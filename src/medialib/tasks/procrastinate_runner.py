@@ -46,13 +46,10 @@ class ProcrastinateQueue:
 
     def __init__(self, database_url: str) -> None:
         self.app = App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
-        self._bound = False
 
     def bind(self, runtime: Runtime) -> None:
-        """Register every task (and the stalled-job sweep) with the runtime they run in."""
-        if self._bound:
-            return
-        self._bound = True
+        """Register every task (and the stalled-job sweep) with the runtime they run in; once,
+        by Runtime.from_settings."""
         for definition in load_tasks().values():
             _register(self.app, definition, runtime)
         _register_stalled_sweep(self.app, runtime.settings.stalled_after)
@@ -132,7 +129,6 @@ class ProcrastinateWorker:
         self._stopping = False
 
     async def start(self) -> None:
-        self.queue.bind(self.runtime)
         await self._stack.enter_async_context(self.queue.app.open_async())
         stalled_after = self.runtime.settings.stalled_after
         options: dict[str, Any] = {
