@@ -4,16 +4,19 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: serve test lint typecheck unit install install-test clean
+.PHONY: serve test lint contracts typecheck unit install install-test clean
 
 serve: install
 	$(BIN)/medialib serve
 
-test: install-test lint typecheck unit
+test: install-test lint contracts typecheck unit
 
 lint: install-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+contracts: install-test
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install-test
 	$(BIN)/mypy

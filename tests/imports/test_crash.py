@@ -13,11 +13,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from medialib.app import bootstrap
 from medialib.auth.tokens import create_token
+from medialib.bootstrap import Runtime, prepare
 from medialib.db.tables import media_entries
-from medialib.projects import webhook_secret
-from medialib.runtime import Runtime
+from medialib.library.projects import webhook_secret
 from medialib.settings import Settings
 from tests.support import media
 from tests.support.origin import Origin
@@ -72,7 +71,7 @@ async def test_a_killed_server_finishes_the_job_after_a_restart(
 ) -> None:
     settings = Settings(home=server.home)
     runtime = Runtime.from_settings(settings)
-    await bootstrap(runtime)
+    await prepare(runtime)
     _, token = await create_token(runtime.db, "demo", ["public-api:write"])
     receiver = await Receiver(secret=await webhook_secret(runtime.db, "demo")).start()
     gate, prefix = asyncio.Event(), os.urandom(4).hex()

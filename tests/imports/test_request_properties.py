@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from medialib.config import FileConfig, compile_config
 from medialib.errors import BadRequest
-from medialib.fetch import FetchError, check_url
-from medialib.imports.requests import MAX_CONTEXT_BYTES, ImportRequest, Kind, parse_import
+from medialib.imports.kinds import FILE, IMAGE, ImportKind
+from medialib.imports.requests import MAX_CONTEXT_BYTES, ImportRequest, parse_import
+from medialib.library.config import FileConfig, compile_config
+from medialib.media.fetch import FetchError, check_url
 from tests.support.stack import stack_config
 from tests.support.strategies import json_values, mangled, maybe, rarely
 
@@ -71,18 +72,19 @@ def _passes_check_url(url: str) -> bool:
     return True
 
 
-def _parsed(raw: Any, kind: Kind) -> ImportRequest | BadRequest:
+def _parsed(raw: Any, kind: ImportKind) -> ImportRequest | BadRequest:
     try:
         return parse_import(raw, kind, PROJECT, MAX_ITEMS)
     except BadRequest as error:
         return error
 
 
-@pytest.mark.parametrize("kind", ["image", "file"])
+@pytest.mark.parametrize("kind", [IMAGE, FILE], ids=["image", "file"])
 @given(data=st.data())
-def test_a_body_is_a_sound_request_or_a_400_naming_fields(kind: Kind, data: st.DataObject) -> None:
-    key = "images" if kind == "image" else "files"
-    raw = data.draw(json_values if data.draw(rarely) else bodies(key))
+def test_a_body_is_a_sound_request_or_a_400_naming_fields(
+    kind: ImportKind, data: st.DataObject
+) -> None:
+    raw = data.draw(json_values if data.draw(rarely) else bodies(kind.plural))
 
     request = _parsed(raw, kind)
 
@@ -96,8 +98,8 @@ def test_a_body_is_a_sound_request_or_a_400_naming_fields(kind: Kind, data: st.D
     assert request.webhook is None or _passes_check_url(request.webhook)
     assert len(orjson.dumps(request.context)) <= MAX_CONTEXT_BYTES
     for item in request.items:
-        media_type = PROJECT.media_types[item.mediaType or kind]
-        assert media_type.kind == ("mediaImage" if kind == "image" else "mediaFile")
+        media_type = PROJECT.media_types[item.mediaType or kind.name]
+        assert media_type.kind == kind.media_kind
 
 
 @given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=MAX_ITEMS, unique=True))
@@ -107,6 +109,6 @@ def test_a_well_formed_body_is_always_accepted(ids: list[str]) -> None:
         for i, id_ in enumerate(ids)
     ]
 
-    request = parse_import({"systemName": "archive", "images": images}, "image", PROJECT, 5)
+    request = parse_import({"systemName": "archive", "images": images}, IMAGE, PROJECT, 5)
 
     assert [item.id for item in request.items] == ids

@@ -12,12 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from medialib.api.versions import VERSIONS
-from medialib.config import FileConfig, compile_config
 from medialib.errors import BadRequest
-from medialib.library.entries import is_valid_entry_id, judge_entry
-from medialib.library.models import PatchRequestIn
+from medialib.library.config import FileConfig, compile_config
+from medialib.library.entries import judge_entry
+from medialib.library.models import FailureKind, PatchRequestIn
 from medialib.library.patches import MAX_NOTE_LENGTH, PatchRules, parse_patch_request
-from medialib.storage import is_valid_key
+from medialib.library.repository import is_valid_entry_id
+from medialib.media.storage import is_valid_key
 from tests.support.stack import stack_config
 from tests.support.strategies import json_values, mangled, maybe
 
@@ -90,7 +91,7 @@ def test_an_entry_is_a_clean_row_or_a_reasoned_refusal(raw: Any) -> None:
     assert (outcome.failure is None) == (candidate is not None)
     if candidate is None:
         assert outcome.failure is not None
-        assert outcome.failure.status == 400
+        assert outcome.failure.kind == FailureKind.INVALID
         assert outcome.failure.message
         return
     row = candidate.row

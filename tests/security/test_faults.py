@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from medialib.app import bootstrap, create_app
+from medialib.api.app import create_app
+from medialib.bootstrap import Runtime, prepare
 from medialib.db.migrate import migrate
-from medialib.db.tables import media_entries, webhook_attempts
-from medialib.runtime import Runtime
+from medialib.db.tables import delivery_attempts, media_entries
 from medialib.settings import Settings
 from tests.support import media, postgres
 from tests.support.imports import Importer, item
@@ -52,7 +52,7 @@ def database() -> Iterator[str]:
 
 async def _serve(settings: Settings) -> tuple[Stack, LiveServer]:
     runtime = Runtime.from_settings(settings)
-    await bootstrap(runtime)
+    await prepare(runtime)
     server = LiveServer(create_app(runtime=Runtime.from_settings(settings))).start()
     return Stack("postgres", settings, runtime, server), server
 
@@ -189,9 +189,9 @@ async def test_a_webhook_receiver_down_for_hours_gets_it_later(make_stack, origi
     async with stack.runtime.db.read() as conn:
         attempts = (
             await conn.execute(
-                sa.select(webhook_attempts.c.status_code, webhook_attempts.c.error)
-                .where(webhook_attempts.c.job_id == job_id)
-                .order_by(webhook_attempts.c.attempt)
+                sa.select(delivery_attempts.c.status_code, delivery_attempts.c.error)
+                .where(delivery_attempts.c.delivery_id == f"msg_{job_id}")
+                .order_by(delivery_attempts.c.attempt)
             )
         ).all()
     assert all(code is None and "connect" in error for code, error in attempts[:3])

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from medialib.fetch import Fetcher, FetchError, FetchPolicy, parse_networks
+from medialib.media.fetch import Fetcher, FetchError, FetchPolicy, parse_networks
 from tests.support import media
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from medialib.projects import webhook_secret
+from medialib.library.projects import webhook_secret
 from tests.support import media
 from tests.support.entries import image_asset, new_key, stored_image
 from tests.support.imports import Importer, item

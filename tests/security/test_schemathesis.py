@@ -22,8 +22,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from medialib.api.app import create_app
 from medialib.api.versions import VERSION_NAMES
-from medialib.app import create_app
 from medialib.auth.tokens import SCOPES
 from medialib.settings import Settings
 from tests.support.process import ServerProcess

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from medialib.projects import webhook_secret
+from medialib.library.projects import webhook_secret
 from tests.support.stack import Stack
 from tests.support.webhooks import Delivery, Receiver
 

@@ -12,9 +12,11 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
-from medialib.app import bootstrap, create_app
+from medialib.api.app import create_app
 from medialib.auth import tokens
-from medialib.runtime import Runtime
+from medialib.bootstrap import Runtime, prepare
+from medialib.db.migrate import migrate
+from medialib.db.tables import assets, import_items, import_jobs, media_entries
 from medialib.settings import Settings
 from tests.support import postgres
 from tests.support.s3 import MotoS3
@@ -126,8 +128,6 @@ class Stack:
     async def snapshot(self, project: str) -> list[Any]:
         """Everything stored for `project` (entries, assets, jobs, items), to show that a
         refused request changed nothing."""
-        from medialib.db.tables import assets, import_items, import_jobs, media_entries
-
         async with self.runtime.db.read() as conn:
             found: list[Any] = []
             for table, where in (
@@ -191,13 +191,11 @@ async def start_stack(
         **(test_defaults | overrides),
     )
     if database_url:
-        from medialib.db.migrate import migrate
-
         # PostgreSQL is migrated by `medialib migrate`, never by a server start.
         rt = Runtime.from_settings(settings)
         await migrate(rt.db)
         await rt.close()
     runtime = Runtime.from_settings(settings)
-    await bootstrap(runtime)
+    await prepare(runtime)
     server = LiveServer(create_app(runtime=Runtime.from_settings(settings))).start()
     return Stack(backend, settings, runtime, server, database_url)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from medialib.db.engine import Tx
 from medialib.db.tables import projects, tasks, utcnow
+from medialib.imports.tasks import finish_job
 from tests.support.stack import Stack
 
 
@@ -37,7 +38,7 @@ def _write_and_defer(handle: str, fail: bool) -> Callable[[Tx], None]:
             projects.insert().values(handle=handle, webhook_secret="x" * 30, created_at=utcnow())
         )
         # A task that exists but is never run here: its job row is all the test looks at.
-        tx.defer("finish_job", {"job_id": f"no-such-job-{handle}"}, delay=3600)
+        finish_job.defer(tx, delay=3600, job_id=f"no-such-job-{handle}")
         if fail:
             raise RuntimeError("something after the defer went wrong")
 
@@ -46,22 +47,20 @@ def _write_and_defer(handle: str, fail: bool) -> Callable[[Tx], None]:
 
 async def test_a_rolled_back_transaction_queues_nothing(make_stack) -> None:
     stack = await make_stack()
-    before = await _queued(stack, "finish_job")
+    before = await _queued(stack, finish_job.name)
 
     with pytest.raises(RuntimeError):
-        await stack.runtime.db.transact(
-            _write_and_defer("rolled-back", fail=True), stack.runtime.queue
-        )
+        await stack.runtime.db.transact(_write_and_defer("rolled-back", fail=True))
 
     assert not await _project_exists(stack, "rolled-back")
-    assert await _queued(stack, "finish_job") == before
+    assert await _queued(stack, finish_job.name) == before
 
 
 async def test_a_committed_transaction_queues_its_task(make_stack) -> None:
     stack = await make_stack()
-    before = await _queued(stack, "finish_job")
+    before = await _queued(stack, finish_job.name)
 
-    await stack.runtime.db.transact(_write_and_defer("committed", fail=False), stack.runtime.queue)
+    await stack.runtime.db.transact(_write_and_defer("committed", fail=False))
 
     assert await _project_exists(stack, "committed")
-    assert await _queued(stack, "finish_job") == before + 1
+    assert await _queued(stack, finish_job.name) == before + 1

@@ -11,21 +11,40 @@ import pydantic
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from medialib.api.errors import field_path
-from medialib.api.versions import VERSION_NAMES, ApiVersion
+from medialib.api.limits import RateLimits
+from medialib.api.versions import VERSION_NAMES, ApiVersion, VersionTable
 from medialib.auth.tokens import Principal, authenticate
-from medialib.config import Project
-from medialib.errors import BadRequest, MedialibError, PayloadTooLarge, Unauthorized
-from medialib.runtime import Runtime
+from medialib.bootstrap import Runtime
+from medialib.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+    field_problems,
+)
+from medialib.library.projects import Project
 
 # Declared for the OpenAPI docs' "Authorize" button; the header is checked by `authenticate`
 # so that every failure gets the API's own error body.
 _bearer = HTTPBearer(auto_error=False, description="A token made with `medialib token create`.")
 
 
+@dataclass(frozen=True)
+class ApiState:
+    """What the routes share: the process's runtime, and what only HTTP needs."""
+
+    runtime: Runtime
+    versions: VersionTable
+    rate_limits: RateLimits
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
 def runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
+    return api_state(request).runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +68,12 @@ def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
         version: str = VersionPath,
         _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     ) -> Caller:
-        rt = runtime(request)
-        api_version = rt.versions.resolve(version)
-        principal = await authenticate(rt.db, request.headers.get("authorization"))
-        rt.rate_limits.take(principal.token_id)
+        state = api_state(request)
+        api_version = state.versions.resolve(version)
+        principal = await authenticate(state.runtime.db, request.headers.get("authorization"))
+        state.rate_limits.take(principal.token_id)
         principal.require(scope)
-        project = rt.config.projects.get(principal.project)
+        project = state.runtime.projects.get(principal.project)
         if project is None:
             raise Unauthorized(
                 details={"access_token": "The access token's project is no longer configured."}
@@ -74,11 +93,9 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     nothing but the bytes read up to the cap)."""
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if content_type.lower() not in _JSON_TYPES:
-        error = MedialibError(
+        raise UnsupportedMediaType(
             details={"content-type": "Send the body as JSON, with Content-Type: application/json."}
         )
-        error.status, error.error = 415, "Unsupported Media Type"
-        raise error
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
@@ -125,7 +142,4 @@ def parse_model(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        details: dict[str, str] = {}
-        for err in exc.errors():
-            details.setdefault(field_path(tuple(err["loc"])) or "body", err["msg"])
-        raise BadRequest(details=details) from exc
+        raise BadRequest(details=field_problems(exc)) from exc

@@ -1,8 +1,13 @@
-"""Every error leaves the API in one shape: {"status", "error", "error_details"}."""
+"""Every error leaves the API in one shape: {"status", "error", "error_details"}.
+
+The domain's errors (medialib/errors.py) know nothing of HTTP: this module is the one place that
+gives each its status, its name in the API and its headers.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +16,21 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from medialib.api.responses import JSONBody, error_body
-from medialib.errors import MedialibError, ServiceUnavailable
+from medialib.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Gone,
+    MedialibError,
+    NotFound,
+    PayloadTooLarge,
+    RangeNotSatisfiable,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+    field_problems,
+)
 
 log = logging.getLogger("medialib.api")
 
@@ -31,31 +50,58 @@ _REASONS = {
     503: "Service Unavailable",
 }
 
+# The status of each domain error; a subclass takes its nearest listed ancestor's.
+STATUS: dict[type[MedialibError], int] = {
+    BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    RangeNotSatisfiable: 416,
+    TooManyRequests: 429,
+    ServiceUnavailable: 503,
+}
 
-def field_path(loc: tuple[Any, ...]) -> str:
-    """("body", "patches", 0, "operation") -> "patches.0.operation"."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:] or parts[:1]
-    return ".".join(parts)
+
+def status_of(error: MedialibError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def headers_of(error: MedialibError) -> dict[str, str]:
+    if isinstance(error, TooManyRequests | ServiceUnavailable):
+        return {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+    if isinstance(error, RangeNotSatisfiable):
+        return {"Content-Range": f"bytes */{error.size}"}
+    return {}
+
+
+def as_response(error: MedialibError) -> JSONBody:
+    status = status_of(error)
+    details = error.details or {"message": error.message}
+    return JSONBody(error_body(status, _REASONS[status], details), status, headers_of(error))
 
 
 def _validation_details(exc: RequestValidationError) -> dict[str, str]:
-    details: dict[str, str] = {}
-    for err in exc.errors():
+    """FastAPI's own checks (query and path parameters): paths without their location."""
+    errors = list(exc.errors())
+    for err in errors:
         if err.get("type") == "json_invalid":
-            details["body"] = f"Invalid JSON: {err.get('ctx', {}).get('error', 'cannot parse')}"
-            continue
-        details.setdefault(field_path(tuple(err["loc"])), err["msg"])
-    return details
+            return {"body": f"Invalid JSON: {err.get('ctx', {}).get('error', 'cannot parse')}"}
+    located = [{**err, "loc": tuple(err["loc"])[1:] or tuple(err["loc"])[:1]} for err in errors]
+    return field_problems(located)
 
 
 async def _medialib_error(request: Request, exc: Exception) -> JSONBody:
     assert isinstance(exc, MedialibError)
-    if exc.status >= 500:
+    if status_of(exc) >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-    details = exc.details or {"message": exc.message}
-    return JSONBody(error_body(exc.status, exc.error, details), exc.status, headers=exc.headers)
+    return as_response(exc)
 
 
 async def _request_validation(request: Request, exc: Exception) -> JSONBody:
@@ -76,7 +122,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONBody:
 async def _database_unreachable(request: Request, exc: Exception) -> JSONBody:
     log.error("%s %s: the database failed: %s", request.method, request.url.path, exc)
     details = {"database": "The database cannot be reached; try again shortly."}
-    return await _medialib_error(request, ServiceUnavailable(details=details))
+    return as_response(ServiceUnavailable(details=details))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONBody:

@@ -1,4 +1,4 @@
-"""How entries and import results look on the wire, per API version."""
+"""How entries, import results and job statuses look on the wire, per API version."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ import functools
 from typing import Any
 
 from medialib.api.versions import ApiVersion
-from medialib.library.models import Entry, Failure, ImportOutcome
+from medialib.imports.jobs import JobStatus
+from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
+from medialib.media.urls import AssetUrls
+
+# A refused entry's status and error name in an import's per-entry results.
+_FAILURES: dict[FailureKind, tuple[int, str]] = {
+    FailureKind.INVALID: (400, "ValidationError"),
+    FailureKind.ID_TAKEN: (409, "UniqueIdViolation"),
+}
 
 
 @functools.lru_cache(maxsize=4096)  # a batch of entries shares its timestamps
@@ -19,26 +27,26 @@ def timestamp(value: dt.datetime) -> str:
     )
 
 
-def asset_json(asset: dict[str, Any], media_base_url: str) -> dict[str, Any]:
-    out = {"key": asset["key"], "url": f"{media_base_url}/{asset['key']}"}
+def asset_json(asset: dict[str, Any], urls: AssetUrls) -> dict[str, Any]:
+    out = {"key": asset["key"], "url": urls.asset(asset["key"])}
     out |= {name: value for name, value in asset.items() if name not in out}
     return out
 
 
-def entry_json(entry: Entry, media_base_url: str) -> dict[str, Any]:
+def entry_json(entry: Entry, urls: AssetUrls) -> dict[str, Any]:
     out: dict[str, Any] = {"id": entry.id, "version": entry.version}
     if entry.system_name is not None:
         out["systemName"] = entry.system_name
     if entry.external_id is not None:
         out["externalId"] = entry.external_id
     out["mediaType"] = entry.media_type
-    out["asset"] = asset_json(entry.asset, media_base_url)
+    out["asset"] = asset_json(entry.asset, urls)
     out["metadata"] = entry.metadata
     out["translations"] = [
         {
             "locale": t["locale"],
             "metadata": t["metadata"],
-            **({"asset": asset_json(t["asset"], media_base_url)} if t.get("asset") else {}),
+            **({"asset": asset_json(t["asset"], urls)} if t.get("asset") else {}),
         }
         for t in entry.translations
     ]
@@ -59,32 +67,72 @@ def failure_json(failure: Failure, version: ApiVersion) -> tuple[str, dict[str, 
                 "message": failure.message,
                 "invalidMetadata": [i.as_dict("should") for i in failure.metadata_issues],
             }
-        return failure.error, {
+        return _FAILURES[failure.kind][1], {
             "message": failure.message,
             "errors": [i.as_dict("must") for i in failure.metadata_issues],
         }
     details: dict[str, Any] = {"message": failure.message}
     if failure.errors:
         details["errors"] = failure.errors
-    return failure.error, details
+    return _FAILURES[failure.kind][1], details
 
 
-def outcome_json(
-    outcome: ImportOutcome, version: ApiVersion, media_base_url: str
-) -> dict[str, Any]:
+def outcome_json(outcome: ImportOutcome, version: ApiVersion, urls: AssetUrls) -> dict[str, Any]:
     if outcome.entry is not None:
         return {
             "ok": True,
             "status": 200,
             "id": outcome.entry.id,
-            "record": entry_json(outcome.entry, media_base_url),
+            "record": entry_json(outcome.entry, urls),
         }
     assert outcome.failure is not None
     error, details = failure_json(outcome.failure, version)
     return {
         "ok": False,
         "correlation": outcome.correlation,
-        "status": outcome.failure.status,
+        "status": _FAILURES[outcome.failure.kind][0],
         "error": error,
         "error_details": details,
     }
+
+
+def status_json(status: JobStatus, urls: AssetUrls) -> dict[str, Any]:
+    """An import job's status, in the seeds' shape (and with `progress` and `webhook`)."""
+    job, progress = status.job, status.progress
+    out: dict[str, Any] = {
+        "finished": job.finished_at is not None,
+        "state": job.state,
+        "id": job.id,
+        "startedAt": timestamp(job.started_at),
+    }
+    if job.finished_at is not None:
+        out["finishedAt"] = timestamp(job.finished_at)
+    out["progress"] = {
+        "total": progress.total,
+        "done": progress.done,
+        "success": progress.success,
+        "skipped": progress.skipped,
+        "failed": progress.failed,
+    }
+    if job.webhook:
+        webhook = status.webhook
+        out["webhook"] = {
+            "state": webhook.state if webhook else "none",
+            "attempts": webhook.attempts if webhook else 0,
+            "lastStatusCode": webhook.last_status_code if webhook else None,
+        }
+    out[status.kind.plural] = [item_json(status, item, urls) for item in status.items]
+    return out
+
+
+def item_json(status: JobStatus, item: Any, urls: AssetUrls) -> dict[str, Any]:
+    out: dict[str, Any] = {"state": item.state, "status": item.state}
+    if item.action:
+        out["action"] = item.action
+    if item.reason:
+        out["reason"] = item.reason
+    if item.reason_code:
+        out["reasonCode"] = item.reason_code
+    out["systemName"] = status.job.system_name
+    out["externalId"] = item.external_id
+    return out | status.kind.describe(item.file_name, item.result, urls)

@@ -3,9 +3,13 @@ presenters; these models say their shape, so that clients and schemathesis can c
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field
+
+from medialib.imports.kinds import ImportKind
 
 
 class ErrorBody(BaseModel):
@@ -96,17 +100,9 @@ class WebhookState(BaseModel):
     lastStatusCode: int | None
 
 
-class ImageOut(BaseModel):
-    mediaId: str
-    originalUrl: str
-    url: str
-    width: int | None
-    height: int | None
-    mimeType: str | None
-    imageService: str
-
-
 class ItemResult(BaseModel):
+    """What every kind's item result says; each kind adds its own fields (ImportKind.described)."""
+
     state: str
     status: str
     action: str | None = None
@@ -114,10 +110,6 @@ class ItemResult(BaseModel):
     reasonCode: str | None = None
     systemName: str
     externalId: str
-    title: str | None = None
-    fileName: str | None = None
-    mediaId: str | None = None
-    image: ImageOut | None = None
 
 
 class JobStatus(BaseModel):
@@ -128,8 +120,19 @@ class JobStatus(BaseModel):
     finishedAt: str | None = None
     progress: Progress
     webhook: WebhookState | None = None
-    images: list[ItemResult] | None = None
-    files: list[ItemResult] | None = None
+
+
+@functools.cache
+def job_status_of(kind: ImportKind) -> type[JobStatus]:
+    """A kind's status: `JobStatus` with its list of item results under the kind's plural."""
+    plural = kind.plural.capitalize()
+    item = pydantic.create_model(f"{plural}ItemResult", __base__=(ItemResult, kind.described))
+    model: type[JobStatus] = pydantic.create_model(
+        f"{plural}JobStatus",
+        __base__=JobStatus,
+        **{kind.plural: (list[item] | None, None)},  # type: ignore[call-overload]
+    )
+    return model
 
 
 class Health(BaseModel):

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from medialib.errors import Gone, NotFound
+from medialib.errors import ConfigError, Gone, NotFound
 
 PATCH_OPERATIONS_2025 = frozenset(
     {"setMetadataProperty", "archive", "replaceAsset", "removeAsset", "revokeAsset"}
@@ -80,8 +80,6 @@ class VersionTable:
     def __init__(self, retired: list[str]) -> None:
         unknown = sorted(set(retired) - set(VERSIONS))
         if unknown:
-            from medialib.errors import ConfigError
-
             raise ConfigError(f"MEDIALIB_RETIRED_VERSIONS: unknown API versions {unknown}")
         self.retired = frozenset(retired)
 

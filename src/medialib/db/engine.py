@@ -12,7 +12,9 @@ as plain functions of a connection (`work(tx)`) and run by `Database.transact`:
 - on PostgreSQL, row locks are all a transaction holds, so the same function runs on the async
   connection (through SQLAlchemy's `run_sync`).
 
-Tasks deferred with `tx.defer` are written in the same transaction (see tasks/).
+Tasks deferred in a transaction are written in it by the process's task queue (see tasks/), and
+events appended to the outbox (db/outbox.py) get their deliveries deferred the same way: both
+commit with the rows they refer to, or not at all.
 """
 
 from __future__ import annotations
@@ -43,10 +45,12 @@ class Deferral:
 
 @dataclass
 class Tx:
-    """A write transaction's connection, and the tasks it defers."""
+    """A write transaction's connection, the tasks it defers and the outbox deliveries it
+    appends."""
 
     conn: Connection
     deferred: list[Deferral] = field(default_factory=list)
+    deliveries: list[str] = field(default_factory=list)
 
     @property
     def is_postgres(self) -> bool:
@@ -56,11 +60,13 @@ class Tx:
         return self.conn.execute(statement, parameters)
 
     def defer(self, name: str, args: dict[str, Any], *, delay: float = 0.0) -> None:
+        """Low level: tasks are deferred through their definition (`Task.defer`)."""
         self.deferred.append(Deferral(name, args, delay))
 
 
 class Deferrer(Protocol):
-    """How a task queue writes deferred tasks into a transaction (see tasks/registry.py)."""
+    """The port every task runner's queue implements: write deferred tasks into the caller's
+    open transaction, and learn when they are committed."""
 
     def defer_sync(self, conn: Connection, deferrals: list[Deferral]) -> None: ...
 
@@ -69,39 +75,63 @@ class Deferrer(Protocol):
     def committed(self, deferrals: list[Deferral]) -> None: ...
 
 
+# Called in the transaction that appended outbox deliveries, with their ids: the events package
+# defers their delivery (bootstrap.py plugs it in; the database only knows the port).
+DispatchDeliveries = Callable[[Tx, list[str]], None]
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        queue: Deferrer | None = None,
+        dispatch: DispatchDeliveries | None = None,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.queue = queue
+        self.dispatch = dispatch
         self.engine: AsyncEngine = _create_engine(url, pool_size=pool_size)
         self._sync_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
 
-    async def transact(self, work: Callable[[Tx], T], deferrer: Deferrer | None = None) -> T:
+    async def transact(self, work: Callable[[Tx], T]) -> T:
         """Run `work(tx)` in one write transaction; its deferred tasks commit with it."""
         if self.is_sqlite:
             tx, result = await asyncio.get_running_loop().run_in_executor(
-                self._writer_thread(), self._transact_sync, work, deferrer
+                self._writer_thread(), self._transact_sync, work
             )
         else:
             async with self.write() as conn:
-                tx, result = await conn.run_sync(_run_work, work)
+                tx, result = await conn.run_sync(self._run_work, work)
                 if tx.deferred:
-                    assert deferrer is not None, "work deferred tasks without a queue"
-                    await deferrer.defer_async(conn, tx.deferred)
-        if tx.deferred and deferrer is not None:
-            deferrer.committed(tx.deferred)
+                    await self._queue().defer_async(conn, tx.deferred)
+        if tx.deferred:
+            self._queue().committed(tx.deferred)
         return result
 
-    def _transact_sync(self, work: Callable[[Tx], T], deferrer: Deferrer | None) -> tuple[Tx, T]:
+    def _transact_sync(self, work: Callable[[Tx], T]) -> tuple[Tx, T]:
         with self._sync().connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
-                tx, result = _run_work(conn, work)
+                tx, result = self._run_work(conn, work)
                 if tx.deferred:
-                    assert deferrer is not None, "work deferred tasks without a queue"
-                    deferrer.defer_sync(conn, tx.deferred)
+                    self._queue().defer_sync(conn, tx.deferred)
             return tx, result
+
+    def _run_work(self, conn: Connection, work: Callable[[Tx], T]) -> tuple[Tx, T]:
+        tx = Tx(conn)
+        result = work(tx)
+        if tx.deliveries:
+            assert self.dispatch is not None, "outbox deliveries without a dispatcher"
+            self.dispatch(tx, tx.deliveries)
+        return tx, result
+
+    def _queue(self) -> Deferrer:
+        assert self.queue is not None, "work deferred tasks on a database without a task queue"
+        return self.queue
 
     def _sync(self) -> Engine:
         if self._sync_engine is None:
@@ -139,11 +169,6 @@ class Database:
         if self._sync_engine is not None:
             self._sync_engine.dispose()
             self._sync_engine = None
-
-
-def _run_work(conn: Connection, work: Callable[[Tx], T]) -> tuple[Tx, T]:
-    tx = Tx(conn)
-    return tx, work(tx)
 
 
 def _json_dumps(value: Any) -> str:

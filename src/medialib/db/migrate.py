@@ -6,10 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from medialib.db.engine import Database
+from medialib.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any number of processes may start at once against one PostgreSQL; one migrates, the others
@@ -41,8 +43,6 @@ def head_revision() -> str | None:
 
 
 async def current_revision(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     async with db.read() as conn:
         return await conn.run_sync(
             lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
@@ -56,8 +56,6 @@ async def ensure_schema(db: Database) -> None:
         return
     current, head = await current_revision(db), head_revision()
     if current != head:
-        from medialib.errors import ConfigError
-
         raise ConfigError(
             f"the database schema is at {current or 'nothing'}, this medialib needs {head}: "
             "run `medialib migrate` first"

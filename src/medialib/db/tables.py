@@ -127,21 +127,17 @@ import_jobs = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("project", sa.String(100), nullable=False),
-    sa.Column("kind", sa.String(10), nullable=False),  # image | file
+    sa.Column("kind", sa.String(10), nullable=False),  # an ImportKind's name: image | file
     sa.Column("system_name", sa.String(200), nullable=False),
     sa.Column("webhook", sa.String(2048), nullable=True),
     sa.Column("context", JSONType, nullable=True),
-    sa.Column("state", sa.String(10), nullable=False),  # started | success | failed
+    sa.Column("state", sa.String(10), nullable=False),  # imports.jobs.JobState
     sa.Column("total", sa.Integer, nullable=False),
     # Items not finished yet, counted down in the transaction that finishes them: the one that
     # reaches 0 finishes the job, however many workers finish items at once.
     sa.Column("pending", sa.Integer, nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),
-    # none | pending | delivered | failed
-    sa.Column("webhook_state", sa.String(10), nullable=False),
-    sa.Column("webhook_attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("webhook_status_code", sa.Integer, nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
 )
 
@@ -155,27 +151,56 @@ import_items = sa.Table(
     sa.Column("file_name", sa.String(255), nullable=False),
     sa.Column("media_type", sa.String(100), nullable=False),
     sa.Column("metadata", JSONType, nullable=False),
-    sa.Column("state", sa.String(10), nullable=False),  # pending | success | skipped | failed
-    sa.Column("action", sa.String(10), nullable=True),  # created | updated | unchanged
+    sa.Column("state", sa.String(10), nullable=False),  # imports.jobs.ItemState
+    sa.Column("action", sa.String(10), nullable=True),  # library.repository.Action
     sa.Column("reason", sa.String(1000), nullable=True),
     sa.Column("reason_code", sa.String(50), nullable=True),
-    sa.Column("media_id", sa.String(32), nullable=True),
+    # What the item made: {mediaId, key, width, height, mimeType, size}
     sa.Column("result", JSONType, nullable=True),
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.ForeignKeyConstraint(["job_id"], ["import_jobs.id"], ondelete="CASCADE"),
     sa.Index("ix_import_items_job_id_state", "job_id", "state"),
 )
 
-webhook_attempts = sa.Table(
-    "webhook_attempts",
+# The outbox: what happened (an event) and where it goes (a delivery per destination), written in
+# the transaction that made it happen (db/outbox.py) and delivered by events/.
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite counts only INTEGER keys up
+
+events = sa.Table(
+    "events",
     metadata,
-    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("id", ID, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(100), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),  # import.finished, ...
+    sa.Column("subject", sa.String(64), nullable=False),  # the job (or entry) it is about
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
+    sa.Index("ix_events_subject", "subject"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # the webhook-id every attempt sends
+    sa.Column("event_id", ID, nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # db.outbox.DeliveryState
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["event_id"], ["events.id"], ondelete="CASCADE"),
+    sa.Index("ix_deliveries_event_id", "event_id"),
+)
+
+delivery_attempts = sa.Table(
+    "delivery_attempts",
+    metadata,
+    sa.Column("delivery_id", sa.String(64), primary_key=True),
     sa.Column("attempt", sa.Integer, primary_key=True),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("status_code", sa.Integer, nullable=True),
     sa.Column("error", sa.String(500), nullable=True),
     sa.Column("duration_ms", sa.Integer, nullable=False),
-    sa.ForeignKeyConstraint(["job_id"], ["import_jobs.id"], ondelete="CASCADE"),
+    sa.ForeignKeyConstraint(["delivery_id"], ["deliveries.id"], ondelete="CASCADE"),
 )
 
 # The embedded task runner's queue (PostgreSQL deployments use procrastinate's tables instead).
@@ -185,12 +210,10 @@ tasks = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("args", JSONType, nullable=False),
-    sa.Column("state", sa.String(10), nullable=False),  # todo | doing
+    sa.Column("state", sa.String(10), nullable=False),  # tasks.local.TaskState
     sa.Column("run_at", UTCDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("owner", sa.String(32), nullable=True),  # the runner working it
-    sa.Column("lease_until", UTCDateTime, nullable=True),  # unused: leases went with procrastinate
-    sa.Column("last_error", sa.String(2000), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_tasks_state_run_at", "state", "run_at"),
 )

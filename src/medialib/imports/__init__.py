@@ -1,1 +1,2 @@
-"""Asynchronous image and file imports from URLs: requests, jobs, the item pipeline."""
+"""Asynchronous imports from URLs: import kinds, requests, jobs, the item pipeline and its
+tasks."""

@@ -1,36 +1,66 @@
-"""Import jobs: created with their items and tasks in one transaction, read back as a status."""
+"""Import jobs and their items: the rows, the accounting (items recorded, the pending count, the
+job finished with its webhook in the outbox) and the status read back.
+
+Progress is counted one way, from the items' states (`progress`); the job's `pending` column is
+a counter that the transaction recording items takes down, so that exactly one transaction sees
+it reach 0 however many workers record items at once.
+"""
 
 from __future__ import annotations
 
+import enum
 import re
 import secrets
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medialib.config import Project
+from medialib.db import outbox
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import import_items, import_jobs, utcnow
 from medialib.errors import NotFound, TooManyRequests
-from medialib.imports.requests import ImportRequest, Kind
-from medialib.library.metadata import without_nulls
-from medialib.tasks.registry import TaskQueue
+from medialib.imports.kinds import ImportKind, kind_named
+from medialib.imports.requests import ImportRequest
+from medialib.library.metadata import MetadataIssue, without_nulls
+from medialib.library.projects import Project
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-
-
 JOB_ID = re.compile(r"^[a-z0-9]{12}$")
+FINISHED_EVENT = "import.finished"
 
 
-def _no_job(kind: Kind, job_id: str) -> NotFound:
-    shown = job_id if len(job_id) <= 64 else job_id[:64] + "…"
-    return NotFound(
-        f"no {kind} import job {shown!r}", details={"id": f"No {kind} import job with id '{shown}'"}
-    )
+class JobState(enum.StrEnum):
+    STARTED = "started"
+    SUCCESS = "success"  # finished, and not every item failed
+    FAILED = "failed"  # finished, and every item failed
+
+
+class ItemState(enum.StrEnum):
+    PENDING = "pending"
+    SUCCESS = "success"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass
+class ItemOutcome:
+    """How one item ended, as its row records it."""
+
+    position: int
+    state: ItemState
+    action: str | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+    result: dict[str, Any] | None = None
+
+    @classmethod
+    def failed(cls, position: int, code: str, reason: str) -> ItemOutcome:
+        return cls(position, ItemState.FAILED, reason=reason, reason_code=code)
 
 
 def new_job_id() -> str:
@@ -42,28 +72,32 @@ def chunks(positions: list[int], size: int) -> Iterator[list[int]]:
         yield positions[start : start + size]
 
 
-async def create_job(
-    db: Database,
-    queue: TaskQueue,
-    project: Project,
-    request: ImportRequest,
-    *,
-    chunk_size: int,
-    max_open_jobs: int,
-) -> str:
-    """The job, its items and the tasks that work them, all in one transaction.
+@dataclass(frozen=True)
+class NewJob:
+    """A job's rows, made from a request before anything is written."""
 
-    Items whose metadata already breaks the media type's rules (types, unknown properties)
-    fail here without a download; required properties may still come from the file's own
-    metadata, so those are checked after the download.
-    """
-    job_id = new_job_id()
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
+    job: dict[str, Any]
+    items: list[dict[str, Any]]
+
+    @property
+    def id(self) -> str:
+        return str(self.job["id"])
+
+    @property
+    def pending(self) -> list[int]:
+        return [row["position"] for row in self.items if row["state"] == ItemState.PENDING]
+
+
+def new_job(project: Project, request: ImportRequest) -> NewJob:
+    """The job and its items. Items whose metadata already breaks the media type's rules (types,
+    unknown properties) fail here, without a download; required properties may still come from
+    the file's own metadata, so those are checked after the download."""
+    job_id, now = new_job_id(), utcnow()
+    items = []
     for position, item in enumerate(request.items):
-        media_type = project.media_types[item.mediaType or request.kind]
+        media_type = project.media_types[item.mediaType or request.kind.name]
         issues = media_type.schema.validate(item.metadata, partial=True)
-        rows.append(
+        items.append(
             {
                 "job_id": job_id,
                 "position": position,
@@ -72,54 +106,122 @@ async def create_job(
                 "file_name": item.fileName,
                 "media_type": media_type.handle,
                 "metadata": without_nulls(item.metadata),
-                "state": "failed" if issues else "pending",
+                "state": ItemState.FAILED if issues else ItemState.PENDING,
                 "action": None,
-                "reason": "; ".join(i.message() for i in issues) if issues else None,
+                "reason": _reason(issues) if issues else None,
                 "reason_code": "invalid_metadata" if issues else None,
-                "media_id": None,
                 "result": None,
                 "finished_at": now if issues else None,
             }
         )
-    pending: list[int] = [row["position"] for row in rows if row["state"] == "pending"]
     job = {
         "id": job_id,
         "project": project.handle,
-        "kind": request.kind,
+        "kind": request.kind.name,
         "system_name": request.system_name,
         "webhook": request.webhook,
         "context": request.context,
-        "state": "started",
-        "total": len(rows),
-        "pending": len(pending),
+        "state": JobState.STARTED,
+        "total": len(items),
+        "pending": sum(1 for row in items if row["state"] == ItemState.PENDING),
         "started_at": now,
         "finished_at": None,
-        "webhook_state": "none",
-        "webhook_attempts": 0,
-        "webhook_status_code": None,
     }
+    return NewJob(job, items)
 
-    def write(tx: Tx) -> None:
-        open_jobs = tx.conn.scalar(
-            sa.select(sa.func.count()).where(
-                import_jobs.c.project == project.handle, import_jobs.c.finished_at.is_(None)
-            )
+
+def _reason(issues: list[MetadataIssue]) -> str:
+    return "; ".join(issue.message() for issue in issues)
+
+
+def insert(tx: Tx, job: NewJob, *, max_open_jobs: int) -> None:
+    """Write the job and its items, unless its project has too many jobs running already."""
+    project = job.job["project"]
+    open_jobs = tx.conn.scalar(
+        sa.select(sa.func.count()).where(
+            import_jobs.c.project == project, import_jobs.c.finished_at.is_(None)
         )
-        if (open_jobs or 0) >= max_open_jobs:
-            raise TooManyRequests(
-                f"{open_jobs} import jobs of this project are still running, and at most "
-                f"{max_open_jobs} may be; try again when one has finished.",
-                retry_after=30,
-            )
-        tx.execute(import_jobs.insert().values(**job))
-        tx.execute(import_items.insert(), rows)
-        for positions in chunks(pending, chunk_size):
-            tx.defer("process_items", {"job_id": job_id, "positions": positions})
-        if not pending:
-            tx.defer("finish_job", {"job_id": job_id})
+    )
+    if (open_jobs or 0) >= max_open_jobs:
+        raise TooManyRequests(
+            f"{open_jobs} import jobs of this project are still running, and at most "
+            f"{max_open_jobs} may be; try again when one has finished.",
+            retry_after=30,
+        )
+    tx.execute(import_jobs.insert().values(**job.job))
+    tx.execute(import_items.insert(), job.items)
 
-    await db.transact(write, queue)
-    return job_id
+
+# --- Accounting -------------------------------------------------------------------------------
+
+
+def lock_job(tx: Tx, job_id: str) -> Any:
+    """The job's row; on PostgreSQL locked until the transaction ends."""
+    query = sa.select(import_jobs).where(import_jobs.c.id == job_id)
+    if tx.is_postgres:
+        query = query.with_for_update()
+    return tx.execute(query).first()
+
+
+def pending_positions(tx: Tx, job_id: str, positions: Sequence[int]) -> list[int]:
+    """Which of `positions` are still pending; on PostgreSQL they stay locked to us until commit,
+    so two runs of one chunk cannot both record them."""
+    query = sa.select(import_items.c.position).where(
+        import_items.c.job_id == job_id,
+        import_items.c.position.in_(list(positions)),
+        import_items.c.state == ItemState.PENDING,
+    )
+    if tx.is_postgres:
+        query = query.with_for_update()
+    return list(tx.execute(query).scalars())
+
+
+_ITEM_UPDATE = (
+    import_items.update()
+    .where(
+        import_items.c.job_id == sa.bindparam("b_job_id"),
+        import_items.c.position == sa.bindparam("b_position"),
+    )
+    .values(
+        state=sa.bindparam("b_state"),
+        action=sa.bindparam("b_action"),
+        reason=sa.bindparam("b_reason"),
+        reason_code=sa.bindparam("b_reason_code"),
+        result=sa.bindparam("b_result", type_=import_items.c.result.type),
+        finished_at=sa.bindparam("b_finished_at", type_=import_items.c.finished_at.type),
+    )
+)
+
+
+def record_items(tx: Tx, job_id: str, outcomes: Sequence[ItemOutcome]) -> bool:
+    """Write how the items ended and take them off the job's pending count; True when that
+    made the count reach 0 (the job is ready to finish)."""
+    if not outcomes:
+        return False
+    now = utcnow()
+    tx.execute(
+        _ITEM_UPDATE,
+        [
+            {
+                "b_job_id": job_id,
+                "b_position": o.position,
+                "b_state": o.state,
+                "b_action": o.action,
+                "b_reason": (o.reason or "")[:1000] or None,
+                "b_reason_code": o.reason_code,
+                "b_result": o.result,
+                "b_finished_at": now,
+            }
+            for o in outcomes
+        ],
+    )
+    left: int | None = tx.conn.scalar(
+        import_jobs.update()
+        .where(import_jobs.c.id == job_id)
+        .values(pending=import_jobs.c.pending - len(outcomes))
+        .returning(import_jobs.c.pending)
+    )
+    return left == 0
 
 
 @dataclass
@@ -134,21 +236,6 @@ class Progress:
         return self.success + self.skipped + self.failed
 
 
-@dataclass
-class JobStatus:
-    job: Any
-    progress: Progress
-    items: list[Any]
-
-
-def _progress(rows: Any, total: int) -> Progress:
-    progress = Progress(total=total)
-    for state, count in rows:
-        if state in ("success", "skipped", "failed"):
-            setattr(progress, state, count)
-    return progress
-
-
 def _counts(job_id: str) -> Any:
     return (
         sa.select(import_items.c.state, sa.func.count())
@@ -157,15 +244,95 @@ def _counts(job_id: str) -> Any:
     )
 
 
-async def progress_of(conn: AsyncConnection, job_id: str, total: int) -> Progress:
+def _progress(rows: Any, total: int) -> Progress:
+    progress = Progress(total=total)
+    for state, count in rows:
+        if state != ItemState.PENDING:
+            setattr(progress, state, count)
+    return progress
+
+
+async def progress(conn: AsyncConnection, job_id: str, total: int) -> Progress:
+    """The job's progress, counted from its items' states."""
     return _progress((await conn.execute(_counts(job_id))).all(), total)
 
 
-def progress_in(tx: Tx, job_id: str, total: int) -> Progress:
-    return _progress(tx.execute(_counts(job_id)).all(), total)
+def _progress_in(conn: Connection, job_id: str, total: int) -> Progress:
+    return _progress(conn.execute(_counts(job_id)).all(), total)
 
 
-async def job_status(db: Database, project: str, kind: Kind, job_id: str) -> JobStatus:
+def finish(tx: Tx, job_id: str) -> None:
+    """Finish a job whose items are all done: `success`, or `failed` when every item failed;
+    its webhook goes into the outbox in the same transaction."""
+    job = lock_job(tx, job_id)
+    if job is None or job.finished_at is not None:
+        return
+    progress = _progress_in(tx.conn, job_id, job.total)
+    if progress.done < job.total:
+        return
+    state = JobState.FAILED if progress.failed == job.total else JobState.SUCCESS
+    finished = tx.execute(
+        import_jobs.update()
+        .where(import_jobs.c.id == job_id, import_jobs.c.finished_at.is_(None))
+        .values(state=state, finished_at=utcnow())
+    )
+    if finished.rowcount == 1 and job.webhook:
+        outbox.append(
+            tx,
+            project=job.project,
+            type=FINISHED_EVENT,
+            subject=job_id,
+            payload=webhook_payload(tx.conn, job, state, progress),
+            destinations=[outbox.Destination(f"msg_{job_id}", job.webhook)],
+        )
+
+
+def webhook_payload(
+    conn: Connection, job: Any, state: JobState, progress: Progress
+) -> dict[str, Any]:
+    failed = conn.execute(
+        sa.select(import_items.c.external_id, import_items.c.reason)
+        .where(import_items.c.job_id == job.id, import_items.c.state == ItemState.FAILED)
+        .order_by(import_items.c.position)
+    ).all()
+    return {
+        "source": f"{kind_named(job.kind).name}-import",
+        "id": job.id,
+        "state": state,
+        "overview": {
+            "total": progress.total,
+            "success": progress.success,
+            "skipped": progress.skipped,
+            "failed": progress.failed,
+            "details": {
+                "failed": [{"externalId": i.external_id, "reason": i.reason} for i in failed]
+            },
+        },
+        "context": job.context,
+    }
+
+
+# --- Status -----------------------------------------------------------------------------------
+
+
+@dataclass
+class JobStatus:
+    job: Any
+    kind: ImportKind
+    progress: Progress
+    items: list[Any]
+    webhook: outbox.DeliveryView | None
+
+
+def _no_job(kind: ImportKind, job_id: str) -> NotFound:
+    shown = job_id if len(job_id) <= 64 else job_id[:64] + "…"
+    return NotFound(
+        f"no {kind.name} import job {shown!r}",
+        details={"id": f"No {kind.name} import job with id '{shown}'"},
+    )
+
+
+async def job_status(db: Database, project: str, kind: ImportKind, job_id: str) -> JobStatus:
     """A job of `project` and `kind` with its finished items; another project's job is 404."""
     if not JOB_ID.match(job_id):
         raise _no_job(kind, job_id)
@@ -175,7 +342,7 @@ async def job_status(db: Database, project: str, kind: Kind, job_id: str) -> Job
                 sa.select(import_jobs).where(
                     import_jobs.c.id == job_id,
                     import_jobs.c.project == project,
-                    import_jobs.c.kind == kind,
+                    import_jobs.c.kind == kind.name,
                 )
             )
         ).first()
@@ -184,11 +351,10 @@ async def job_status(db: Database, project: str, kind: Kind, job_id: str) -> Job
         items = (
             await conn.execute(
                 sa.select(import_items)
-                .where(import_items.c.job_id == job_id, import_items.c.state != "pending")
+                .where(import_items.c.job_id == job_id, import_items.c.state != ItemState.PENDING)
                 .order_by(import_items.c.position)
             )
         ).all()
-    progress = Progress(total=job.total)
-    for item in items:
-        setattr(progress, item.state, getattr(progress, item.state) + 1)
-    return JobStatus(job, progress, list(items))
+        counted = await progress(conn, job_id, job.total)
+        webhook = await outbox.delivery_of(conn, FINISHED_EVENT, job_id) if job.webhook else None
+    return JobStatus(job, kind, counted, list(items), webhook)

@@ -1,9 +1,10 @@
-"""The item pipeline: fetch -> sniff -> probe -> store -> upsert -> finish job.
+"""The item pipeline: fetch -> sniff -> probe -> store -> write the entry -> record the item.
 
 Items are worked in chunks (one `process_items` task per chunk): their downloads run
 concurrently, and their results are written in one transaction together with the job's count
 of pending items, so a chunk is recorded entirely or not at all. A chunk that is run again
-(after a crash) only works the items still pending.
+(after a crash) only works the items still pending. What differs between kinds (which bytes,
+how large, what probing finds) comes from the job's `ImportKind`.
 """
 
 from __future__ import annotations
@@ -12,66 +13,48 @@ import asyncio
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medialib.config import MediaType
 from medialib.db.engine import Tx
-from medialib.db.tables import import_items, import_jobs, media_entries, utcnow
-from medialib.db.upsert import insert_ignoring_conflicts
-from medialib.fetch import Download, FetchError, remove_quietly
-from medialib.imports.jobs import progress_in
-from medialib.imports.metadata import extracted_metadata
-from medialib.library import assets as asset_rules
-from medialib.library.entries import entry_from_row, new_entry_id
+from medialib.db.tables import import_items, import_jobs, utcnow
+from medialib.errors import ItemError
+from medialib.imports.jobs import ItemOutcome, ItemState, pending_positions, record_items
+from medialib.imports.kinds import ImportKind, Probed, kind_named
+from medialib.library.extraction import extracted_metadata
 from medialib.library.metadata import without_nulls
 from medialib.library.models import Entry
-from medialib.probe import HTML, ImageInfo, ProbeError, Sniffed, probe_image, probe_svg, sniff
-from medialib.storage import StorageError, new_key
-from medialib.tasks.registry import TaskContext, task
+from medialib.library.projects import MediaType, Project
+from medialib.library.repository import Action, Imported, entries_by_external_id, save_imported
+from medialib.media.fetch import Download, Fetcher, FetchError, remove_quietly
+from medialib.media.probe.sniff import Sniffed, sniff
+from medialib.media.storage import Storage, StorageError, new_key
+from medialib.settings import Settings
+from medialib.tasks.core import TaskServices
 
 log = logging.getLogger("medialib.imports")
 
 ALREADY_EXISTS = "already exists"
 
 
-@dataclass
-class EntryWrite:
-    """What an item changes in the library: an update of `entry_id`, or a new entry."""
+class ImportServices(TaskServices, Protocol):
+    """What importing needs besides the database."""
 
-    values: dict[str, Any]
-    entry_id: str | None = None
-    new_asset: dict[str, Any] | None = None
-    # For a new entry: its externalId and media type.
-    identity: dict[str, Any] = field(default_factory=dict)
+    @property
+    def settings(self) -> Settings: ...
 
+    @property
+    def projects(self) -> dict[str, Project]: ...
 
-@dataclass
-class ItemOutcome:
-    position: int
-    state: str  # success | skipped | failed
-    action: str | None = None
-    reason: str | None = None
-    reason_code: str | None = None
-    media_id: str | None = None
-    result: dict[str, Any] | None = None
-    write: EntryWrite | None = None
-    fingerprint: str | None = None
+    @property
+    def storage(self) -> Storage: ...
 
-    @classmethod
-    def failed(cls, position: int, code: str, reason: str) -> ItemOutcome:
-        return cls(position, "failed", reason=reason, reason_code=code)
-
-
-class ItemFailed(Exception):
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+    @property
+    def fetcher(self) -> Fetcher: ...
 
 
 def result_of(entry_id: str, asset: dict[str, Any]) -> dict[str, Any]:
@@ -92,80 +75,80 @@ def fingerprint(item: Any) -> str:
 
 
 @dataclass
-class ItemImport:
-    """One item through the pipeline; returns an outcome, raises only for infrastructure."""
+class Worked:
+    """An item after the pipeline: failed or skipped (`imported` is None), or what it wants the
+    library to hold."""
 
-    ctx: TaskContext
-    job: Any
+    outcome: ItemOutcome
+    imported: Imported | None = None
+
+
+@dataclass
+class ItemImport:
+    """One item through the pipeline; returns what became of it, raises only for trouble
+    beyond the item (storage, database)."""
+
+    services: ImportServices
+    kind: ImportKind
+    project: Project
     media_type: MediaType
     item: Any
     existing: Entry | None
     sniffed: Sniffed | None = field(default=None, init=False)
 
-    @property
-    def settings(self) -> Any:
-        return self.ctx.runtime.settings
-
-    async def run(self) -> ItemOutcome:
-        position = self.item.position
+    async def run(self) -> Worked:
         try:
             return await self._run()
-        except ItemFailed as failure:
-            return ItemOutcome.failed(position, failure.code, failure.reason)
-        except FetchError as error:
-            return ItemOutcome.failed(position, _fetch_code(error), _fetch_reason(error))
-        except ProbeError as error:
-            return ItemOutcome.failed(position, error.code, error.message)
+        except ItemError as error:
+            return Worked(ItemOutcome.failed(self.item.position, error.code, error.message))
 
-    async def _run(self) -> ItemOutcome:
+    async def _run(self) -> Worked:
         item, existing = self.item, self.existing
         asked = fingerprint(item)
         if existing is not None:
-            kind = self.ctx.runtime.config.projects[self.job.project].media_types.get(
-                existing.media_type
-            )
-            if kind is None or kind.kind != self.media_type.kind:
-                raise ItemFailed(
+            current = self.project.media_types.get(existing.media_type)
+            if current is None or current.kind != self.media_type.kind:
+                raise ItemError(
                     "kind_conflict",
                     f"externalId '{item.external_id}' belongs to an entry of media type "
                     f"'{existing.media_type}'",
                 )
             if existing.import_fingerprint == asked:
-                return ItemOutcome(
-                    item.position,
-                    "skipped",
-                    action="unchanged",
-                    reason=ALREADY_EXISTS,
-                    media_id=existing.id,
-                    result=result_of(existing.id, existing.asset),
+                return Worked(
+                    ItemOutcome(
+                        item.position,
+                        ItemState.SKIPPED,
+                        action=Action.UNCHANGED,
+                        reason=ALREADY_EXISTS,
+                        result=result_of(existing.id, existing.asset),
+                    )
                 )
         download = await self._download()
         try:
-            info = await asyncio.to_thread(self._inspect, download)
-            metadata = self._metadata(info)
-            asset = await self._asset(download, info)
+            probed = await asyncio.to_thread(self._probe, download)
+            metadata = self._metadata(probed)
+            asset = await self._asset(download, probed)
         finally:
             remove_quietly(download.path)
-        values = {
-            "asset": asset,
-            "metadata": metadata,
-            "updated_at": utcnow(),
-            "import_fingerprint": asked,
-        }
-        new_asset = asset if existing is None or asset["key"] != existing.asset.get("key") else None
-        identity = {"external_id": item.external_id, "media_type": self.media_type.handle}
-        return ItemOutcome(
-            item.position,
-            "success",
-            action="updated" if existing else "created",
+        imported = Imported(
+            external_id=item.external_id,
+            media_type=self.media_type.handle,
+            asset=asset,
+            metadata=metadata,
             fingerprint=asked,
-            write=EntryWrite(values, existing.id if existing else None, new_asset, identity),
+            now=utcnow(),
+            existing_id=existing.id if existing else None,
+            new_asset=existing is None or asset["key"] != existing.asset.get("key"),
         )
+        return Worked(ItemOutcome(item.position, ItemState.SUCCESS), imported)
 
     async def _download(self) -> Download:
-        path = self.settings.temp_dir / f"{uuid.uuid4()}.part"
+        path = self.services.settings.temp_dir / f"{uuid.uuid4()}.part"
         try:
-            return await self.ctx.runtime.fetcher.download(self.item.url, path, self._limit_for)
+            return await self.services.fetcher.download(self.item.url, path, self._limit_for)
+        except ItemError as error:
+            remove_quietly(path)
+            raise ItemError(error.code, f"Could not download: {error.message}") from error
         except BaseException:
             remove_quietly(path)
             raise
@@ -173,52 +156,31 @@ class ItemImport:
     def _limit_for(self, head: bytes) -> int:
         """Decide the type from the first bytes, and with it the size limit (or refuse)."""
         sniffed = self.sniffed = sniff(head)
+        refusal = self.kind.refuse(sniffed)
         rules = self.media_type.asset_rules
-        if self.job.kind == "image":
-            if not sniffed.is_image:
-                raise FetchError(
-                    "unsupported_type",
-                    f"the bytes are {sniffed.mime}, not a png, jpeg, gif, webp or svg image",
-                )
-            animated = sniffed.mime in ("image/gif", "image/webp")
-            limit: int = (
-                self.settings.animated_max_bytes if animated else self.settings.image_max_bytes
-            )
-        else:
-            if sniffed == HTML:
-                raise FetchError("unsupported_type", "the bytes are an HTML page, not a file")
-            if rules and rules.mimeTypes and sniffed.mime not in rules.mimeTypes:
-                raise FetchError(
-                    "unsupported_type",
-                    f"the bytes are {sniffed.mime}; media type '{self.media_type.handle}' "
-                    f"takes {', '.join(rules.mimeTypes)}",
-                )
-            limit = self.settings.file_max_bytes
-        if rules and rules.maxSize:
-            limit = min(limit, rules.maxSize)
-        return limit
+        if refusal is None and (not_allowed := rules.refusal(sniffed.mime)):
+            refusal = f"the bytes are {sniffed.mime}; media type '{self.media_type.handle}' "
+            refusal += not_allowed
+        if refusal is not None:
+            raise FetchError("unsupported_type", refusal)
+        limit = self.kind.cap(sniffed, self.services.settings)
+        return min(limit, rules.max_size) if rules.max_size else limit
 
-    def _inspect(self, download: Download) -> ImageInfo | None:
-        """Runs in a thread: the probes read files and parse headers."""
+    def _probe(self, download: Download) -> Probed:
+        """Runs in a thread: probes read files and parse headers."""
         assert self.sniffed is not None
-        if self.job.kind == "image":
-            return probe_image(
-                download.path, self.sniffed, download.tail, self.settings.image_max_pixels
-            )
-        if self.sniffed.mime == "image/svg+xml":
-            probe_svg(download.path)  # served as an image: it must be as safe as one
-        return None
+        return self.kind.probe(download.path, self.sniffed, download.tail, self.services.settings)
 
-    def _metadata(self, info: ImageInfo | None) -> dict[str, Any]:
+    def _metadata(self, probed: Probed) -> dict[str, Any]:
         """The file's own metadata (as the media type maps it) under the request's."""
-        embedded = info.embedded if info else {}
-        metadata = extracted_metadata(embedded, self.media_type) | without_nulls(self.item.metadata)
+        extracted = extracted_metadata(probed.embedded, self.media_type)
+        metadata = extracted | without_nulls(self.item.metadata)
         issues = self.media_type.schema.validate(metadata)
         if issues:
-            raise ItemFailed("invalid_metadata", "; ".join(i.message() for i in issues))
+            raise ItemError("invalid_metadata", "; ".join(i.message() for i in issues))
         return metadata
 
-    async def _asset(self, download: Download, info: ImageInfo | None) -> dict[str, Any]:
+    async def _asset(self, download: Download, probed: Probed) -> dict[str, Any]:
         assert self.sniffed is not None
         existing = self.existing
         filename = _filename(self.item.file_name, self.sniffed.extension)
@@ -226,15 +188,12 @@ class ItemImport:
             # The same bytes again: keep the stored object, change only what describes it.
             return existing.asset | {"filename": filename}
         key = new_key(self.sniffed.extension)
-        await self.ctx.runtime.storage.put_file(key, download.path, content_type=self.sniffed.mime)
-        asset: dict[str, Any] = {"key": key, "size": download.size}
-        if info is not None:
-            asset |= {"width": info.width, "height": info.height}
-        return asset | {
-            "filename": filename,
-            "mimeType": self.sniffed.mime,
-            "sha256": download.sha256,
-        }
+        await self.services.storage.put_file(key, download.path, content_type=self.sniffed.mime)
+        return (
+            {"key": key, "size": download.size}
+            | probed.fields
+            | {"filename": filename, "mimeType": self.sniffed.mime, "sha256": download.sha256}
+        )
 
 
 def _filename(file_name: str, extension: str) -> str:
@@ -246,310 +205,105 @@ def _filename(file_name: str, extension: str) -> str:
     return name[:255]
 
 
-def _fetch_code(error: FetchError) -> str:
-    if error.code == "http_error" and error.http_status:
-        return f"http_{error.http_status}"
-    return error.code
+# --- A chunk ----------------------------------------------------------------------------------
 
 
-def _fetch_reason(error: FetchError) -> str:
-    return f"Could not download: {error.message}"
+@dataclass
+class Chunk:
+    """A chunk's job, and how each of its items ended."""
+
+    job: Any
+    worked: list[Worked]
 
 
-# --- Tasks ------------------------------------------------------------------------------------
-
-
-@task("process_items", max_attempts=5)
-async def process_items(ctx: TaskContext, job_id: str, positions: list[int]) -> None:
-    db = ctx.runtime.db
-    async with db.read() as conn:
+async def work_chunk(services: ImportServices, job_id: str, positions: list[int]) -> Chunk | None:
+    """Work the chunk's pending items, all at once; None when there is nothing left to do."""
+    async with services.db.read() as conn:
         job = (await conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id))).first()
         if job is None or job.finished_at is not None:
-            return
+            return None
         items = (
             await conn.execute(
                 sa.select(import_items).where(
                     import_items.c.job_id == job_id,
                     import_items.c.position.in_(positions),
-                    import_items.c.state == "pending",
+                    import_items.c.state == ItemState.PENDING,
                 )
             )
         ).all()
         if not items:
-            return
-        existing = await _entries_by_external_id(conn, job, [i.external_id for i in items])
-    project = ctx.runtime.config.projects.get(job.project)
-    outcomes: list[ItemOutcome] = []
+            return None
+        existing = await entries_by_external_id(
+            conn, job.project, job.system_name, [i.external_id for i in items]
+        )
+    kind = kind_named(job.kind)
+    project = services.projects.get(job.project)
+    worked: list[Worked] = []
     work: list[ItemImport] = []
     for item in items:
         media_type = project.media_types.get(item.media_type) if project else None
-        if media_type is None:
+        if project is None or media_type is None:
             reason = f"media type '{item.media_type}' is no longer configured"
-            outcomes.append(ItemOutcome.failed(item.position, "unknown_media_type", reason))
+            worked.append(Worked(ItemOutcome.failed(item.position, "unknown_media_type", reason)))
         else:
-            work.append(ItemImport(ctx, job, media_type, item, existing.get(item.external_id)))
+            found = existing.get(item.external_id)
+            work.append(ItemImport(services, kind, project, media_type, item, found))
     try:
         async with asyncio.TaskGroup() as group:
             running = [group.create_task(one.run()) for one in work]
     except ExceptionGroup as failed:
         # One item hit trouble beyond itself (storage, database): the chunk is tried again.
         raise failed.exceptions[0] from failed
-    outcomes += [done.result() for done in running]
-    await _record(ctx, job, outcomes)
+    return Chunk(job, worked + [done.result() for done in running])
 
 
-@process_items.on_give_up
-async def _fail_remaining(
-    ctx: TaskContext, error: Exception, job_id: str, positions: list[int]
+async def record_chunk(
+    services: ImportServices, chunk: Chunk, when_done: Callable[[Tx], None]
 ) -> None:
-    """After the last attempt, the chunk's unfinished items fail, so the job still finishes."""
-    code = "storage_error" if isinstance(error, StorageError) else "internal_error"
-    log.error("giving up items %s of job %s: %r", positions, job_id, error)
-
-    def fail(tx: Tx) -> None:
-        if _lock_job(tx, job_id) is None:
-            return
-        still = _pending_positions(tx, job_id, positions)
-        reason = "The item could not be processed; try importing it again."
-        _write_items(tx, job_id, [ItemOutcome.failed(p, code, reason) for p in still])
-        _count_down(tx, job_id, len(still))
-
-    await ctx.runtime.db.transact(fail, ctx.runtime.queue)
-
-
-async def _entries_by_external_id(
-    conn: AsyncConnection, job: Any, external_ids: list[str]
-) -> dict[str, Entry]:
-    rows = await conn.execute(
-        sa.select(media_entries).where(
-            media_entries.c.project == job.project,
-            media_entries.c.system_name == job.system_name,
-            media_entries.c.external_id.in_(external_ids),
-        )
-    )
-    return {row.external_id: entry_from_row(row) for row in rows.all()}
-
-
-def _lock_job(tx: Tx, job_id: str) -> Any:
-    query = sa.select(import_jobs).where(import_jobs.c.id == job_id)
-    if tx.is_postgres:
-        query = query.with_for_update()
-    return tx.execute(query).first()
-
-
-def _pending_positions(tx: Tx, job_id: str, positions: list[int]) -> list[int]:
-    """Which of `positions` are still pending; on PostgreSQL they stay locked to us until commit,
-    so two runs of one chunk (a lease that ran out) cannot both record them."""
-    query = sa.select(import_items.c.position).where(
-        import_items.c.job_id == job_id,
-        import_items.c.position.in_(positions),
-        import_items.c.state == "pending",
-    )
-    if tx.is_postgres:
-        query = query.with_for_update()
-    return list(tx.execute(query).scalars())
-
-
-async def _record(ctx: TaskContext, job: Any, outcomes: list[ItemOutcome]) -> None:
-    storage = ctx.runtime.storage
+    """Write the chunk's entries and items in one transaction; `when_done` runs in it when
+    that finished the last items of the job. Stored objects that end up unused are deleted."""
+    job = chunk.job
     unused: list[str] = []
 
     def record(tx: Tx) -> None:
-        still = set(_pending_positions(tx, job.id, [o.position for o in outcomes]))
+        still = set(pending_positions(tx, job.id, [w.outcome.position for w in chunk.worked]))
         # Items another run of this chunk recorded first keep that run's result.
-        unused.extend(_stored_keys([o for o in outcomes if o.position not in still]))
-        recorded = [o for o in outcomes if o.position in still]
-        _write_entries(tx, job, recorded, unused)
-        _write_items(tx, job.id, recorded)
-        _count_down(tx, job.id, len(recorded))
+        unused.extend(_stored_keys(w for w in chunk.worked if w.outcome.position not in still))
+        recorded = [w for w in chunk.worked if w.outcome.position in still]
+        wanted = [w.imported for w in recorded if w.imported is not None]
+        unused.extend(save_imported(tx, job.project, job.system_name, wanted))
+        for worked in recorded:
+            _settle(worked)
+        if record_items(tx, job.id, [w.outcome for w in recorded]):
+            when_done(tx)
 
     try:
-        await ctx.runtime.db.transact(record, ctx.runtime.queue)
+        await services.db.transact(record)
     except BaseException:
-        await _delete_quietly(storage, _stored_keys(outcomes))
+        await delete_quietly(services.storage, _stored_keys(chunk.worked))
         raise
-    await _delete_quietly(storage, unused)
+    await delete_quietly(services.storage, unused)
 
 
-def _stored_keys(outcomes: list[ItemOutcome]) -> list[str]:
-    return [o.write.new_asset["key"] for o in outcomes if o.write and o.write.new_asset]
+def _settle(worked: Worked) -> None:
+    """The item's outcome from what the library made of it."""
+    imported, outcome = worked.imported, worked.outcome
+    if imported is None or imported.media_id is None or imported.entry_asset is None:
+        return
+    outcome.action = imported.action
+    outcome.result = result_of(imported.media_id, imported.entry_asset)
+    if imported.action == Action.UNCHANGED:
+        outcome.state, outcome.reason = ItemState.SKIPPED, ALREADY_EXISTS
 
 
-async def _delete_quietly(storage: Any, keys: list[str]) -> None:
+def _stored_keys(worked: Any) -> list[str]:
+    return [w.imported.asset["key"] for w in worked if w.imported and w.imported.new_asset]
+
+
+async def delete_quietly(storage: Storage, keys: Sequence[str]) -> None:
     """Objects nothing refers to; failing to delete one only leaves it behind."""
     for key in keys:
         try:
             await storage.delete(key)
         except StorageError as error:
             log.warning("could not delete unused object %s: %s", key, error)
-
-
-def _write_entries(tx: Tx, job: Any, outcomes: list[ItemOutcome], orphans: list[str]) -> None:
-    """Create and update the entries of successful items, then their asset rows."""
-    creates = [o for o in outcomes if o.write and o.write.entry_id is None]
-    if creates:
-        rows = {o.position: _new_row(job, o) for o in creates}
-        inserted = tx.execute(
-            insert_ignoring_conflicts(tx.conn, media_entries).returning(media_entries.c.id),
-            list(rows.values()),
-        )
-        written = set(inserted.scalars())
-        for outcome in creates:
-            row = rows[outcome.position]
-            if row["id"] in written:
-                outcome.media_id = row["id"]
-            else:
-                _adopt_concurrent_entry(tx, job, outcome, row, orphans)
-    for outcome in outcomes:
-        if outcome.write and outcome.write.entry_id is not None and outcome.media_id is None:
-            _update_entry(tx, job, outcome.write.entry_id, outcome.write.values)
-            outcome.media_id = outcome.write.entry_id
-    new_assets = {
-        o.write.new_asset["key"]: o.write.new_asset
-        for o in outcomes
-        if o.write and o.write.new_asset and o.state == "success"
-    }
-    asset_rules.claim_assets(tx, job.project, new_assets)
-    for outcome in outcomes:
-        if outcome.write and outcome.state == "success" and outcome.media_id:
-            outcome.result = result_of(outcome.media_id, outcome.write.values["asset"])
-
-
-def _update_entry(tx: Tx, job: Any, entry_id: str, values: dict[str, Any]) -> None:
-    tx.execute(
-        media_entries.update()
-        .where(media_entries.c.project == job.project, media_entries.c.id == entry_id)
-        .values(version=media_entries.c.version + 1, **values)
-    )
-
-
-def _new_row(job: Any, outcome: ItemOutcome) -> dict[str, Any]:
-    assert outcome.write is not None
-    values = outcome.write.values
-    return {
-        "project": job.project,
-        "id": new_entry_id(),
-        "system_name": job.system_name,
-        "translations": [],
-        "version": 1,
-        "archived": False,
-        "revoked": False,
-        "revoke_note": None,
-        "created_at": values["updated_at"],
-        **values,
-        **outcome.write.identity,
-    }
-
-
-def _adopt_concurrent_entry(
-    tx: Tx, job: Any, outcome: ItemOutcome, row: dict[str, Any], orphans: list[str]
-) -> None:
-    """Another import created this (systemName, externalId) while we worked: ours becomes an
-    update of that entry, or nothing when it asked for exactly the same."""
-    assert outcome.write is not None
-    current = tx.execute(
-        sa.select(media_entries).where(
-            media_entries.c.project == job.project,
-            media_entries.c.system_name == job.system_name,
-            media_entries.c.external_id == row["external_id"],
-        )
-    ).first()
-    if current is None:  # the conflict was on the random id: try once more with another
-        row["id"] = new_entry_id()
-        tx.execute(media_entries.insert().values(**row))
-        outcome.media_id = row["id"]
-        return
-    if current.import_fingerprint == outcome.fingerprint:
-        if outcome.write.new_asset:
-            orphans.append(outcome.write.new_asset["key"])
-        outcome.state, outcome.action, outcome.reason = "skipped", "unchanged", ALREADY_EXISTS
-        outcome.media_id = current.id
-        outcome.result = result_of(current.id, current.asset)
-        outcome.write = None
-        return
-    outcome.write.entry_id = current.id
-    outcome.action = "updated"
-    _update_entry(tx, job, current.id, outcome.write.values)
-    outcome.media_id = current.id
-
-
-_ITEM_UPDATE = (
-    import_items.update()
-    .where(
-        import_items.c.job_id == sa.bindparam("b_job_id"),
-        import_items.c.position == sa.bindparam("b_position"),
-    )
-    .values(
-        state=sa.bindparam("b_state"),
-        action=sa.bindparam("b_action"),
-        reason=sa.bindparam("b_reason"),
-        reason_code=sa.bindparam("b_reason_code"),
-        media_id=sa.bindparam("b_media_id"),
-        result=sa.bindparam("b_result", type_=import_items.c.result.type),
-        finished_at=sa.bindparam("b_finished_at", type_=import_items.c.finished_at.type),
-    )
-)
-
-
-def _write_items(tx: Tx, job_id: str, outcomes: list[ItemOutcome]) -> None:
-    if not outcomes:
-        return
-    now = utcnow()
-    tx.execute(
-        _ITEM_UPDATE,
-        [
-            {
-                "b_job_id": job_id,
-                "b_position": o.position,
-                "b_state": o.state,
-                "b_action": o.action,
-                "b_reason": (o.reason or "")[:1000] or None,
-                "b_reason_code": o.reason_code,
-                "b_media_id": o.media_id,
-                "b_result": o.result,
-                "b_finished_at": now,
-            }
-            for o in outcomes
-        ],
-    )
-
-
-def _count_down(tx: Tx, job_id: str, finished: int) -> None:
-    """Take the finished items off the job's pending count; at 0 the job is done."""
-    if finished == 0:
-        return
-    pending = tx.conn.scalar(
-        import_jobs.update()
-        .where(import_jobs.c.id == job_id)
-        .values(pending=import_jobs.c.pending - finished)
-        .returning(import_jobs.c.pending)
-    )
-    if pending == 0:
-        tx.defer("finish_job", {"job_id": job_id})
-
-
-@task("finish_job", max_attempts=10)
-async def finish_job(ctx: TaskContext, job_id: str) -> None:
-    """success, or failed when every item failed; then the webhook, if the job has one."""
-
-    def finish(tx: Tx) -> None:
-        job = _lock_job(tx, job_id)
-        if job is None or job.finished_at is not None:
-            return
-        progress = progress_in(tx, job_id, job.total)
-        if progress.done < job.total:
-            return
-        state = "failed" if progress.failed == job.total else "success"
-        finished = tx.execute(
-            import_jobs.update()
-            .where(import_jobs.c.id == job_id, import_jobs.c.finished_at.is_(None))
-            .values(
-                state=state,
-                finished_at=utcnow(),
-                webhook_state="pending" if job.webhook else "none",
-            )
-        )
-        if finished.rowcount == 1 and job.webhook:
-            tx.defer("deliver_webhook", {"job_id": job_id, "attempt": 1})
-
-    await ctx.runtime.db.transact(finish, ctx.runtime.queue)

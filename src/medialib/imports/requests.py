@@ -1,4 +1,4 @@
-"""The body of POST /import/images and /import/files, checked completely before a job exists.
+"""The body of POST /import/{images,files,…}, checked completely before a job exists.
 
 Everything wrong with the request as a whole (or with an item's form) is a 400 naming every bad
 field path; what can only be learnt by fetching an item fails that item later.
@@ -6,35 +6,37 @@ field path; what can only be learnt by fetching an item fails that item later.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from medialib.config import MediaKind, Project
-from medialib.errors import BadRequest
-from medialib.fetch import FetchError, check_url
+from medialib.errors import BadRequest, field_problems
+from medialib.imports.kinds import ImportKind
+from medialib.library.projects import Project
+from medialib.media.fetch import FetchError, check_url
 
-Kind = Literal["image", "file"]
 MAX_CONTEXT_BYTES = 8192
-KIND_OF_MEDIA: dict[Kind, MediaKind] = {"image": "mediaImage", "file": "mediaFile"}
 
 
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: StrictStr = Field(description="http(s) URL of the image or file; no data URLs.")
+    url: StrictStr = Field(description="http(s) URL of the item's bytes; no data URLs.")
     id: Annotated[StrictStr, Field(min_length=1, max_length=500)] = Field(
         description="Your id for it, stored as externalId."
     )
     fileName: Annotated[StrictStr, Field(min_length=1, max_length=255)]
     metadata: dict[str, Any]
-    mediaType: StrictStr | None = Field(default=None, description="Default: image / file.")
+    mediaType: StrictStr | None = Field(
+        default=None, description="Default: the media type named like the kind (image, file)."
+    )
 
 
-class _ImportIn(BaseModel):
+class ImportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     systemName: Annotated[StrictStr, Field(min_length=1, max_length=200)]
@@ -42,34 +44,32 @@ class _ImportIn(BaseModel):
     context: dict[str, Any] | None = Field(default=None, description="At most 8192 bytes.")
 
 
-class ImagesIn(_ImportIn):
-    images: list[ItemIn]
-
-
-class FilesIn(_ImportIn):
-    files: list[ItemIn]
+@functools.cache
+def request_model(kind: ImportKind) -> type[ImportIn]:
+    """`{systemName, webhook, context, <plural>: [items]}`: `ImagesIn`, `FilesIn`, …"""
+    model: type[ImportIn] = pydantic.create_model(
+        f"{kind.plural.capitalize()}In",
+        __base__=ImportIn,
+        **{kind.plural: (list[ItemIn], ...)},  # type: ignore[call-overload]
+    )
+    return model
 
 
 @dataclass(frozen=True)
 class ImportRequest:
-    kind: Kind
+    kind: ImportKind
     system_name: str
     webhook: str | None
     context: dict[str, Any] | None
     items: list[ItemIn]
 
-    @property
-    def key(self) -> str:
-        return "images" if self.kind == "image" else "files"
 
-
-def parse_import(raw: Any, kind: Kind, project: Project, max_items: int) -> ImportRequest:
-    model = ImagesIn if kind == "image" else FilesIn
-    key = "images" if kind == "image" else "files"
+def parse_import(raw: Any, kind: ImportKind, project: Project, max_items: int) -> ImportRequest:
+    key = kind.plural
     try:
-        parsed = model.model_validate(raw)
+        parsed = request_model(kind).model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise BadRequest(details=_paths(exc)) from exc
+        raise BadRequest(details=field_problems(exc)) from exc
     items: list[ItemIn] = getattr(parsed, key)
     problems: dict[str, str] = {}
     if not items:
@@ -85,13 +85,6 @@ def parse_import(raw: Any, kind: Kind, project: Project, max_items: int) -> Impo
     return ImportRequest(kind, parsed.systemName, parsed.webhook, parsed.context, items)
 
 
-def _paths(exc: pydantic.ValidationError) -> dict[str, str]:
-    details: dict[str, str] = {}
-    for err in exc.errors():
-        details.setdefault(".".join(str(p) for p in err["loc"]) or "body", err["msg"])
-    return details
-
-
 def _webhook_problems(webhook: str | None) -> dict[str, str]:
     if webhook is None:
         return {}
@@ -102,7 +95,9 @@ def _webhook_problems(webhook: str | None) -> dict[str, str]:
     return {}
 
 
-def _item_problems(items: list[ItemIn], key: str, kind: Kind, project: Project) -> dict[str, str]:
+def _item_problems(
+    items: list[ItemIn], key: str, kind: ImportKind, project: Project
+) -> dict[str, str]:
     problems: dict[str, str] = {}
     first_of: dict[str, int] = {}
     for i, item in enumerate(items):
@@ -117,15 +112,15 @@ def _item_problems(items: list[ItemIn], key: str, kind: Kind, project: Project) 
         if item.id in first_of:
             problems[f"{at}.id"] = f"'{item.id}' is also the id of {key}.{first_of[item.id]}"
         first_of.setdefault(item.id, i)
-        media_problem = media_type_problem(item.mediaType or kind, kind, project)
+        media_problem = media_type_problem(item.mediaType or kind.name, kind, project)
         if media_problem:
             problems[f"{at}.mediaType"] = media_problem
     return problems
 
 
-def media_type_problem(handle: str, kind: Kind, project: Project) -> str | None:
+def media_type_problem(handle: str, kind: ImportKind, project: Project) -> str | None:
     media_type = project.media_types.get(handle)
-    wanted = KIND_OF_MEDIA[kind]
+    wanted = kind.media_kind
     if media_type is None:
         fitting = [m.handle for m in project.media_types.values() if m.kind == wanted]
         return f"this project has no media type '{handle}' (its {wanted} types: {fitting})"

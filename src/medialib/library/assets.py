@@ -8,12 +8,13 @@ from typing import Any
 import pydantic
 import sqlalchemy as sa
 
-from medialib.config import MediaKind, MediaType
-from medialib.db.engine import Tx
+from medialib.db.engine import Database, Tx
 from medialib.db.tables import assets, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
+from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.models import AssetIn
-from medialib.storage import is_valid_key
+from medialib.library.projects import MediaKind, MediaType
+from medialib.media.storage import is_valid_key
 
 # Fields each kind of media needs to be shown and served (the original API's import schema;
 # `url` is not among them because medialib derives URLs from the key).
@@ -31,40 +32,35 @@ _MIME_FAMILY: dict[MediaKind, str | None] = {
 
 def check_asset(
     raw: Any, media_type: MediaType, path: str = "asset"
-) -> tuple[dict[str, Any], list[str]]:
-    """The asset as stored, and a list of problems ("asset.width: Field required")."""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The asset as stored, and its problems by field path ("asset.width": "Field required")."""
     try:
         asset = AssetIn.model_validate(raw)
     except pydantic.ValidationError as exc:
-        return {}, [_pydantic_problem(path, err) for err in exc.errors()]
+        return {}, field_problems(exc, prefix=(path,))
     assert isinstance(raw, dict)  # AssetIn accepted it
-    problems = [
-        f"{path}.{name}: Field required"
+    problems = {
+        f"{path}.{name}": "Field required"
         for name in REQUIRED_FIELDS[media_type.kind]
         if getattr(asset, name) is None
-    ]
+    }
     if not is_valid_key(asset.key):
-        problems.append(
-            f"{path}.key: must be a relative path of letters, digits, '.', '_', '-' and '/'"
+        problems[f"{path}.key"] = (
+            "must be a relative path of letters, digits, '.', '_', '-' and '/'"
         )
     family = _MIME_FAMILY[media_type.kind]
     if asset.mimeType and family and not asset.mimeType.startswith(family):
-        problems.append(f"{path}.mimeType: must be {family}* for media type '{media_type.handle}'")
-    rules = media_type.asset_rules
-    if rules and rules.mimeTypes and asset.mimeType and asset.mimeType not in rules.mimeTypes:
-        problems.append(
-            f"{path}.mimeType: '{asset.mimeType}' is not allowed for media type "
-            f"'{media_type.handle}' (allowed: {', '.join(rules.mimeTypes)})"
+        problems[f"{path}.mimeType"] = f"must be {family}* for media type '{media_type.handle}'"
+    allowed = media_type.asset_rules.mime_types
+    if allowed and asset.mimeType and asset.mimeType not in allowed:
+        problems[f"{path}.mimeType"] = (
+            f"'{asset.mimeType}' is not allowed for media type "
+            f"'{media_type.handle}' (allowed: {', '.join(allowed)})"
         )
     # Strict types and no extra fields: what was accepted is what is stored (minus the URL,
     # which medialib derives from the key).
     stored = {name: value for name, value in raw.items() if value is not None and name != "url"}
     return stored, problems
-
-
-def _pydantic_problem(path: str, err: Any) -> str:
-    where = ".".join(str(part) for part in (path, *err["loc"]))
-    return f"{where}: {err['msg']}"
 
 
 def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> set[str]:
@@ -100,3 +96,25 @@ def set_revoked(tx: Tx, project: str, keys: list[str], revoked: bool) -> None:
         .where(assets.c.project == project, assets.c.key.in_(keys))
         .values(revoked=revoked)
     )
+
+
+async def servable(db: Database, key: str) -> str:
+    """The type of the asset at `key` if it may be served: only keys the library knows, never
+    while their entry is revoked."""
+    if not is_valid_key(key):
+        raise _no_asset()
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(assets.c.mime_type, assets.c.revoked).where(assets.c.key == key)
+            )
+        ).first()
+    if row is None:
+        raise _no_asset()
+    if row.revoked:
+        raise Forbidden(details={"message": "The requested asset is revoked."})
+    return str(row.mime_type)
+
+
+def _no_asset() -> NotFound:
+    return NotFound(details={"message": "No asset found."})

@@ -7,8 +7,6 @@ blocks the good ones), and writes all accepted entries in one transaction with o
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +14,10 @@ from typing import Any
 import pydantic
 import sqlalchemy as sa
 
-from medialib.config import Project
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
-from medialib.errors import BadRequest, NotFound
+from medialib.errors import BadRequest, NotFound, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library.metadata import without_nulls
 from medialib.library.models import (
@@ -28,17 +25,14 @@ from medialib.library.models import (
     Entry,
     EntryIn,
     Failure,
+    FailureKind,
     ImportOutcome,
 )
-from medialib.storage import Storage
+from medialib.library.projects import Project
+from medialib.library.repository import entry_from_row, entry_row, is_valid_entry_id
+from medialib.media.storage import Storage
 
-_ID_ALPHABET = string.ascii_letters + string.digits
 MAX_IDS_PER_READ = 1000
-
-
-def new_entry_id() -> str:
-    """12 random letters and digits (71 bits), inside the id alphabet callers may use too."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
 
 
 def not_found(entry_id: str) -> NotFound:
@@ -47,27 +41,23 @@ def not_found(entry_id: str) -> NotFound:
     return NotFound(message, details={"name": "NotFound", "message": message})
 
 
-def _validation(message: str, errors: list[str] | None = None) -> Failure:
-    return Failure(
-        400,
-        "ValidationError",
-        message,
-        errors=[_split_problem(p) for p in errors or []],
-    )
+def _validation(message: str, problems: dict[str, str] | None = None) -> Failure:
+    """An invalid entry; `problems` map field paths to what is wrong there."""
+    errors = [{"property": where, "message": what} for where, what in (problems or {}).items()]
+    return Failure(FailureKind.INVALID, message, errors=errors)
 
 
-def _split_problem(problem: str) -> dict[str, str]:
-    """ "asset.key: Field required" -> {"property": "asset.key", "message": "Field required"}."""
-    where, _, message = problem.partition(": ")
-    return {"property": where, "message": message}
+def _invalid(subject: str, problems: dict[str, str]) -> Failure:
+    listed = "; ".join(f"{where}: {what}" for where, what in problems.items())
+    return _validation(f"Invalid {subject}: {listed}", problems)
 
 
 def _id_taken(entry_id: str) -> Failure:
-    return Failure(409, "UniqueIdViolation", f"id is not unique: '{entry_id}'")
+    return Failure(FailureKind.ID_TAKEN, f"id is not unique: '{entry_id}'")
 
 
 def _external_id_taken(external_id: str) -> Failure:
-    return Failure(409, "UniqueIdViolation", f"externalId is not unique: '{external_id}'")
+    return Failure(FailureKind.ID_TAKEN, f"externalId is not unique: '{external_id}'")
 
 
 @dataclass
@@ -203,8 +193,7 @@ def judge_entry(
     try:
         entry = EntryIn.model_validate(raw)
     except pydantic.ValidationError as exc:
-        problems = [_problem(err) for err in exc.errors()]
-        outcome.failure = _validation(f"Invalid entry: {'; '.join(problems)}", problems)
+        outcome.failure = _invalid("entry", field_problems(exc, whole="entry"))
         return outcome, None
     row, assets, failure = _check(project, entry, now)
     if failure is not None:
@@ -222,14 +211,14 @@ def _check(
     if entry.id is not None and not is_valid_entry_id(entry.id):
         return *fail, _validation(
             f"id '{entry.id}' is invalid: use 1 to 32 of a-z, A-Z, 0-9 and -",
-            ["id: must match " + ENTRY_ID_PATTERN],
+            {"id": "must match " + ENTRY_ID_PATTERN},
         )
     media_type = project.media_types.get(entry.mediaType)
     if media_type is None:
         known = ", ".join(project.media_types)
         return *fail, _validation(
             f"mediaType '{entry.mediaType}' is not a media type of this project ({known})",
-            [f"mediaType: must be one of {known}"],
+            {"mediaType": f"must be one of {known}"},
         )
     asset, problems = asset_rules.check_asset(entry.asset, media_type)
     translations: list[dict[str, Any]] = []
@@ -237,7 +226,7 @@ def _check(
     seen_locales: set[str] = set()
     for i, translation in enumerate(entry.translations):
         if translation.locale in seen_locales:
-            problems.append(f"translations.{i}.locale: '{translation.locale}' is given twice")
+            problems[f"translations.{i}.locale"] = f"'{translation.locale}' is given twice"
         seen_locales.add(translation.locale)
         issues += media_type.schema.validate(
             translation.metadata, locale=translation.locale, partial=True
@@ -250,29 +239,24 @@ def _check(
             t_asset, t_problems = asset_rules.check_asset(
                 translation.asset, media_type, f"translations.{i}.asset"
             )
-            problems += t_problems
+            problems |= t_problems
             stored["asset"] = t_asset
         translations.append(stored)
     if problems:
-        return *fail, _validation(f"Invalid asset: {'; '.join(problems)}", problems)
+        return *fail, _invalid("asset", problems)
     if issues:
-        return *fail, Failure(400, "ValidationError", "Metadata validation failed.", issues)
-    row = {
-        "project": project.handle,
-        "id": entry.id or new_entry_id(),
-        "media_type": media_type.handle,
-        "system_name": entry.systemName,
-        "external_id": entry.externalId,
-        "asset": asset,
-        "metadata": without_nulls(entry.metadata or {}),
-        "translations": translations,
-        "version": 1,
-        "archived": False,
-        "revoked": False,
-        "revoke_note": None,
-        "created_at": now,
-        "updated_at": now,
-    }
+        return *fail, Failure(FailureKind.INVALID, "Metadata validation failed.", issues)
+    row = entry_row(
+        project=project.handle,
+        media_type=media_type.handle,
+        asset=asset,
+        metadata=without_nulls(entry.metadata or {}),
+        now=now,
+        entry_id=entry.id,
+        system_name=entry.systemName,
+        external_id=entry.externalId,
+        translations=translations,
+    )
     described = {asset["key"]: asset}
     described |= {t["asset"]["key"]: t["asset"] for t in translations if "asset" in t}
     return row, described, None
@@ -280,11 +264,8 @@ def _check(
 
 def _no_object(keys: list[str]) -> Failure:
     problems = [f"asset.key: no stored object at '{key}'" for key in keys]
-    return _validation(f"Invalid asset: {'; '.join(problems)}", problems)
-
-
-def is_valid_entry_id(entry_id: str) -> bool:
-    return 1 <= len(entry_id) <= 32 and all(ch in _ID_ALPHABET or ch == "-" for ch in entry_id)
+    errors = [{"property": "asset.key", "message": f"no stored object at '{key}'"} for key in keys]
+    return Failure(FailureKind.INVALID, f"Invalid asset: {'; '.join(problems)}", errors=errors)
 
 
 def _correlation(index: int, raw: Any) -> str:
@@ -294,15 +275,6 @@ def _correlation(index: int, raw: Any) -> str:
         if isinstance(raw.get("externalId"), str):
             return f"externalId: {raw['externalId']}"
     return f"index: {index}"
-
-
-def _problem(err: Any) -> str:
-    where = ".".join(str(part) for part in err["loc"]) or "entry"
-    return f"{where}: {err['msg']}"
-
-
-def entry_from_row(row: Any) -> Entry:
-    return Entry(**{column.name: row._mapping[column.name] for column in media_entries.columns})
 
 
 async def get_entry(db: Database, project: str, entry_id: str) -> Entry:

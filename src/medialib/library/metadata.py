@@ -71,6 +71,7 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "should NOT have additional property '{0}'",
     ),
     "object": ("must be object", "should be object"),
+    "translatable": ("is not translatable", "is not translatable"),
 }
 
 Check = Callable[[Any], "tuple[str, tuple[Any, ...]] | None"]
@@ -95,8 +96,17 @@ class PropertyConfig(BaseModel):
     max: float | None = None
     maxItems: int | None = Field(default=None, ge=0)
     options: list[EnumOption] | None = None
+    # False: the property belongs to the entry, not to a language (translations may not set it).
     translatable: bool = True
-    index: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unused(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "index" in data:
+            raise ValueError(
+                "'index' is not used by medialib (it searches every text property): remove it"
+            )
+        return data
 
 
 PropertyType = Literal[
@@ -120,7 +130,13 @@ class MetadataProperty(BaseModel):
     handle: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=100)
     type: PropertyType
     config: PropertyConfig = Field(default_factory=PropertyConfig)
-    ui: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unused(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "ui" in data:
+            raise ValueError("'ui' (editor settings) is not used by medialib: remove it")
+        return data
 
     @model_validator(mode="after")
     def _enum_needs_options(self) -> MetadataProperty:
@@ -280,6 +296,7 @@ class MetadataSchema:
             p.handle: _CHECK_BUILDERS[p.type](p.config) for p in properties
         }
         self._required = tuple(p.handle for p in properties if p.config.required)
+        self._untranslatable = frozenset(p.handle for p in properties if not p.config.translatable)
 
     def validate(
         self, metadata: Any, *, locale: str | None = None, partial: bool = False
@@ -295,6 +312,8 @@ class MetadataSchema:
             check = self._checks.get(handle)
             if check is None:
                 issues.append(MetadataIssue(handle, "additionalProperties", (handle,), locale))
+            elif locale is not None and handle in self._untranslatable:
+                issues.append(MetadataIssue(handle, "translatable", (), locale))
             elif value is not None and (problem := check(value)) is not None:
                 issues.append(MetadataIssue(handle, problem[0], problem[1], locale))
         if not partial:
@@ -303,16 +322,21 @@ class MetadataSchema:
                     issues.append(MetadataIssue(handle, "required", (handle,), locale))
         return issues
 
-    def validate_property(self, handle: str, value: Any) -> list[MetadataIssue]:
-        """Problems of setting one property (a null value removes it)."""
+    def validate_property(
+        self, handle: str, value: Any, locale: str | None = None
+    ) -> list[MetadataIssue]:
+        """Problems of setting one property, of a translation when `locale` is given (a null
+        value removes it; a translation may always leave a property out)."""
         if handle not in self._checks:
-            return [MetadataIssue(handle, "additionalProperties", (handle,))]
+            return [MetadataIssue(handle, "additionalProperties", (handle,), locale)]
+        if locale is not None and handle in self._untranslatable:
+            return [MetadataIssue(handle, "translatable", (), locale)]
         if value is None:
-            if handle in self._required:
+            if handle in self._required and locale is None:
                 return [MetadataIssue(handle, "required", (handle,))]
             return []
         problem = self._checks[handle](value)
-        return [] if problem is None else [MetadataIssue(handle, problem[0], problem[1])]
+        return [] if problem is None else [MetadataIssue(handle, problem[0], problem[1], locale)]
 
 
 def without_nulls(metadata: Mapping[str, Any]) -> dict[str, Any]:

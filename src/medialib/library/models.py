@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -97,12 +98,16 @@ class Entry:
         return keys
 
 
+class FailureKind(enum.StrEnum):
+    INVALID = "invalid"  # the entry breaks a rule
+    ID_TAKEN = "id_taken"  # its id or (systemName, externalId) is another entry's
+
+
 @dataclass
 class Failure:
-    """Why one entry of a batch was refused, in the API's per-entry error terms."""
+    """Why one entry of a batch was refused; the API says it in each version's terms."""
 
-    status: int
-    error: str
+    kind: FailureKind
     message: str
     metadata_issues: list[Any] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)

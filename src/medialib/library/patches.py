@@ -13,14 +13,15 @@ from typing import Any
 import pydantic
 import sqlalchemy as sa
 
-from medialib.config import Project
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
-from medialib.errors import BadRequest, Conflict
+from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
-from medialib.library.entries import entry_from_row, is_valid_entry_id, not_found
+from medialib.library.entries import not_found
 from medialib.library.models import Entry, PatchIn, PatchRequestIn
-from medialib.storage import Storage, is_valid_key
+from medialib.library.projects import Project
+from medialib.library.repository import entry_from_row, is_valid_entry_id
+from medialib.media.storage import Storage, is_valid_key
 
 MAX_NOTE_LENGTH = 200
 
@@ -40,7 +41,7 @@ def parse_patch_request(raw: Any, rules: PatchRules) -> PatchRequestIn:
     try:
         request = PatchRequestIn.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise BadRequest(details=_paths(exc)) from exc
+        raise BadRequest(details=field_problems(exc)) from exc
     problems: dict[str, str] = {}
     if request.preserveUpdatedAt is not None and not rules.preserve_updated_at:
         problems["preserveUpdatedAt"] = "not available before API version 2026-03"
@@ -72,10 +73,6 @@ def _patch_problems(i: int, patch: PatchIn, rules: PatchRules) -> dict[str, str]
         elif len(patch.note) > MAX_NOTE_LENGTH:
             problems[f"{at}.note"] = f"must NOT have more than {MAX_NOTE_LENGTH} characters"
     return problems
-
-
-def _paths(exc: pydantic.ValidationError) -> dict[str, str]:
-    return {".".join(str(p) for p in err["loc"]) or "body": err["msg"] for err in exc.errors()}
 
 
 class EntryPatcher:
@@ -165,9 +162,9 @@ class EntryPatcher:
         if op == "setMetadataProperty":
             assert patch.propertyName is not None
             target = self._metadata_of(entry, patch.locale)
-            issues = media_type.schema.validate_property(patch.propertyName, patch.value)
-            if patch.locale is not None:
-                issues = [i for i in issues if i.keyword != "required"]
+            issues = media_type.schema.validate_property(
+                patch.propertyName, patch.value, patch.locale
+            )
             if issues:
                 raise BadRequest(details={f"{at}.value": issues[0].message()})
             if patch.value is None:
@@ -179,7 +176,7 @@ class EntryPatcher:
         elif op == "replaceAsset":
             asset, problems = asset_rules.check_asset(patch.value, media_type, f"{at}.value")
             if problems:
-                where, _, message = problems[0].partition(": ")
+                where, message = next(iter(problems.items()))
                 raise BadRequest(details={where: message})
             if patch.locale is None:
                 entry.asset = asset

@@ -1,10 +1,10 @@
 """The embedded task runner of the one-machine setup (SQLite; PostgreSQL deployments use
-procrastinate): tasks are rows in the `tasks` table, claimed by runners (asyncio workers in
-`medialib serve` and `medialib worker` processes) and marked with the claiming runner's id.
+procrastinate): tasks are rows in the `tasks` table, claimed by workers (asyncio in
+`medialib serve` and `medialib worker` processes) and marked with the claiming worker's id.
 
-A task survives the death of its runner: every runner holds a lock file named by its id for as
+A task survives the death of its worker: every worker holds a lock file named by its id for as
 long as it lives; the kernel drops the lock when the process dies, however it dies, so any
-runner can tell a dead runner's tasks at once and hands them back.
+worker can tell a dead worker's tasks at once and hands them back.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import enum
 import fcntl
 import logging
 import os
@@ -19,7 +20,7 @@ import random
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,26 +28,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.db.engine import Database, Deferral
 from medialib.db.tables import tasks, utcnow
-from medialib.tasks.registry import TaskContext, load_tasks
-
-
-def retry_delay(base: float, attempts: int) -> float:
-    """Seconds before retrying a task that failed `attempts` times: base, doubling, capped."""
-    delay: float = base * 2.0 ** max(0, attempts - 1)
-    return min(MAX_RETRY_DELAY, delay)
-
-
-def _locks_folder(db: Database) -> Path:
-    return Path(db.url.split("///", 1)[-1] + ".runners")
-
-
-if TYPE_CHECKING:
-    from medialib.runtime import Runtime
+from medialib.tasks.core import Registry, RetryPolicy, TaskContext, TaskServices
 
 log = logging.getLogger("medialib.tasks")
 
-MAX_RETRY_DELAY = 300.0
 MAX_PAUSE = 30.0
+
+
+class TaskState(enum.StrEnum):
+    TODO = "todo"  # waiting for its run_at
+    DOING = "doing"  # claimed by the worker in `owner`
+
+
+class LocalRunner:
+    """Tasks in the database's own `tasks` table, worked by this process and its siblings."""
+
+    def __init__(self, registry: Registry, retry: RetryPolicy) -> None:
+        self.registry = registry
+        self.retry = retry
+        self.queue = LocalQueue()
+
+    def worker(self, services: TaskServices, *, concurrency: int) -> LocalWorker:
+        return LocalWorker(services, self.queue, self.registry, self.retry, concurrency=concurrency)
 
 
 class LocalQueue:
@@ -76,7 +79,7 @@ def _rows(deferrals: list[Deferral]) -> list[dict[str, Any]]:
         {
             "name": d.name,
             "args": d.args,
-            "state": "todo",
+            "state": TaskState.TODO,
             "run_at": now + dt.timedelta(seconds=d.delay),
             "attempts": 0,
             "created_at": now,
@@ -122,29 +125,37 @@ class RunnerLocks:
             self._held = None
 
 
+def locks_folder(db: Database) -> Path:
+    """Where the workers of one SQLite database keep their lock files: beside it."""
+    return Path(db.url.split("///", 1)[-1] + ".runners")
+
+
 class LocalWorker:
     def __init__(
         self,
-        runtime: Runtime,
+        services: TaskServices,
         queue: LocalQueue,
+        registry: Registry,
+        retry: RetryPolicy,
         *,
         concurrency: int,
         poll: float = 0.2,
         recovery_interval: float = 5.0,
     ) -> None:
-        self.runtime = runtime
-        self.db: Database = runtime.db
+        self.services = services
+        self.db: Database = services.db
         self.queue = queue
+        self.registry = registry
+        self.retry = retry
         self.concurrency = concurrency
         self.poll = poll
         self.recovery_interval = recovery_interval
-        self.definitions = load_tasks()
         self.id = secrets.token_hex(8)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._background: list[asyncio.Task[None]] = []
-        self._locks = RunnerLocks(_locks_folder(self.db))
+        self._locks = RunnerLocks(locks_folder(self.db))
 
     async def start(self) -> None:
         self.queue.listen(self._wakeup.set)
@@ -184,7 +195,7 @@ class LocalWorker:
             owners = (
                 await conn.execute(
                     sa.select(tasks.c.owner)
-                    .where(tasks.c.state == "doing", tasks.c.owner != self.id)
+                    .where(tasks.c.state == TaskState.DOING, tasks.c.owner != self.id)
                     .distinct()
                 )
             ).scalars()
@@ -193,8 +204,8 @@ class LocalWorker:
             return
         requeued = await self._write(
             tasks.update()
-            .where(tasks.c.state == "doing", tasks.c.owner.in_(dead))
-            .values(state="todo", owner=None)
+            .where(tasks.c.state == TaskState.DOING, tasks.c.owner.in_(dead))
+            .values(state=TaskState.TODO, owner=None)
         )
         log.warning("running again %d task(s) of %d stopped runner(s)", requeued, len(dead))
         self._wakeup.set()
@@ -227,13 +238,13 @@ class LocalWorker:
 
     async def _claim(self, limit: int) -> list[Any]:
         now = utcnow()
-        ready = sa.and_(tasks.c.state == "todo", tasks.c.run_at <= now)
+        ready = sa.and_(tasks.c.state == TaskState.TODO, tasks.c.run_at <= now)
         due = sa.select(tasks.c.id).where(ready).order_by(tasks.c.run_at, tasks.c.id).limit(limit)
         claim = (
             tasks.update()
             .where(tasks.c.id.in_(due.scalar_subquery()))
             .values(
-                state="doing",
+                state=TaskState.DOING,
                 owner=self.id,
                 attempts=tasks.c.attempts + 1,
             )
@@ -245,7 +256,7 @@ class LocalWorker:
     async def _seconds_to_next_task(self) -> float:
         async with self.db.read() as conn:
             next_at = await conn.scalar(
-                sa.select(sa.func.min(tasks.c.run_at)).where(tasks.c.state == "todo")
+                sa.select(sa.func.min(tasks.c.run_at)).where(tasks.c.state == TaskState.TODO)
             )
         if isinstance(next_at, str):  # SQLite's min() skips the column type
             next_at = dt.datetime.fromisoformat(next_at).replace(tzinfo=dt.UTC)
@@ -265,19 +276,19 @@ class LocalWorker:
         running.add_done_callback(done)
 
     async def _run(self, row: Any) -> None:
-        definition = self.definitions.get(row.name)
+        definition = self.registry.get(row.name)
         if definition is None:
             log.error("dropping task %s: no task is called %r", row.id, row.name)
             await self._delete(row.id)
             return
         try:
-            await definition.execute(TaskContext(self.runtime, row.attempts), row.args)
+            await definition.execute(TaskContext(self.services, row.attempts), row.args)
         except asyncio.CancelledError:
             await asyncio.shield(self._release(row.id))
             raise
         except Exception as error:
             log.warning("task %s %s attempt %d failed: %r", row.name, row.id, row.attempts, error)
-            await self._retry_later(row, error)
+            await self._retry_later(row)
         else:
             await self._delete(row.id)
 
@@ -306,19 +317,17 @@ class LocalWorker:
         await self._write(
             tasks.update()
             .where(tasks.c.id == task_id)
-            .values(state="todo", owner=None, attempts=tasks.c.attempts - 1)
+            .values(state=TaskState.TODO, owner=None, attempts=tasks.c.attempts - 1)
         )
 
-    async def _retry_later(self, row: Any, error: Exception) -> None:
-        base = self.runtime.settings.task_retry_base
-        delay = retry_delay(base, row.attempts) * random.uniform(0.75, 1.25)  # noqa: S311
+    async def _retry_later(self, row: Any) -> None:
+        delay = self.retry.delay(row.attempts) * random.uniform(0.75, 1.25)  # noqa: S311
         await self._settle(
             tasks.update()
             .where(tasks.c.id == row.id)
             .values(
-                state="todo",
+                state=TaskState.TODO,
                 owner=None,
                 run_at=utcnow() + dt.timedelta(seconds=delay),
-                last_error=repr(error)[:2000],
             )
         )

@@ -1,0 +1,71 @@
+"""The ASGI application: routers, error handlers, and the process's runtime they share."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from medialib import __version__
+from medialib.api import errors, openapi
+from medialib.api.deps import ApiState
+from medialib.api.limits import RateLimits
+from medialib.api.routes import health, imports, media, media_library
+from medialib.api.versions import VersionTable
+from medialib.bootstrap import Runtime, prepare, start_worker
+from medialib.settings import Settings
+
+# uvicorn's HTTP settings: h11 bounds how much of a request's head it buffers (httptools, the
+# faster parser, has no such bound, so one request could make it hold gigabytes of headers).
+HTTP_OPTIONS: dict[str, Any] = {"http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
+
+DESCRIPTION = """\
+A media library with a bulk import API. Every `/api/{version}` endpoint takes
+`Authorization: Bearer <token>` (make one with `medialib token create`).
+"""
+
+
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, *, worker: bool = True
+) -> FastAPI:
+    """The app; with `worker`, the server process also works the background tasks."""
+    rt = runtime or Runtime.from_settings(settings or Settings())
+    state = ApiState(
+        runtime=rt,
+        versions=VersionTable(rt.settings.retired_versions),
+        rate_limits=RateLimits(rt.settings.rate_limit, rt.settings.rate_limit_burst),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await prepare(rt)
+        runner = await start_worker(rt) if worker else None
+        # Everything alive now lives as long as the process: keep it out of the collector's
+        # way, which otherwise rescans it while a large import allocates.
+        gc.freeze()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                await runner.stop()
+            await rt.close()
+
+    app = FastAPI(
+        title="medialib",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.api = state
+    errors.install(app)
+    openapi.install(app)
+    app.include_router(media_library.router)
+    app.include_router(imports.router)
+    app.include_router(media.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,28 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from medialib.api.deps import runtime
+from medialib.api.responses import JSONBody
+from medialib.api.schemas import Health, answers
+from medialib.bootstrap import Runtime
+from medialib.errors import ServiceUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up", responses=answers(Health))
+async def healthz() -> JSONBody:
+    return JSONBody({"status": "ok"})
+
+
+@router.get("/readyz", summary="The database answers", responses=answers(Health, 503))
+async def readyz(rt: Runtime = Depends(runtime)) -> JSONBody:
+    try:
+        await rt.db.ping()
+    except Exception as exc:
+        details = {"database": f"unreachable: {type(exc).__name__}"}
+        raise ServiceUnavailable(details=details) from exc
+    return JSONBody({"status": "ok", "database": "ok"})

@@ -1,0 +1,110 @@
+"""The composition root: the services one process works with, built once from the settings, and
+the task sets every process registers. The API (api/app.py) and the commands (cli/) start from
+here; the worker command never loads the HTTP layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from medialib.db.engine import Database
+from medialib.db.migrate import ensure_schema
+from medialib.errors import ConfigError
+from medialib.events.tasks import TASKS as EVENT_TASKS
+from medialib.events.tasks import dispatch
+from medialib.imports.tasks import TASKS as IMPORT_TASKS
+from medialib.library.config import AppConfig, load_config
+from medialib.library.projects import Project, sync_projects
+from medialib.media.fetch import Fetcher, FetchPolicy, parse_networks
+from medialib.media.storage import Storage
+from medialib.media.urls import AssetUrls
+from medialib.settings import Settings
+from medialib.tasks.core import Registry, RetryPolicy, Runner, Worker
+from medialib.tasks.local import LocalRunner
+from medialib.tasks.procrastinate import ProcrastinateRunner
+
+REGISTRY = Registry(IMPORT_TASKS, EVENT_TASKS)
+
+
+@dataclass
+class Runtime:
+    """What one process works with: it satisfies every task set's services Protocol."""
+
+    settings: Settings
+    config: AppConfig
+    db: Database
+    storage: Storage
+    runner: Runner
+    fetch_policy: FetchPolicy
+    _fetcher: Fetcher | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        """Everything checked before anything starts: a broken setting stops here, by name."""
+        config = load_config(settings.config_path)
+        storage = Storage(settings.resolved_storage_url, s3_endpoint=settings.s3_endpoint)
+        runner = _runner(settings)
+        db = Database(settings.resolved_database_url, queue=runner.queue, dispatch=dispatch)
+        return cls(settings, config, db, storage, runner, _fetch_policy(settings))
+
+    @property
+    def projects(self) -> dict[str, Project]:
+        return self.config.projects
+
+    @property
+    def urls(self) -> AssetUrls:
+        return AssetUrls(self.settings.media_base_url, self.config.imgix)
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """Made on first use, inside the event loop that will use it."""
+        if self._fetcher is None:
+            self._fetcher = Fetcher(self.fetch_policy)
+        return self._fetcher
+
+    async def close(self) -> None:
+        if self._fetcher is not None:
+            await self._fetcher.close()
+        await self.db.close()
+
+
+def _runner(settings: Settings) -> Runner:
+    """One machine works its tasks from its own table; PostgreSQL deployments use procrastinate.
+    Chosen here, once: nothing else asks which runner it is on."""
+    retry = RetryPolicy(settings.task_retry_base)
+    if settings.is_sqlite:
+        return LocalRunner(REGISTRY, retry)
+    return ProcrastinateRunner(
+        settings.resolved_database_url, REGISTRY, retry, stalled_after=settings.stalled_after
+    )
+
+
+def _fetch_policy(settings: Settings) -> FetchPolicy:
+    try:
+        allow = parse_networks(settings.fetch_allow)
+    except ValueError as exc:
+        raise ConfigError(f"MEDIALIB_FETCH_ALLOW: {exc}") from exc
+    return FetchPolicy(
+        allow=allow,
+        concurrency=settings.fetch_concurrency,
+        per_host=settings.fetch_per_host,
+        timeout=settings.fetch_timeout,
+        connect_timeout=settings.fetch_connect_timeout,
+        retries=settings.fetch_retries,
+        retry_base=settings.fetch_retry_base,
+        max_redirects=settings.max_redirects,
+    )
+
+
+async def prepare(rt: Runtime) -> None:
+    """Schema and project rows, before the first request or task."""
+    await ensure_schema(rt.db)
+    await sync_projects(rt.db, rt.projects.values())
+
+
+async def start_worker(rt: Runtime) -> Worker:
+    """This process works tasks too, `worker_concurrency` at once."""
+    rt.settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    worker = rt.runner.worker(rt, concurrency=rt.settings.worker_concurrency)
+    await worker.start()
+    return worker

@@ -1,0 +1,3 @@
+from medialib.cli import main
+
+main()

@@ -1,0 +1,85 @@
+"""`medialib serve`: the API, working tasks itself and in worker processes beside it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+import uvicorn
+
+from medialib.api.app import HTTP_OPTIONS, create_app
+from medialib.auth import tokens
+from medialib.bootstrap import Runtime
+from medialib.cli.common import fail_cleanly, with_runtime
+from medialib.settings import Settings
+from medialib.tasks.processes import WorkerProcesses
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default 8000).")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Worker processes besides the server (default: one per core but one).",
+)
+@click.option("--no-worker", is_flag=True, help="Serve HTTP only; run `medialib worker` apart.")
+@fail_cleanly
+def serve(host: str | None, port: int | None, workers: int | None, no_worker: bool) -> None:
+    """Serve the API and work the imports (migrating SQLite, printing a first token)."""
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    extra = 0 if no_worker else (workers if workers is not None else (os.cpu_count() or 1) - 1)
+    settings = Settings(**overrides)
+    # The fetch limits are for the machine: every process that works tasks takes its share.
+    shares = _fetch_shares(settings, extra + (0 if no_worker else 1))
+    settings = Settings(**overrides, **shares)
+    with_runtime(_print_first_token, settings)
+    app = create_app(runtime=Runtime.from_settings(settings), worker=not no_worker)
+    children = WorkerProcesses(extra, {**os.environ, **_env(shares)})
+    children.start()
+    click.echo(
+        f"medialib: serving on http://{settings.host}:{settings.port} (docs at /docs), "
+        f"{extra + (0 if no_worker else 1)} process(es) working tasks"
+    )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop",
+            **HTTP_OPTIONS,
+            log_level="info",
+        )
+    finally:
+        children.stop()
+
+
+def _fetch_shares(settings: Settings, processes: int) -> dict[str, Any]:
+    if processes <= 1:
+        return {}
+    return {
+        "fetch_concurrency": max(1, -(-settings.fetch_concurrency // processes)),
+        "fetch_per_host": max(1, -(-settings.fetch_per_host // processes)),
+    }
+
+
+def _env(values: dict[str, Any]) -> dict[str, str]:
+    return {f"MEDIALIB_{name.upper()}": str(value) for name, value in values.items()}
+
+
+async def _print_first_token(rt: Runtime) -> None:
+    if await tokens.list_tokens(rt.db):
+        return
+    project = "demo" if "demo" in rt.projects else next(iter(rt.projects))
+    _, token = await tokens.create_token(rt.db, project, list(tokens.SCOPES), name="first start")
+    click.echo(
+        f"medialib: first start, a token for project '{project}' with scopes "
+        f"{', '.join(tokens.SCOPES)}:\n\n    {token}\n\n"
+        "Keep it: it is stored only as a hash. Make more with `medialib token create`."
+    )

@@ -1,0 +1,40 @@
+"""`medialib worker`: background tasks only, no HTTP (FastAPI is never imported here)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+import click
+import uvloop
+
+from medialib.bootstrap import Runtime, prepare, start_worker
+from medialib.cli.common import fail_cleanly
+from medialib.settings import Settings
+from medialib.tasks.processes import die_with_parent
+
+
+@click.command()
+@click.option("--concurrency", default=None, type=click.IntRange(min=1), help="Chunks at once.")
+@fail_cleanly
+def worker(concurrency: int | None) -> None:
+    """Work background tasks only (no HTTP)."""
+    die_with_parent()
+    overrides: dict[str, Any] = {"worker_concurrency": concurrency} if concurrency else {}
+    uvloop.run(_work(Settings(**overrides)))
+
+
+async def _work(settings: Settings) -> None:
+    rt = Runtime.from_settings(settings)
+    await prepare(rt)
+    runner = await start_worker(rt)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    click.echo(f"medialib: worker {runner.id} ready (pid {os.getpid()})", err=True)
+    await stop.wait()
+    await runner.stop()
+    await rt.close()

@@ -1,0 +1,1 @@
+"""Signed delivery of outbox events (db/outbox.py): a finished job's webhook is one kind."""

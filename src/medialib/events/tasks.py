@@ -1,0 +1,39 @@
+"""The events package's task set: deliver an outbox delivery, on a fixed retry schedule
+(`MEDIALIB_WEBHOOK_RETRY_DELAYS`: attempt 1 goes out at once, each delay is the wait before the
+next one)."""
+
+from __future__ import annotations
+
+from medialib.db.engine import Tx
+from medialib.events.delivery import DeliveryServices, pending, record, send
+from medialib.tasks.core import TaskContext, TaskSet
+
+TASKS = TaskSet[DeliveryServices]()
+
+
+@TASKS.task("deliver_event", max_attempts=3)
+async def deliver(ctx: TaskContext[DeliveryServices], delivery_id: str, attempt: int) -> None:
+    services = ctx.services
+    async with services.db.read() as conn:
+        delivery = await pending(conn, delivery_id)
+    if delivery is None:  # delivered or given up already (a task run twice)
+        return
+    result = await send(services, delivery)
+    delays = services.settings.webhook_retry_delays
+    last = attempt > len(delays)
+
+    def write(tx: Tx) -> None:
+        record(tx, delivery_id, attempt, result, last)
+        if not result.delivered and not last:
+            deliver.defer(
+                tx, delay=delays[attempt - 1], delivery_id=delivery_id, attempt=attempt + 1
+            )
+
+    await services.db.transact(write)
+
+
+def dispatch(tx: Tx, delivery_ids: list[str]) -> None:
+    """The database's dispatch port: the first attempt of each new delivery, in the transaction
+    that appended it to the outbox."""
+    for delivery_id in delivery_ids:
+        deliver.defer(tx, delivery_id=delivery_id, attempt=1)

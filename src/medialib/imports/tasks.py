@@ -1,0 +1,44 @@
+"""The imports package's task set: work a chunk of a job's items, and finish a job whose items
+are all done (its webhook goes into the outbox then)."""
+
+from __future__ import annotations
+
+from medialib.db.engine import Tx
+from medialib.imports import jobs
+from medialib.imports.pipeline import ImportServices, record_chunk, work_chunk
+from medialib.media.storage import StorageError
+from medialib.tasks.core import TaskContext, TaskSet
+
+TASKS = TaskSet[ImportServices]()
+
+
+@TASKS.task("process_items", max_attempts=5)
+async def process_items(
+    ctx: TaskContext[ImportServices], job_id: str, positions: list[int]
+) -> None:
+    chunk = await work_chunk(ctx.services, job_id, positions)
+    if chunk is not None:
+        await record_chunk(ctx.services, chunk, lambda tx: finish_job.defer(tx, job_id=job_id))
+
+
+@process_items.on_give_up
+async def fail_remaining(
+    ctx: TaskContext[ImportServices], error: Exception, job_id: str, positions: list[int]
+) -> None:
+    """After the last attempt, the chunk's unfinished items fail, so the job still finishes."""
+    code = "storage_error" if isinstance(error, StorageError) else "internal_error"
+    reason = "The item could not be processed; try importing it again."
+
+    def fail(tx: Tx) -> None:
+        if jobs.lock_job(tx, job_id) is None:
+            return
+        still = jobs.pending_positions(tx, job_id, positions)
+        if jobs.record_items(tx, job_id, [jobs.ItemOutcome.failed(p, code, reason) for p in still]):
+            finish_job.defer(tx, job_id=job_id)
+
+    await ctx.services.db.transact(fail)
+
+
+@TASKS.task("finish_job", max_attempts=10)
+async def finish_job(ctx: TaskContext[ImportServices], job_id: str) -> None:
+    await ctx.services.db.transact(lambda tx: jobs.finish(tx, job_id))

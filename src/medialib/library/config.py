@@ -1,0 +1,205 @@
+"""The project config file: which projects exist and what their media types look like, in the
+shape of the original API's project config.
+
+Read once at start from `medialib.yaml` (or the built-in `demo` project when there is no file),
+validated completely, and compiled into the library's `Project`s: every media type gets its
+metadata schema here, so requests never build validators. What the file may say is what medialib
+uses: anything else is refused with the path where it stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from medialib.errors import ConfigError, field_problems
+from medialib.library.metadata import MetadataProperty, MetadataSchema
+from medialib.library.projects import AssetRules, ExifMapping, MediaKind, MediaType, Project
+from medialib.media.urls import Imgix
+
+HANDLE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+
+
+class ExifMappingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    metadataPropertyName: str
+
+
+class ExifExtraction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mappings: list[ExifMappingConfig] = Field(default_factory=list)
+
+
+class AssetConfig(BaseModel):
+    """What a media type accepts as its asset (imports check downloads against it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mimeTypes: list[str] | None = None
+    maxSize: int | None = Field(default=None, ge=1)
+
+
+class MediaTypeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str = Field(pattern=HANDLE, max_length=100)
+    type: MediaKind
+    metadata: list[MetadataProperty] = Field(default_factory=list)
+    exifExtraction: ExifExtraction | None = None
+    asset: AssetConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unused(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "info" in data:
+            raise ValueError("'info' (editor labels) is not used by medialib: remove it")
+        return data
+
+    @model_validator(mode="after")
+    def _unique_properties(self) -> MediaTypeConfig:
+        _refuse_duplicates([p.handle for p in self.metadata], "metadata property")
+        names = {p.handle for p in self.metadata}
+        for mapping in self.exifExtraction.mappings if self.exifExtraction else []:
+            if mapping.metadataPropertyName not in names:
+                raise ValueError(
+                    f"exifExtraction maps to {mapping.metadataPropertyName!r}, "
+                    "which is not a metadata property of this media type"
+                )
+        return self
+
+
+class ProjectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str = Field(pattern=HANDLE, max_length=100)
+    mediaTypes: list[MediaTypeConfig] = Field(min_length=1)
+    webhookSecret: str | None = Field(default=None, min_length=24)
+
+    @model_validator(mode="after")
+    def _unique_media_types(self) -> ProjectConfig:
+        _refuse_duplicates([m.handle for m in self.mediaTypes], "media type")
+        return self
+
+
+class ImgixConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1)
+    secureToken: str | None = None
+
+
+class ImageServiceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    imgix: ImgixConfig | None = None
+
+
+class FileConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    projects: list[ProjectConfig] = Field(min_length=1)
+    imageService: ImageServiceConfig | None = None
+
+    @model_validator(mode="after")
+    def _unique_projects(self) -> FileConfig:
+        _refuse_duplicates([p.handle for p in self.projects], "project")
+        return self
+
+
+def _refuse_duplicates(handles: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for handle in handles:
+        if handle in seen:
+            raise ValueError(f"{what} {handle!r} is defined twice")
+        seen.add(handle)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    projects: dict[str, Project]
+    imgix: Imgix | None = None
+    source: str = "built-in demo config"
+
+
+def _text(handle: str) -> dict[str, Any]:
+    return {"handle": handle, "type": "li-text"}
+
+
+DEMO_CONFIG: dict[str, Any] = {
+    "projects": [
+        {
+            "handle": "demo",
+            "mediaTypes": [
+                {
+                    "handle": handle,
+                    "type": kind,
+                    "metadata": [_text(p) for p in ("title", "caption", "source", "description")],
+                }
+                for handle, kind in (
+                    ("image", "mediaImage"),
+                    ("video", "mediaVideo"),
+                    ("file", "mediaFile"),
+                )
+            ],
+        }
+    ]
+}
+
+
+def load_config(path: Path | None) -> AppConfig:
+    """The compiled config of `path`, or the demo config; a broken file raises ConfigError."""
+    if path is None:
+        return compile_config(FileConfig.model_validate(DEMO_CONFIG), "built-in demo config")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from exc
+    try:
+        parsed = FileConfig.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        where, problem = next(iter(field_problems(exc, whole="(top level)", brackets=True).items()))
+        raise ConfigError(f"{path}: {where}: {problem}") from exc
+    return compile_config(parsed, str(path))
+
+
+def compile_config(parsed: FileConfig, source: str) -> AppConfig:
+    projects = {
+        p.handle: Project(
+            handle=p.handle,
+            media_types={
+                m.handle: MediaType(
+                    handle=m.handle,
+                    kind=m.type,
+                    schema=MetadataSchema(m.metadata),
+                    exif_mappings=tuple(
+                        ExifMapping(mapping.field, mapping.metadataPropertyName)
+                        for mapping in (m.exifExtraction.mappings if m.exifExtraction else ())
+                    ),
+                    asset_rules=AssetRules(
+                        tuple(m.asset.mimeTypes) if m.asset and m.asset.mimeTypes else None,
+                        m.asset.maxSize if m.asset else None,
+                    ),
+                )
+                for m in p.mediaTypes
+            },
+            webhook_secret=p.webhookSecret,
+        )
+        for p in parsed.projects
+    }
+    imgix = parsed.imageService.imgix if parsed.imageService else None
+    if imgix is not None:
+        return AppConfig(projects, Imgix(imgix.host, imgix.secureToken), source)
+    return AppConfig(projects, None, source)

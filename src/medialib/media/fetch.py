@@ -1,0 +1,432 @@
+"""Fetching what a stranger points us at.
+
+An import URL is untrusted. Only http and https; the host is resolved once and every address is
+checked (`refusal`); the connection goes to the checked addresses (the resolver aiohttp connects
+with is the guard itself); redirects are followed by hand, each hop checked again; bodies are
+streamed to a file with a byte cap and a total deadline; transient failures are retried with
+backoff and jitter; concurrency is bounded globally and per origin host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import ipaddress
+import random
+import re
+import socket
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from medialib import __version__
+from medialib.errors import ItemError
+from medialib.media.storage import StorageError
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+T = TypeVar("T")
+USER_AGENT = f"medialib/{__version__} (media import)"
+HEAD_BYTES = 4096
+TAIL_BYTES = 1024
+CHUNK = 256 * 1024
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_RETRY_AFTER = 60.0
+
+
+class FetchError(ItemError):
+    """A download (or webhook) that did not happen; `code` is the machine-readable reason, and
+    `transient` says whether trying again later may succeed."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(code, message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+# Addresses an import must never reach unless the operator allows them: everything that is not
+# plainly on the public internet. Python's `is_global` covers private, loopback, link-local (and
+# with it the cloud metadata address 169.254.169.254), shared CGNAT space, reserved, documentation
+# and "this network" ranges; multicast is listed because some multicast ranges count as global.
+# The lists below hold what `is_global` misses, in some Python releases or in all of them.
+_SPECIAL_V4: tuple[tuple[Network, str], ...] = (
+    # IETF protocol assignments; Python before 3.11.10 treats most of it as global.
+    (ipaddress.ip_network("192.0.0.0/24"), "IETF protocol assignment"),
+)
+_SPECIAL_V6: tuple[tuple[Network, str], ...] = (
+    (ipaddress.ip_network("64:ff9b::/96"), "NAT64"),
+    (ipaddress.ip_network("64:ff9b:1::/48"), "NAT64"),
+    (ipaddress.ip_network("2002::/16"), "6to4"),
+    (ipaddress.ip_network("2001::/32"), "Teredo"),
+    (ipaddress.ip_network("fd00:ec2::254/128"), "cloud metadata"),
+)
+
+
+def parse_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs)
+
+
+def refusal(address: Address, allow: tuple[Network, ...] = ()) -> str | None:
+    """What kind of address an import may not connect to `address` is, or None when it may."""
+    if any(address in network for network in allow):
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped
+        if mapped is not None:
+            reason = refusal(mapped, allow)
+            return f"IPv4-mapped {reason}" if reason else None
+    for network, name in _SPECIAL_V4 if address.version == 4 else _SPECIAL_V6:
+        if address in network:
+            return f"{name} address"
+    checks = (
+        ("loopback", address.is_loopback),
+        ("unspecified", address.is_unspecified),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved or not address.is_global),
+    )
+    return next((f"{name} address" for name, hit in checks if hit), None)
+
+
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def check_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL an import may fetch, or FetchError(invalid_url)."""
+    if len(url) > 2048:
+        raise FetchError("invalid_url", "the URL is longer than 2048 characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise FetchError("invalid_url", f"not a valid URL: {exc}") from exc
+    if port == 0:
+        raise FetchError("invalid_url", "port 0 is not a port anything can be fetched from")
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchError("invalid_url", f"only http and https URLs are fetched, not {scheme!r}")
+    if parts.username is not None or parts.password is not None:
+        raise FetchError("invalid_url", "URLs with credentials are not fetched")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise FetchError("invalid_url", "the URL has no host")
+    if _NUMERIC_HOST.match(host) and not _is_dotted_quad(host):
+        # 2130706433, 0x7f.1, 0177.0.0.1: legal to some resolvers, refused here (and by aiohttp).
+        raise FetchError("invalid_url", f"{host!r} is not a canonical IPv4 address")
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def _is_dotted_quad(host: str) -> bool:
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts)
+
+
+def literal_address(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+class BlockedAddressError(OSError):
+    """Raised inside aiohttp's connect, so that it never opens the connection."""
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves once and hands aiohttp only addresses the policy allows (all or nothing)."""
+
+    def __init__(self, allow: tuple[Network, ...], inner: AbstractResolver | None = None) -> None:
+        self.allow = allow
+        self._inner = inner or aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        for result in results:
+            reason = refusal(ipaddress.ip_address(result["host"]), self.allow)
+            if reason:
+                raise BlockedAddressError(f"{host} resolves to {result['host']}, a {reason}")
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+@dataclass
+class Download:
+    path: Path
+    size: int
+    sha256: str
+    head: bytes
+    tail: bytes
+    final_url: str
+    content_type: str | None
+
+
+# Called with the first bytes of a body (its type is decided from them); returns the most bytes
+# the body may have, or raises FetchError to stop the download at once.
+LimitFor = Callable[[bytes], int]
+
+
+@dataclass
+class FetchPolicy:
+    allow: tuple[Network, ...] = ()
+    concurrency: int = 32
+    per_host: int = 8
+    timeout: float = 120.0
+    connect_timeout: float = 10.0
+    retries: int = 3
+    retry_base: float = 0.5
+    max_redirects: int = 5
+
+
+class Fetcher:
+    """One per process: an aiohttp session behind the guard, and the concurrency bounds."""
+
+    def __init__(self, policy: FetchPolicy, dns: AbstractResolver | None = None) -> None:
+        self.policy = policy
+        self._dns = dns  # the system's resolver unless given (tests script DNS answers)
+        self._session: aiohttp.ClientSession | None = None
+        self._global = asyncio.Semaphore(policy.concurrency)
+        self._hosts: dict[tuple[str, str, int], asyncio.Semaphore] = {}
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self.policy.allow, self._dns),
+                limit=self.policy.concurrency * 2,
+                ttl_dns_cache=60,
+                enable_cleanup_closed=True,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": USER_AGENT},
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.policy.connect_timeout),
+                max_line_size=16 * 1024,
+                max_field_size=16 * 1024,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
+        """POST `body` and return the status; never follows a redirect (a 3xx is an answer)."""
+        _, host, _ = check_url(url)
+        self._check_literal(host)
+        try:
+            async with (
+                asyncio.timeout(seconds),
+                _client_errors_translated(),
+                self.session.post(
+                    url, data=body, headers=headers, allow_redirects=False
+                ) as response,
+            ):
+                return response.status
+        except TimeoutError as exc:
+            raise FetchError("timeout", f"no answer within {seconds:g}s", transient=True) from exc
+
+    def _host_gate(self, scheme: str, host: str, port: int) -> asyncio.Semaphore:
+        key = (scheme, host.lower(), port)
+        gate = self._hosts.get(key)
+        if gate is None:
+            gate = self._hosts[key] = asyncio.Semaphore(self.policy.per_host)
+        return gate
+
+    async def download(self, url: str, path: Path, limit_for: LimitFor) -> Download:
+        """The body at `url` in the file `path`, retried while failures are transient."""
+        attempt = 0
+        while True:
+            try:
+                async with self._global:
+                    return await self._download_once(url, path, limit_for)
+            except FetchError as error:
+                if not error.transient or attempt >= self.policy.retries:
+                    raise
+                delay = error.retry_after or self._backoff(attempt)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        base: float = self.policy.retry_base * 2.0**attempt
+        return base / 2 + random.uniform(0, base / 2)  # noqa: S311 (jitter, not a secret)
+
+    async def _download_once(self, url: str, path: Path, limit_for: LimitFor) -> Download:
+        try:
+            async with asyncio.timeout(self.policy.timeout):
+                return await self._follow(url, path, limit_for)
+        except TimeoutError as exc:
+            raise FetchError(
+                "timeout", f"the download took longer than {self.policy.timeout:g}s", transient=True
+            ) from exc
+
+    async def _follow(self, url: str, path: Path, limit_for: LimitFor) -> Download:
+        current = url
+        for _hop in range(self.policy.max_redirects + 1):
+            scheme, host, port = check_url(current)
+            self._check_literal(host)
+            async with self._host_gate(scheme, host, port):
+                outcome = await self._get(current, path, limit_for)
+            if isinstance(outcome, Download):
+                return outcome
+            current = outcome
+        raise FetchError("too_many_redirects", f"more than {self.policy.max_redirects} redirects")
+
+    def _check_literal(self, host: str) -> None:
+        address = literal_address(host)
+        if address is not None and (reason := refusal(address, self.policy.allow)):
+            raise FetchError("blocked_address", f"{host} is a {reason}")
+
+    async def _get(self, url: str, path: Path, limit_for: LimitFor) -> Download | str:
+        """One request: a Download, or the URL a redirect points to."""
+        async with (
+            _client_errors_translated(),
+            self.session.get(url, allow_redirects=False) as response,
+        ):
+            if response.status in REDIRECTS:
+                location = response.headers.get("Location")
+                if not location:
+                    raise FetchError("http_error", f"HTTP {response.status} without Location")
+                return urljoin(url, location)
+            _raise_for_status(response.status, response.headers)
+            return await _save(response, url, path, limit_for)
+
+
+@contextlib.asynccontextmanager
+async def _client_errors_translated() -> AsyncIterator[None]:
+    """aiohttp's errors (and the guard's refusal inside them) as FetchErrors, at the boundary."""
+    try:
+        yield
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, BlockedAddressError):
+            raise FetchError("blocked_address", str(exc.os_error)) from exc
+        raise FetchError(
+            "connect_error", f"could not connect: {exc.os_error}", transient=True
+        ) from exc
+    except aiohttp.InvalidURL as exc:
+        raise FetchError("invalid_url", f"not a valid URL: {exc}") from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise FetchError(
+            "connection_error", f"the connection broke: {exc}", transient=True
+        ) from exc
+
+
+def _raise_for_status(status: int, headers: Any) -> None:
+    if 200 <= status < 300:
+        return
+    transient = status in (408, 425, 429) or status >= 500
+    retry_after = headers.get("Retry-After", "")
+    raise FetchError(
+        f"http_{status}",
+        f"the server answered HTTP {status}",
+        transient=transient,
+        retry_after=min(float(retry_after), MAX_RETRY_AFTER) if retry_after.isdigit() else None,
+    )
+
+
+class _Sink:
+    """The file a body streams into, with its hash, its first and last bytes and its cap.
+
+    The first HEAD_BYTES are held back until the type (and with it the cap) is known, so a body
+    that lies about its type stops after a few KB.
+    """
+
+    def __init__(self, path: Path, limit_for: LimitFor, declared: int | None) -> None:
+        self.file = _local(path.open, "wb")
+        self.limit_for = limit_for
+        self.declared = declared
+        self.digest = hashlib.sha256()
+        self.held = bytearray()
+        self.head = b""
+        self.tail = b""
+        self.size = 0
+        self.limit: int | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        if self.limit is None:
+            self.held += chunk
+            if len(self.held) < HEAD_BYTES:
+                return
+            chunk = self._decide()
+        self._write(chunk)
+
+    def finish(self) -> None:
+        if self.limit is None:
+            if not self.held:
+                raise FetchError("empty_body", "the body is empty")
+            self._write(self._decide())
+        _local(self.file.close)  # the last buffered bytes reach the disk here
+
+    def _decide(self) -> bytes:
+        held, self.held = bytes(self.held), bytearray()
+        self.head = held[:HEAD_BYTES]
+        self.limit = self.limit_for(self.head)
+        if self.declared is not None and self.declared > self.limit:
+            raise FetchError(
+                "too_large", f"the body is {self.declared} bytes, more than {self.limit}"
+            )
+        return held
+
+    def _write(self, chunk: bytes) -> None:
+        assert self.limit is not None
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise FetchError("too_large", f"the body is larger than {self.limit} bytes")
+        self.digest.update(chunk)
+        _local(self.file.write, chunk)
+        if len(chunk) >= TAIL_BYTES:
+            self.tail = chunk[-TAIL_BYTES:]
+        else:
+            self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+
+
+def _local(operation: Callable[..., T], *args: Any) -> T:
+    """A file operation on our own disk: its failure (a full disk) is not the origin's fault."""
+    try:
+        return operation(*args)
+    except OSError as exc:
+        raise StorageError(f"writing a download to disk failed: {exc}") from exc
+
+
+async def _save(
+    response: aiohttp.ClientResponse, url: str, path: Path, limit_for: LimitFor
+) -> Download:
+    sink = _Sink(path, limit_for, response.content_length)
+    try:
+        async for chunk in response.content.iter_chunked(CHUNK):
+            sink.feed(chunk)
+        sink.finish()
+    finally:
+        with contextlib.suppress(OSError):  # the error already on its way says more
+            sink.file.close()
+    return Download(
+        path=path,
+        size=sink.size,
+        sha256=sink.digest.hexdigest(),
+        head=sink.head,
+        tail=sink.tail,
+        final_url=str(response.url),
+        content_type=response.headers.get("Content-Type"),
+    )
+
+
+def remove_quietly(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -1,0 +1,90 @@
+"""The config file: a broken one stops the start with one message that says where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from medialib.errors import ConfigError
+from medialib.library.config import load_config
+from tests.support.stack import stack_config
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "medialib.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_without_a_file_there_is_the_demo_project() -> None:
+    config = load_config(None)
+
+    assert list(config.projects) == ["demo"]
+    demo = config.projects["demo"]
+    assert {h: m.kind for h, m in demo.media_types.items()} == {
+        "image": "mediaImage",
+        "video": "mediaVideo",
+        "file": "mediaFile",
+    }
+    assert list(demo.media_types["image"].schema.properties) == [
+        "title",
+        "caption",
+        "source",
+        "description",
+    ]
+
+
+def test_the_test_config_loads(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, yaml.safe_dump(stack_config())))
+
+    assert {"demo", "other", "typed"} <= set(config.projects)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("projects: [", "not valid YAML (line 1, column 12)"),
+        ("{}", "projects: Field required"),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: image, type: mediaImage, "
+            "metadata: [{handle: t, type: li-bogus}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0].type: Input should be",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: image, type: mediaPicture}]}]",
+            "projects[0].mediaTypes[0].type: Input should be 'mediaImage'",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
+            "metadata: [{handle: t, type: li-text, config: {maxLenght: 3}}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0].config.maxLenght: Extra inputs are not",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}]}, "
+            "{handle: p, mediaTypes: [{handle: i, type: mediaImage}]}]",
+            "project 'p' is defined twice",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
+            "exifExtraction: {mappings: [{field: Artist, metadataPropertyName: author}]}}]}]",
+            "exifExtraction maps to 'author'",
+        ),
+    ],
+)
+def test_a_broken_file_names_the_file_the_path_and_the_problem(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = _write(tmp_path, text)
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert str(raised.value).startswith(f"{path}: ")
+    assert message in str(raised.value)
+
+
+def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(tmp_path / "missing.yaml")

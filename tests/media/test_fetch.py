@@ -1,0 +1,122 @@
+"""The fetch guard's rules as pure functions; its network behaviour is in tests/imports, against
+loopback addresses outside the allowed range."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from medialib.media.fetch import (
+    BlockedAddressError,
+    FetchError,
+    GuardedResolver,
+    check_url,
+    refusal,
+)
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("127.0.0.1", "loopback address"),
+        ("127.255.255.254", "loopback address"),
+        ("10.0.0.1", "private address"),
+        ("172.16.5.4", "private address"),
+        ("192.168.1.1", "private address"),
+        ("169.254.169.254", "link-local address"),  # cloud metadata
+        ("100.64.0.1", "reserved address"),  # CGNAT shared space
+        ("224.0.0.1", "multicast address"),
+        ("239.255.255.250", "multicast address"),
+        ("0.0.0.0", "unspecified address"),
+        ("255.255.255.255", "private address"),
+        ("240.0.0.1", "private address"),  # reserved for future use
+        ("192.0.2.10", "private address"),  # documentation
+        ("198.18.0.1", "private address"),  # benchmarking
+        ("::1", "loopback address"),
+        ("::", "unspecified address"),
+        ("fe80::1", "link-local address"),
+        ("fc00::1", "private address"),
+        ("ff02::1", "multicast address"),
+        ("::ffff:10.0.0.1", "IPv4-mapped private address"),
+        ("::ffff:127.0.0.1", "IPv4-mapped loopback address"),
+        ("::ffff:169.254.169.254", "IPv4-mapped link-local address"),
+        ("64:ff9b::a00:1", "NAT64 address"),
+        ("2002:a00:1::", "6to4 address"),
+        ("2001:0:a00:1::", "Teredo address"),
+        ("fd00:ec2::254", "cloud metadata address"),
+        ("2001:db8::1", "private address"),  # documentation
+    ],
+)
+def test_every_non_public_address_class_is_refused(address: str, kind: str) -> None:
+    assert refusal(ipaddress.ip_address(address)) == kind
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700::1111"])
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert refusal(ipaddress.ip_address(address)) is None
+
+
+def test_an_allowed_range_opens_exactly_that_range() -> None:
+    allow = (ipaddress.ip_network("10.20.0.0/16"),)
+
+    assert refusal(ipaddress.ip_address("10.20.1.2"), allow) is None
+    assert refusal(ipaddress.ip_address("::ffff:10.20.1.2"), allow) is None
+    assert refusal(ipaddress.ip_address("10.21.0.1"), allow) == "private address"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://2130706433/a.jpg", "not a canonical IPv4 address"),
+        ("http://0x7f000001/a.jpg", "not a canonical IPv4 address"),
+        ("http://0177.0.0.1/a.jpg", "not a canonical IPv4 address"),
+        ("http://127.1/a.jpg", "not a canonical IPv4 address"),
+        ("http://0x7f.0.0.1/a.jpg", "not a canonical IPv4 address"),
+        ("file:///etc/passwd", "only http and https"),
+        ("gopher://x/", "only http and https"),
+        ("javascript:alert(1)", "only http and https"),
+        ("http://user:secret@archive.example/a.jpg", "credentials"),
+        ("http:///a.jpg", "no host"),
+        ("http://[::1/a.jpg", "not a valid URL"),
+        ("http://archive.example:99999/a.jpg", "not a valid URL"),
+        ("http://archive.example/" + "a" * 2100, "longer than 2048"),
+    ],
+)
+def test_urls_that_are_never_fetched(url: str, problem: str) -> None:
+    with pytest.raises(FetchError) as refused:
+        check_url(url)
+
+    assert refused.value.code == "invalid_url"
+    assert problem in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://archive.example/a.jpg",
+        "http://127.0.0.1:8080/x",
+        "http://[::1]/x",
+        "HTTP://A.EXAMPLE",
+    ],
+)
+def test_urls_that_pass_the_form_check(url: str) -> None:
+    check_url(url)
+
+
+async def test_the_resolver_refuses_a_name_for_a_refused_address() -> None:
+    resolver = GuardedResolver(allow=())
+
+    with pytest.raises(BlockedAddressError, match=r"localhost resolves to .*, a loopback address"):
+        await resolver.resolve("localhost", 80)
+    await resolver.close()
+
+
+async def test_the_resolver_hands_over_only_checked_addresses() -> None:
+    resolver = GuardedResolver(allow=(ipaddress.ip_network("127.0.0.0/8"),))
+
+    results = await resolver.resolve("localhost", 80)
+
+    assert results
+    assert all(ipaddress.ip_address(r["host"]).is_loopback for r in results)
+    await resolver.close()
