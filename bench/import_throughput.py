@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -110,8 +111,6 @@ def _medialib_seconds(
 
 
 def _create_database(admin: str) -> str:
-    import psycopg
-
     name = f"medialib_bench_{os.urandom(4).hex()}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -119,8 +118,6 @@ def _create_database(admin: str) -> str:
 
 
 def _drop_database(admin: str, database: str) -> None:
-    import psycopg
-
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database.rsplit("/", 1)[1]}" WITH (FORCE)')
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 TARGET_PER_SECOND = 5000
 
@@ -167,8 +168,6 @@ def _plain_sqlite_seconds(batches: list[list[dict[str, Any]]]) -> float:
 
 def _plain_postgres_seconds(url: str, batches: list[list[dict[str, Any]]]) -> float:
     """The same rows into copies of the same tables with psycopg, in the same database."""
-    import psycopg
-
     with psycopg.connect(url, autocommit=True) as db:
         db.execute("CREATE TEMP TABLE plain_entries (LIKE media_entries INCLUDING ALL)")
         db.execute("CREATE TEMP TABLE plain_assets (LIKE assets INCLUDING ALL)")

@@ -4,6 +4,7 @@ everything behind it). Also the machine's raw download limit, measured with curl
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 import shutil
@@ -13,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 from PIL import Image
 from tests.support.process import free_port
 
@@ -108,9 +110,6 @@ class Nginx:
 
 def aiohttp_seconds(urls: list[str], parallel: int) -> float:
     """A plain Python downloader: aiohttp, `parallel` at once, each body streamed to a file."""
-    import asyncio
-
-    import aiohttp
 
     async def run(folder: Path) -> float:
         gate = asyncio.Semaphore(parallel)

@@ -57,6 +57,23 @@ async def _serve(settings: Settings) -> tuple[Stack, LiveServer]:
     return Stack("postgres", settings, runtime, server), server
 
 
+def _asked(origin: Origin, *paths: str) -> Any:
+    async def check() -> bool:
+        return all(origin.hits[p] for p in paths)
+
+    return check
+
+
+async def _retried(stack: Stack, task: str) -> bool:
+    """A procrastinate job of `task` failed an attempt and waits for the next one."""
+    async with stack.runtime.db.read() as conn:
+        attempts = await conn.scalar(
+            sa.text("SELECT max(attempts) FROM procrastinate_jobs WHERE task_name = :task"),
+            {"task": task},
+        )
+    return bool(attempts)
+
+
 async def _until(check: Any, seconds: float = 60) -> None:
     """For states that only a status shows: look again, a short pause apart, until true."""
     async with asyncio.timeout(seconds):
@@ -87,8 +104,10 @@ async def test_the_database_away_for_a_while(
     stack, _ = await _serve(settings)
     importer = await Importer.open(stack, "demo")
     gate = asyncio.Event()
-    held = origin.gated(path("held.jpg"), media.jpeg(), gate)
+    held_path = path("held.jpg")
+    held = origin.gated(held_path, media.jpeg(), gate)
     job_id = await importer.start([item(held, "held")])
+    await _until(_asked(origin, held_path))  # the download is under way
 
     await proxy.cut()
     entry = await importer.api.get("/api/2026-05/mediaLibrary/abc")
@@ -96,8 +115,9 @@ async def test_the_database_away_for_a_while(
     new_job = await importer.api.post(
         "/api/2026-05/import/images", json={"systemName": "s", "images": [item(held, "x")]}
     )
-    gate.set()  # the download finishes while the database is away
-    await asyncio.sleep(1.0)  # the outage lasts a second more
+    gate.set()  # the download finishes while the database is away ...
+    await origin.sent[held_path].wait()
+    await proxy.refused_beyond(proxy.refused)  # ... and is met by it once the body is in
     await proxy.restore()
     delivery = await importer.receiver.delivered(timeout=90)
 
@@ -112,7 +132,7 @@ async def test_the_database_away_for_a_while(
     await importer.close()
     await stack.close()
     await direct_rt.close()
-    await proxy.cut()
+    await proxy.stop()
 
 
 @pytest.mark.postgres
@@ -145,8 +165,8 @@ async def test_the_object_store_away_in_the_middle_of_an_import(
     job_id = await importer.start(items)
 
     await proxy.cut()
-    gate.set()  # every download finishes while the store is away
-    await asyncio.sleep(1.0)  # the outage lasts a second more
+    gate.set()  # every download finishes while the store is away, and the chunk's puts fail:
+    await _until(lambda: _retried(stack, "process_items"))  # it is on its way to a 2nd attempt
     await proxy.restore()
     await importer.receiver.delivered(timeout=120)
     status = await importer.settled(job_id)
@@ -161,9 +181,10 @@ async def test_the_object_store_away_in_the_middle_of_an_import(
         assert body is not None
         data = b"".join([chunk async for chunk in body.chunks])
         assert hashlib.sha256(data).hexdigest() == asset["sha256"]  # ... whole
+    assert proxy.refused >= 1
     await importer.close()
     await stack.close()
-    await proxy.cut()
+    await proxy.stop()
 
 
 async def test_a_webhook_receiver_down_for_hours_gets_it_later(make_stack, origin: Origin) -> None:

@@ -19,6 +19,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Origin:
     host: str = "127.0.0.1"
     hits: collections.Counter[str] = field(default_factory=collections.Counter)
+    # Set when a gated path's body has been written out.
+    sent: dict[str, asyncio.Event] = field(default_factory=dict)
     _routes: dict[str, Handler] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -116,10 +118,17 @@ class Origin:
         return self.route(path, serve)
 
     def gated(self, path: str, body: bytes, gate: asyncio.Event) -> str:
-        """Holds the answer until `gate` is set; `arrived` counts requests waiting."""
+        """Holds the answer until `gate` is set; `sent[path]` is set once a body went out."""
+        sent = self.sent[path.lstrip("/")] = asyncio.Event()
 
-        async def serve(_: web.Request) -> web.StreamResponse:
+        async def serve(request: web.Request) -> web.StreamResponse:
             await gate.wait()
-            return web.Response(body=body, content_type="image/jpeg")
+            response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+            response.content_length = len(body)
+            await response.prepare(request)
+            await response.write(body)
+            await response.write_eof()
+            sent.set()
+            return response
 
         return self.route(path, serve)
