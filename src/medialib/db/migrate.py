@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -25,17 +26,29 @@ def alembic_config() -> Config:
     return config
 
 
-async def migrate(db: Database) -> None:
+async def migrate(db: Database, revision: str = "head") -> None:
+    """Upgrade the schema to `revision`."""
+    await _run(db, command.upgrade, revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to `revision` (what each migration's downgrade does)."""
+    await _run(db, command.downgrade, revision)
+
+
+async def _run(db: Database, step: Callable[[Config, str], None], revision: str) -> None:
     async with db.write() as conn:
         if not db.is_sqlite:
             await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_with_connection, step, revision)
 
 
-def _upgrade(connection: Connection) -> None:
+def _with_connection(
+    connection: Connection, step: Callable[[Config, str], None], revision: str
+) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    step(config, revision)
 
 
 def head_revision() -> str | None:

@@ -125,9 +125,9 @@ class RunnerLocks:
             self._held = None
 
 
-def locks_folder(db: Database) -> Path:
+def locks_folder(database_url: str) -> Path:
     """Where the workers of one SQLite database keep their lock files: beside it."""
-    return Path(db.url.split("///", 1)[-1] + ".runners")
+    return Path(database_url.split("///", 1)[-1] + ".runners")
 
 
 class LocalWorker:
@@ -155,7 +155,7 @@ class LocalWorker:
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._background: list[asyncio.Task[None]] = []
-        self._locks = RunnerLocks(locks_folder(self.db))
+        self._locks = RunnerLocks(locks_folder(self.db.url))
 
     async def start(self) -> None:
         self.queue.listen(self._wakeup.set)
