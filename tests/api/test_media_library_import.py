@@ -193,6 +193,38 @@ async def test_a_file_media_type_with_allowed_mime_types_refuses_others(stack: S
     assert "'application/zip' is not allowed" in result["error_details"]["message"]
 
 
+async def test_an_image_media_type_takes_only_its_types_and_sizes(stack: Stack) -> None:
+    api = await stack.api("typed")
+    key = new_key("png")
+    await stack.put_asset(key)
+    entry = image_entry(key, mediaType="diagram", metadata={"title": "Chart"})
+    png = {"mimeType": "image/png", "filename": "chart.png"}
+
+    ok, jpeg, big = await import_entries(
+        api,
+        [
+            {**entry, "asset": image_asset(key, **png, size=49_000)},
+            {**entry, "asset": image_asset(key), "externalId": unique()},
+            {**entry, "asset": image_asset(key, **png, size=51_000), "externalId": unique()},
+        ],
+    )
+
+    assert ok["ok"], ok
+    assert jpeg["error_details"]["errors"] == [
+        {
+            "property": "asset.mimeType",
+            "message": "'image/jpeg' is not allowed for media type 'diagram' "
+            "(allowed: image/png, image/svg+xml)",
+        }
+    ]
+    assert big["error_details"]["errors"] == [
+        {
+            "property": "asset.size",
+            "message": "51000 bytes is more than media type 'diagram' takes (50000)",
+        }
+    ]
+
+
 async def test_translations_are_validated_per_locale(stack: Stack) -> None:
     api = await stack.api("typed")
     key = new_key()
@@ -215,6 +247,27 @@ async def test_translations_are_validated_per_locale(stack: Stack) -> None:
             "locale": "fr",
         }
     ]
+
+
+async def test_a_translation_may_not_set_an_untranslatable_property(stack: Stack) -> None:
+    api = await stack.api("typed")
+    key = new_key()
+    await stack.put_asset(key)
+    entry = image_entry(
+        key,
+        metadata={"title": "Base", "credit": "Jane Doe"},
+        translations=[{"locale": "de", "metadata": {"credit": "Erika Muster"}}],
+    )
+
+    [refused] = await import_entries(api, [entry])
+    [accepted] = await import_entries(api, [{**entry, "translations": [], "externalId": unique()}])
+
+    assert refused["status"] == 400
+    assert refused["error_details"]["errors"] == [
+        {"metadataProperty": "credit", "message": "The value of '/credit' is not translatable",
+         "locale": "de"}
+    ]  # fmt: skip
+    assert accepted["record"]["metadata"] == {"title": "Base", "credit": "Jane Doe"}
 
 
 async def test_translations_may_leave_required_properties_to_the_entry(stack: Stack) -> None:

@@ -95,6 +95,24 @@ async def test_set_metadata_property_is_validated(stack: Stack) -> None:
     assert (await _get(api, record["id"]))["version"] == 1
 
 
+async def test_an_untranslatable_property_is_set_on_the_entry_only(stack: Stack) -> None:
+    api = await stack.api("typed")
+    record = await stored_image(stack, api, metadata={"title": "Typed"})
+    credit = {"operation": "setMetadataProperty", "propertyName": "credit", "value": "Jane"}
+
+    translated = await _patch(api, record["id"], {**credit, "locale": "de"})
+    untranslated = await _patch(api, record["id"], credit)
+
+    assert translated.status_code == 400
+    assert translated.json()["error_details"] == {
+        "patches.0.value": "The value of '/credit' is not translatable"
+    }
+    assert untranslated.status_code == 200
+    entry = await _get(api, record["id"])
+    assert entry["metadata"] == {"title": "Typed", "credit": "Jane"}
+    assert entry["translations"] == []
+
+
 async def test_set_metadata_property_with_a_locale_changes_the_translation(
     stack: Stack, project: str
 ) -> None:

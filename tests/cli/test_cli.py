@@ -107,6 +107,44 @@ def test_project_show_gives_the_webhook_secret(home: Path) -> None:
     assert shown == medialib(home, "project", "show", "demo").stdout
 
 
+def test_project_show_lists_enum_labels_and_untranslatable_properties(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "medialib.yaml").write_text(
+        "projects: [{handle: p, mediaTypes: [{handle: image, type: mediaImage, metadata: ["
+        "{handle: license, type: li-enum, config: {options: [{value: cc-by, label: CC BY}, "
+        "{value: rm}]}}, {handle: credit, type: li-text, config: {translatable: false}}]}]}]\n"
+    )
+
+    shown = medialib(home, "project", "show", "p").stdout
+
+    assert "license (li-enum: cc-by 'CC BY', rm)" in shown
+    assert "credit (li-text, not translatable)" in shown
+
+
+def test_a_worker_never_loads_the_http_layer(home: Path) -> None:
+    env = {**os.environ, "MEDIALIB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env.pop("MEDIALIB_DATABASE_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "medialib.cli", "worker"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stderr is not None
+    loaded: set[str] = set()
+    for line in worker.stderr:  # ends at the worker's ready line (or its exit)
+        if line.startswith("import time:"):
+            loaded.add(line.rsplit("|", 1)[1].strip())
+        if "ready" in line:
+            break
+    worker.terminate()
+    worker.wait(timeout=30)
+
+    assert "medialib.tasks.local" in loaded  # it did start a task worker ...
+    http = {m for m in loaded if m.split(".")[0] in ("fastapi", "starlette", "uvicorn")}
+    assert not http | {m for m in loaded if m.startswith("medialib.api")}  # ... and nothing else
+
+
 def test_a_broken_config_stops_the_start_with_one_message(home: Path) -> None:
     home.mkdir(parents=True)
     (home / "medialib.yaml").write_text("projects: [{handle: p, mediaTypes: []}]\n")

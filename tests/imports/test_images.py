@@ -255,6 +255,29 @@ async def test_a_body_larger_than_the_cap_is_cut_off(make_stack, origin: Origin)
     await importer.close()
 
 
+async def test_an_image_media_type_takes_only_its_types_and_sizes(
+    stack: Stack, origin: Origin
+) -> None:
+    importer = await Importer.open(stack, "typed")
+    sources = {
+        "png": origin.file(path("d.png"), media.png()),
+        "jpeg": origin.file(path("d.jpg"), media.jpeg()),
+        "big": origin.file(path("big.png"), media.png(400, 400) + b"\0" * 60_000),
+    }
+    items = [
+        item(url, f"{name}-{uuid.uuid4().hex}", mediaType="diagram")
+        for name, url in sources.items()
+    ]
+
+    status, _ = await importer.run(items)
+
+    png, jpeg, big = status["images"]
+    assert png["state"] == "success"
+    assert (jpeg["reasonCode"], big["reasonCode"]) == ("unsupported_type", "too_large")
+    assert "media type 'diagram' takes image/png, image/svg+xml" in jpeg["reason"]
+    await importer.close()
+
+
 async def test_a_slow_drip_runs_into_the_deadline(make_stack, origin: Origin) -> None:
     stack = await make_stack(fetch_timeout=0.5, fetch_retries=0)
     importer = await Importer.open(stack, "demo")

@@ -71,6 +71,22 @@ def test_the_test_config_loads(tmp_path: Path) -> None:
             "exifExtraction: {mappings: [{field: Artist, metadataPropertyName: author}]}}]}]",
             "exifExtraction maps to 'author'",
         ),
+        # What medialib would accept and then ignore is refused, by name.
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
+            "info: {label: Images}}]}]",
+            "projects[0].mediaTypes[0]: Value error, 'info' (editor labels) is not used",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
+            "metadata: [{handle: t, type: li-text, ui: {label: Title}}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0]: Value error, 'ui' (editor settings) is not",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
+            "metadata: [{handle: t, type: li-text, config: {index: true}}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0].config: Value error, 'index' is not used",
+        ),
     ],
 )
 def test_a_broken_file_names_the_file_the_path_and_the_problem(

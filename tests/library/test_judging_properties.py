@@ -47,6 +47,7 @@ metadata_values = st.fixed_dictionaries(
     {"title": maybe(st.text(max_size=20))},
     optional={
         "caption": maybe(st.text()),
+        "credit": maybe(st.text(max_size=5)),
         "published": maybe(st.booleans()),
         "rank": maybe(st.integers(-5, 15)),
         "score": maybe(st.floats(allow_nan=False)),
@@ -102,7 +103,10 @@ def test_an_entry_is_a_clean_row_or_a_reasoned_refusal(raw: Any) -> None:
     assert media_type.schema.validate(row["metadata"]) == []
     assert None not in row["metadata"].values()
     for translation in row["translations"]:
-        assert media_type.schema.validate(translation["metadata"], partial=True) == []
+        locale = translation["locale"]
+        assert (
+            media_type.schema.validate(translation["metadata"], locale=locale, partial=True) == []
+        )
     stored = {k: row[k] for k in ("asset", "metadata", "translations")}
     assert orjson.loads(orjson.dumps(stored)) == stored
 

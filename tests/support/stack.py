@@ -65,7 +65,15 @@ TYPED_MEDIA_TYPES: list[dict[str, Any]] = [
             {"handle": "keywords", "type": "li-string-list", "config": {"maxItems": 3}},
             {"handle": "focus", "type": "li-numeric-list"},
             {"handle": "link", "type": "li-url"},
+            # belongs to the picture, not to a language
+            {"handle": "credit", "type": "li-text", "config": {"translatable": False}},
         ],
+    },
+    {
+        "handle": "diagram",
+        "type": "mediaImage",
+        "metadata": [_text("title")],
+        "asset": {"mimeTypes": ["image/png", "image/svg+xml"], "maxSize": 50_000},
     },
     {
         "handle": "document",

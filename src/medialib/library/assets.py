@@ -51,6 +51,11 @@ def check_asset(
     family = _MIME_FAMILY[media_type.kind]
     if asset.mimeType and family and not asset.mimeType.startswith(family):
         problems[f"{path}.mimeType"] = f"must be {family}* for media type '{media_type.handle}'"
+    largest = media_type.asset_rules.max_size
+    if largest and asset.size and asset.size > largest:
+        problems[f"{path}.size"] = (
+            f"{asset.size} bytes is more than media type '{media_type.handle}' takes ({largest})"
+        )
     allowed = media_type.asset_rules.mime_types
     if allowed and asset.mimeType and asset.mimeType not in allowed:
         problems[f"{path}.mimeType"] = (
