@@ -1,7 +1,7 @@
 """Operator settings, read from MEDIALIB_* environment variables.
 
 Everything about infrastructure lives here; what a project looks like (media types, metadata,
-webhook secret) lives in the config file (config.py).
+webhook secret) lives in the config file (library/config.py).
 """
 
 from __future__ import annotations

@@ -153,9 +153,14 @@ class Database:
                 yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn, conn.begin():
-            yield conn
+    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read transaction; with `snapshot`, every statement in it sees the same data
+        (PostgreSQL's REPEATABLE READ; a SQLite read transaction always does)."""
+        async with self.engine.connect() as conn:
+            if snapshot and not self.is_sqlite:
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():
+                yield conn
 
     async def ping(self) -> None:
         async with self.read() as conn:

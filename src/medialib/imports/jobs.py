@@ -336,7 +336,7 @@ async def job_status(db: Database, project: str, kind: ImportKind, job_id: str) 
     """A job of `project` and `kind` with its finished items; another project's job is 404."""
     if not JOB_ID.match(job_id):
         raise _no_job(kind, job_id)
-    async with db.read() as conn:
+    async with db.read(snapshot=True) as conn:  # the items and the counts agree
         job = (
             await conn.execute(
                 sa.select(import_jobs).where(

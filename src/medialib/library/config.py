@@ -179,27 +179,22 @@ def compile_config(parsed: FileConfig, source: str) -> AppConfig:
     projects = {
         p.handle: Project(
             handle=p.handle,
-            media_types={
-                m.handle: MediaType(
-                    handle=m.handle,
-                    kind=m.type,
-                    schema=MetadataSchema(m.metadata),
-                    exif_mappings=tuple(
-                        ExifMapping(mapping.field, mapping.metadataPropertyName)
-                        for mapping in (m.exifExtraction.mappings if m.exifExtraction else ())
-                    ),
-                    asset_rules=AssetRules(
-                        tuple(m.asset.mimeTypes) if m.asset and m.asset.mimeTypes else None,
-                        m.asset.maxSize if m.asset else None,
-                    ),
-                )
-                for m in p.mediaTypes
-            },
+            media_types={m.handle: _media_type(m) for m in p.mediaTypes},
             webhook_secret=p.webhookSecret,
         )
         for p in parsed.projects
     }
     imgix = parsed.imageService.imgix if parsed.imageService else None
-    if imgix is not None:
-        return AppConfig(projects, Imgix(imgix.host, imgix.secureToken), source)
-    return AppConfig(projects, None, source)
+    return AppConfig(projects, Imgix(imgix.host, imgix.secureToken) if imgix else None, source)
+
+
+def _media_type(config: MediaTypeConfig) -> MediaType:
+    mappings = config.exifExtraction.mappings if config.exifExtraction else []
+    asset = config.asset or AssetConfig()
+    return MediaType(
+        handle=config.handle,
+        kind=config.type,
+        schema=MetadataSchema(config.metadata),
+        exif_mappings=tuple(ExifMapping(m.field, m.metadataPropertyName) for m in mappings),
+        asset_rules=AssetRules(tuple(asset.mimeTypes) if asset.mimeTypes else None, asset.maxSize),
+    )
