@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     animated_max_bytes: int = Field(default=10 * 1024 * 1024, description="GIF and WebP.")
     file_max_bytes: int = 100 * 1024 * 1024
     image_max_pixels: int = 24_000_000
+    video_max_bytes: int = Field(default=5 * 1024**3, description="The largest video taken.")
+    video_max_pixels: int = Field(
+        default=36_000_000, description="A video frame's largest size (8K fits)."
+    )
+    video_max_seconds: float = Field(default=86_400.0, gt=0, description="The longest video.")
+    video_probe_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds to probe one video and make its poster."
+    )
+    video_probe_memory: int = Field(
+        default=1024**3, ge=256 * 1024**2, description="Address space of a video's prober."
+    )
     webhook_timeout: float = 10.0
     task_retry_base: float = Field(
         default=2.0, gt=0, description="Seconds before a failed task's first retry; doubling."

@@ -76,6 +76,12 @@ TYPED_MEDIA_TYPES: list[dict[str, Any]] = [
         "asset": {"mimeTypes": ["image/png", "image/svg+xml"], "maxSize": 50_000},
     },
     {
+        "handle": "clip",
+        "type": "mediaVideo",
+        "metadata": [_text("title")],
+        "asset": {"mimeTypes": ["video/mp4", "video/webm"], "maxSize": 10_000},
+    },
+    {
         "handle": "document",
         "type": "mediaFile",
         "metadata": [_text("title")],

@@ -30,6 +30,8 @@ def timestamp(value: dt.datetime) -> str:
 def asset_json(asset: dict[str, Any], urls: AssetUrls) -> dict[str, Any]:
     out = {"key": asset["key"], "url": urls.asset(asset["key"])}
     out |= {name: value for name, value in asset.items() if name not in out}
+    if asset.get("poster"):
+        out["poster"] = asset_json(asset["poster"], urls)
     return out
 
 

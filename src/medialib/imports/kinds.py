@@ -1,5 +1,5 @@
-"""Import kinds as data: everything that differs between importing images and files (and, next,
-videos) is one `ImportKind`. A new kind is one more object here and its probe; the requests, the
+"""Import kinds as data: everything that differs between importing images, files and videos is
+one `ImportKind`. A new kind is one more object here and its probe; the requests, the
 pipeline, the routes (`/import/{plural}` and its `/status`) and the webhooks are made from it.
 """
 
@@ -17,17 +17,40 @@ from medialib.library.projects import MediaKind
 from medialib.media.probe.image import probe_image
 from medialib.media.probe.sniff import HTML, Sniffed
 from medialib.media.probe.svg import svg_size
+from medialib.media.probe.video import VideoLimits, probe_video
 from medialib.media.urls import AssetUrls
 from medialib.settings import Settings
 
 
 @dataclass(frozen=True)
+class Companion:
+    """A file probing made beside the body (a video's poster frame): stored as an object of its
+    own, and described in the asset under its name as `{key, mimeType, **fields}`."""
+
+    path: Path
+    extension: str
+    mime: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Why an item that succeeded lacks something (a video without a poster), for its status."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Probed:
-    """What probing learnt of a body: fields for its asset (`width`, `height`) and the metadata
-    the file carries (EXIF, IPTC, XMP), for the media type's `exifExtraction`."""
+    """What probing learnt of a body: fields for its asset (`width`, `height`), the metadata the
+    file carries (EXIF, IPTC, XMP) for the media type's `exifExtraction`, files made from it,
+    and what the item's status should say although it succeeded."""
 
     fields: dict[str, Any] = field(default_factory=dict)
     embedded: dict[str, Any] = field(default_factory=dict)
+    companions: dict[str, Companion] = field(default_factory=dict)
+    notice: Notice | None = None
 
 
 # (the sniffed type) -> why the kind does not take such bytes, or None when it does
@@ -157,7 +180,95 @@ FILE = ImportKind(
 )
 
 
-KINDS: tuple[ImportKind, ...] = (IMAGE, FILE)
+# --- Videos -----------------------------------------------------------------------------------
+
+
+def _refuse_video(sniffed: Sniffed) -> str | None:
+    if sniffed.is_video:
+        return None
+    return f"the bytes are {sniffed.mime}, not a video (mp4, mov, webm, mkv, avi, mpeg-ts, ...)"
+
+
+def _probe_video(path: Path, sniffed: Sniffed, tail: bytes, settings: Settings) -> Probed:
+    limits = VideoLimits(
+        max_pixels=settings.video_max_pixels,
+        max_seconds=settings.video_max_seconds,
+        timeout=settings.video_probe_timeout,
+        memory=settings.video_probe_memory,
+    )
+    info = probe_video(path, path.with_name(f"{path.name}.poster.jpeg"), limits)
+    fields: dict[str, Any] = {"width": info.width, "height": info.height, "duration": info.duration}
+    fields |= {"videoCodec": info.video_codec, "audioCodec": info.audio_codec}
+    fields = {name: value for name, value in fields.items() if value is not None}
+    if info.poster is None:
+        notice = Notice("no_poster", f"imported without a poster: {info.no_poster}")
+        return Probed(fields, notice=notice)
+    poster = info.poster
+    size = {"width": poster.width, "height": poster.height}
+    return Probed(fields, companions={"poster": Companion(poster.path, "jpeg", "image/jpeg", size)})
+
+
+def _describe_video(
+    file_name: str, result: dict[str, Any] | None, urls: AssetUrls
+) -> dict[str, Any]:
+    if not result:
+        return {}
+    poster = result.get("poster")
+    return {
+        "video": {
+            "mediaId": result["mediaId"],
+            "originalUrl": urls.asset(result["key"]),
+            "url": urls.asset(result["key"]),
+            "mimeType": result.get("mimeType"),
+            "width": result.get("width"),
+            "height": result.get("height"),
+            "duration": result.get("duration"),
+            "poster": poster
+            and {
+                "key": poster["key"],
+                "url": urls.asset(poster["key"]),
+                "width": poster.get("width"),
+                "height": poster.get("height"),
+            },
+        }
+    }
+
+
+class PosterOut(BaseModel):
+    key: str
+    url: str
+    width: int | None
+    height: int | None
+
+
+class VideoOut(BaseModel):
+    mediaId: str
+    originalUrl: str
+    url: str
+    mimeType: str | None
+    width: int | None
+    height: int | None
+    duration: float | None
+    poster: PosterOut | None
+
+
+class VideoItem(BaseModel):
+    video: VideoOut | None = None
+
+
+VIDEO = ImportKind(
+    name="video",
+    plural="videos",
+    media_kind="mediaVideo",
+    refuse=_refuse_video,
+    cap=lambda sniffed, settings: settings.video_max_bytes,
+    probe=_probe_video,
+    describe=_describe_video,
+    described=VideoItem,
+)
+
+
+KINDS: tuple[ImportKind, ...] = (IMAGE, FILE, VIDEO)
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
 

@@ -27,7 +27,7 @@ from medialib.imports.jobs import ItemOutcome, ItemState, pending_positions, rec
 from medialib.imports.kinds import ImportKind, Probed, kind_named
 from medialib.library.extraction import extracted_metadata
 from medialib.library.metadata import without_nulls
-from medialib.library.models import Entry
+from medialib.library.models import Entry, stored_objects
 from medialib.library.projects import MediaType, Project
 from medialib.library.repository import Action, Imported, entries_by_external_id, save_imported
 from medialib.media.fetch import Download, Fetcher, FetchError, remove_quietly
@@ -59,7 +59,7 @@ class ImportServices(TaskServices, Protocol):
 
 def result_of(entry_id: str, asset: dict[str, Any]) -> dict[str, Any]:
     """What an item's status shows of its entry (URLs are made when the status is read)."""
-    keep = ("key", "width", "height", "mimeType", "size")
+    keep = ("key", "width", "height", "mimeType", "size", "duration", "poster")
     return {"mediaId": entry_id} | {k: asset[k] for k in keep if k in asset}
 
 
@@ -126,8 +126,12 @@ class ItemImport:
         download = await self._download()
         try:
             probed = await asyncio.to_thread(self._probe, download)
-            metadata = self._metadata(probed)
-            asset = await self._asset(download, probed)
+            try:
+                metadata = self._metadata(probed)
+                asset = await self._asset(download, probed)
+            finally:
+                for companion in probed.companions.values():
+                    remove_quietly(companion.path)
         finally:
             remove_quietly(download.path)
         imported = Imported(
@@ -140,7 +144,10 @@ class ItemImport:
             existing_id=existing.id if existing else None,
             new_asset=existing is None or asset["key"] != existing.asset.get("key"),
         )
-        return Worked(ItemOutcome(item.position, ItemState.SUCCESS), imported)
+        outcome = ItemOutcome(item.position, ItemState.SUCCESS)
+        if probed.notice is not None:
+            outcome.reason_code, outcome.reason = probed.notice.code, probed.notice.reason
+        return Worked(outcome, imported)
 
     async def _download(self) -> Download:
         path = self.services.settings.temp_dir / f"{uuid.uuid4()}.part"
@@ -188,12 +195,22 @@ class ItemImport:
             # The same bytes again: keep the stored object, change only what describes it.
             return existing.asset | {"filename": filename}
         key = new_key(self.sniffed.extension)
-        await self.services.storage.put_file(key, download.path, content_type=self.sniffed.mime)
-        return (
+        storage = self.services.storage
+        await storage.put_file(key, download.path, content_type=self.sniffed.mime)
+        asset = (
             {"key": key, "size": download.size}
             | probed.fields
             | {"filename": filename, "mimeType": self.sniffed.mime, "sha256": download.sha256}
         )
+        try:
+            for name, companion in probed.companions.items():
+                companion_key = new_key(companion.extension)
+                await storage.put_file(companion_key, companion.path, content_type=companion.mime)
+                asset[name] = {"key": companion_key, "mimeType": companion.mime} | companion.fields
+        except BaseException:
+            await delete_quietly(storage, list(stored_objects(asset)))
+            raise
+        return asset
 
 
 def _filename(file_name: str, extension: str) -> str:
@@ -297,7 +314,8 @@ def _settle(worked: Worked) -> None:
 
 
 def _stored_keys(worked: Any) -> list[str]:
-    return [w.imported.asset["key"] for w in worked if w.imported and w.imported.new_asset]
+    stored = [w.imported.asset for w in worked if w.imported and w.imported.new_asset]
+    return [key for asset in stored for key in stored_objects(asset)]
 
 
 async def delete_quietly(storage: Storage, keys: Sequence[str]) -> None:

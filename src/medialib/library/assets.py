@@ -62,9 +62,16 @@ def check_asset(
             f"'{asset.mimeType}' is not allowed for media type "
             f"'{media_type.handle}' (allowed: {', '.join(allowed)})"
         )
-    # Strict types and no extra fields: what was accepted is what is stored (minus the URL,
-    # which medialib derives from the key).
+    if asset.poster is not None:
+        if media_type.kind != "mediaVideo":
+            problems[f"{path}.poster"] = "only a video's asset has a poster"
+        elif not is_valid_key(asset.poster.key):
+            problems[f"{path}.poster.key"] = "must be a relative path like the asset's key"
+    # Strict types and no extra fields: what was accepted is what is stored (minus the URLs,
+    # which medialib derives from the keys).
     stored = {name: value for name, value in raw.items() if value is not None and name != "url"}
+    if asset.poster is not None:
+        stored["poster"] = asset.poster.model_dump(exclude={"url"})
     return stored, problems
 
 

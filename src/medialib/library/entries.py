@@ -27,6 +27,7 @@ from medialib.library.models import (
     Failure,
     FailureKind,
     ImportOutcome,
+    stored_objects,
 )
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, entry_row, is_valid_entry_id
@@ -257,8 +258,10 @@ def _check(
         external_id=entry.externalId,
         translations=translations,
     )
-    described = {asset["key"]: asset}
-    described |= {t["asset"]["key"]: t["asset"] for t in translations if "asset" in t}
+    described = stored_objects(asset)
+    for stored_translation in translations:
+        if "asset" in stored_translation:
+            described |= stored_objects(stored_translation["asset"])
     return row, described, None
 
 

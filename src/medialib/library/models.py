@@ -17,6 +17,29 @@ NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53 - 1)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 
+def stored_objects(asset: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The objects an asset stands for, by key: its own and its poster frame's (a video's)."""
+    objects = {asset["key"]: asset}
+    poster = asset.get("poster")
+    if poster:
+        objects[poster["key"]] = poster
+    return objects
+
+
+class PosterIn(BaseModel):
+    """A video's poster frame: an image stored beside it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: StrictStr
+    url: StrictStr | None = None
+    width: PositiveInt
+    height: PositiveInt
+    mimeType: Annotated[StrictStr, Field(pattern=r"^image/[\w.+-]+$", max_length=200)] = (
+        "image/jpeg"
+    )
+
+
 class AssetIn(BaseModel):
     """An asset as callers describe it; which fields are required depends on the media kind."""
 
@@ -32,6 +55,7 @@ class AssetIn(BaseModel):
     mimeType: Annotated[StrictStr, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)] | None = (
         None
     )
+    poster: PosterIn | None = None  # videos only
 
 
 class TranslationIn(BaseModel):
@@ -93,9 +117,8 @@ class Entry:
     import_fingerprint: str | None = None
 
     def asset_keys(self) -> list[str]:
-        keys = [self.asset["key"]]
-        keys += [t["asset"]["key"] for t in self.translations if t.get("asset")]
-        return keys
+        assets = [self.asset] + [t["asset"] for t in self.translations if t.get("asset")]
+        return [key for asset in assets for key in stored_objects(asset)]
 
 
 class FailureKind(enum.StrEnum):

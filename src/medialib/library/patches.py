@@ -18,7 +18,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library.entries import not_found
-from medialib.library.models import Entry, PatchIn, PatchRequestIn
+from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
 from medialib.media.storage import Storage, is_valid_key
@@ -132,7 +132,8 @@ class EntryPatcher:
         return patched
 
     async def _new_assets(self, request: PatchRequestIn) -> dict[str, dict[str, Any]]:
-        """Assets that replaceAsset patches bring, each of which must be in storage already.
+        """Objects that replaceAsset patches bring (an asset, a video's poster), each of which
+        must be in storage already.
 
         Their shape depends on the entry's media type, so `_apply_one` checks it later.
         """
@@ -140,13 +141,17 @@ class EntryPatcher:
         for i, patch in enumerate(request.patches):
             if patch.operation != "replaceAsset":
                 continue
-            key = patch.value.get("key")
-            if not isinstance(key, str) or not is_valid_key(key):
-                raise BadRequest(details={f"patches.{i}.value.key": "must be a valid key"})
-            if key not in await self.storage.missing([key]):
-                found[key] = patch.value
-                continue
-            raise BadRequest(details={f"patches.{i}.value.key": f"no stored object at '{key}'"})
+            poster = patch.value.get("poster")
+            brought = [(f"patches.{i}.value", patch.value)]
+            if isinstance(poster, dict):
+                brought.append((f"patches.{i}.value.poster", poster))
+            for at, described in brought:
+                key = described.get("key")
+                if not isinstance(key, str) or not is_valid_key(key):
+                    raise BadRequest(details={f"{at}.key": "must be a valid key"})
+                if key in await self.storage.missing([key]):
+                    raise BadRequest(details={f"{at}.key": f"no stored object at '{key}'"})
+                found[key] = described
         return found
 
     def _apply_one(
@@ -178,6 +183,7 @@ class EntryPatcher:
             if problems:
                 where, message = next(iter(problems.items()))
                 raise BadRequest(details={where: message})
+            new_assets |= stored_objects(asset)  # as checked, with the defaults filled in
             if patch.locale is None:
                 entry.asset = asset
             else:

@@ -20,7 +20,7 @@ from medialib.db.engine import Tx
 from medialib.db.tables import media_entries
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.library import assets
-from medialib.library.models import Entry
+from medialib.library.models import Entry, stored_objects
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -133,7 +133,10 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             _update(tx, project, imported.existing_id, imported)
             imported.media_id, imported.action = imported.existing_id, Action.UPDATED
             imported.entry_asset = imported.asset
-    kept = {w.asset["key"]: w.asset for w in wanted if w.new_asset and w.action != Action.UNCHANGED}
+    kept: dict[str, dict[str, Any]] = {}
+    for imported in wanted:
+        if imported.new_asset and imported.action != Action.UNCHANGED:
+            kept |= stored_objects(imported.asset)
     assets.claim_assets(tx, project, kept)
     return orphans
 
@@ -191,7 +194,7 @@ def _adopt_concurrent_entry(
     imported.media_id = current.id
     if current.import_fingerprint == imported.fingerprint:
         if imported.new_asset:
-            orphans.append(imported.asset["key"])
+            orphans.extend(stored_objects(imported.asset))
         imported.action, imported.entry_asset = Action.UNCHANGED, current.asset
         return
     _update(tx, project, current.id, imported)
