@@ -38,6 +38,24 @@ def file_asset(key: str, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in asset.items() if v is not None}
 
 
+def video_asset(key: str, poster: str | None = None, **changes: Any) -> dict[str, Any]:
+    """A video asset as seed 003 shows one, with a poster frame at `poster` if given."""
+    asset: dict[str, Any] = {
+        "key": key,
+        "url": f"https://archive.example/{key}",
+        "size": 8633462,
+        "width": 1280,
+        "height": 720,
+        "duration": 35.241667,
+        "filename": "fire.mp4",
+        "mimeType": "video/mp4",
+    }
+    if poster is not None:
+        asset["poster"] = {"key": poster, "width": 1280, "height": 720}
+    asset.update(changes)
+    return {k: v for k, v in asset.items() if v is not None}
+
+
 def image_entry(key: str, **changes: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "systemName": "archive",

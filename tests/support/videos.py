@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import av
+import av.video.stream
 from PIL import Image
 
 # (PyAV format, video codec) for the containers a newsroom meets
@@ -85,8 +86,7 @@ def _encode(
     pixel_aspect: tuple[int, int] | None,
 ) -> None:
     with av.open(str(path), "w", format=fmt, options=options) as muxer:
-        stream = muxer.add_stream(codec, rate=10)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream = _picture_stream(muxer, codec, width, height)
         if pixel_aspect is not None:
             stream.codec_context.sample_aspect_ratio = Fraction(*pixel_aspect)
         if rotation is not None:
@@ -95,12 +95,26 @@ def _encode(
         for i in range(round(seconds * 10)):
             picture = Image.new("RGB", (width, height), colour_at(i / 10))
             picture.paste((255, 255, 255), (0, 0, width // 4, height // 4))  # a mark top left
-            for packet in stream.encode(av.VideoFrame.from_image(picture)):
+            for packet in stream.encode(_frame(picture)):
                 muxer.mux(packet)
         for packet in stream.encode():
             muxer.mux(packet)
         if sound is not None:
             _tone(muxer, sound, seconds)
+
+
+def _picture_stream(
+    muxer: av.container.OutputContainer, codec: str, width: int, height: int
+) -> av.video.stream.VideoStream:
+    stream = muxer.add_stream(codec, rate=10)
+    assert isinstance(stream, av.video.stream.VideoStream)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    return stream
+
+
+def _frame(picture: Image.Image) -> av.VideoFrame:
+    frame: av.VideoFrame = av.VideoFrame.from_image(picture)  # type: ignore[no-untyped-call]
+    return frame
 
 
 def audio_only(seconds: float = 1.0) -> bytes:
@@ -128,10 +142,9 @@ def with_streams(count: int) -> bytes:
     """A Matroska file with one picture and `count` silent sound tracks."""
     out = io.BytesIO()
     with av.open(out, "w", format="matroska") as muxer:
-        stream = muxer.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 16, 16, "yuv420p"
+        stream = _picture_stream(muxer, "mpeg4", 16, 16)
         tracks = [muxer.add_stream("pcm_s16le", rate=8000, layout="mono") for _ in range(count)]
-        for packet in stream.encode(av.VideoFrame.from_image(Image.new("RGB", (16, 16)))):
+        for packet in stream.encode(_frame(Image.new("RGB", (16, 16)))):
             muxer.mux(packet)
         for packet in stream.encode():
             muxer.mux(packet)
