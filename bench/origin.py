@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import random
 import shutil
 import socket
@@ -18,6 +19,8 @@ import aiohttp
 from PIL import Image
 from tests.support.process import free_port
 
+# Debian puts nginx in /usr/sbin, which is not on every user's PATH.
+NGINX_PATH = f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin"
 NGINX_CONF = """
 worker_processes 2;
 pid {root}/nginx.pid;
@@ -28,7 +31,7 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
-    types {{ image/jpeg jpg; application/octet-stream bin; }}
+    types {{ image/jpeg jpg; video/mp4 mp4; application/octet-stream bin; }}
     client_body_temp_path {root}/tmp;
     proxy_temp_path {root}/tmp;
     fastcgi_temp_path {root}/tmp;
@@ -74,7 +77,7 @@ def jpeg_files(folder: Path, count: int, size: int = 100_000) -> list[str]:
 
 class Nginx:
     def __init__(self) -> None:
-        if shutil.which("nginx") is None:
+        if shutil.which("nginx", path=NGINX_PATH) is None:
             raise SystemExit("nginx is needed: apt-get install nginx-light")
         self.root = Path(tempfile.mkdtemp(prefix="medialib-origin-"))
         self.root.chmod(0o755)  # nginx's workers run as another user
@@ -90,7 +93,15 @@ class Nginx:
         conf = self.root / "nginx.conf"
         conf.write_text(NGINX_CONF.format(root=self.root, port=self.port))
         self.process = subprocess.Popen(
-            ["nginx", "-c", str(conf), "-g", "daemon off;", "-e", str(self.root / "error.log")]
+            [
+                shutil.which("nginx", path=NGINX_PATH) or "nginx",
+                "-c",
+                str(conf),
+                "-g",
+                "daemon off;",
+                "-e",
+                str(self.root / "error.log"),
+            ]
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from medialib.errors import ItemError
 from medialib.media.probe.sniff import sniff
-from medialib.media.probe.video import VideoLimits, probe_video
+from medialib.media.probe.video import FORK_SERVER, VideoLimits, probe_video
 from medialib.media.probe.video_child import declared_size
 from tests.support import videos
 
@@ -76,13 +78,42 @@ def test_a_prober_that_breaks_its_memory_limit_fails_the_item(tmp_path: Path) ->
     assert not (tmp_path / "poster.jpeg").exists()
 
 
-def test_no_poster_is_left_behind_when_the_prober_is_stopped(tmp_path: Path) -> None:
-    source = tmp_path / "clip.mp4"
-    source.write_bytes(videos.video("mp4"))
-    hurried = VideoLimits(max_pixels=36_000_000, max_seconds=60, timeout=0.01, memory=1024**3)
+def test_a_prober_past_its_time_is_given_up_and_the_next_one_works(tmp_path: Path) -> None:
+    stalled = tmp_path / "never.mp4"
+    os.mkfifo(stalled)  # FFmpeg waits forever for a writer
+    hurried = VideoLimits(max_pixels=36_000_000, max_seconds=60, timeout=0.2, memory=1024**3)
+    fine = tmp_path / "fine.mp4"
+    fine.write_bytes(videos.video("mp4"))
 
     with pytest.raises(ItemError) as failed:
-        probe_video(source, tmp_path / "poster.jpeg", hurried)
+        probe_video(stalled, tmp_path / "poster.jpeg", hurried)
+    after = probe_video(fine, tmp_path / "fine.jpeg", LIMITS)
 
     assert failed.value.code == "probe_timeout"
-    assert list(tmp_path.iterdir()) == [source]
+    assert "longer than 0.2s" in failed.value.message
+    assert not (tmp_path / "poster.jpeg").exists()
+    assert after.poster is not None
+
+
+def test_a_fork_server_that_died_is_started_again(tmp_path: Path) -> None:
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(videos.video("mp4"))
+    probe_video(source, tmp_path / "first.jpeg", LIMITS)
+    [server] = fork_servers()
+
+    os.kill(server, signal.SIGKILL)
+    again = probe_video(source, tmp_path / "again.jpeg", LIMITS)
+
+    assert again.poster is not None
+    assert fork_servers() != [server]
+
+
+def fork_servers() -> list[int]:
+    """This process's children that are video fork servers."""
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            if FORK_SERVER.encode() in command:
+                found.append(int(child))
+    return found

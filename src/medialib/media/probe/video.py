@@ -2,24 +2,30 @@
 FFmpeg (through PyAV) in a process of its own: `video_child.py` runs under hard limits of memory
 and time, so a hostile file costs at most one killed process and a failed item.
 
-The server itself never loads FFmpeg: the child is started per video (about a tenth of a second,
-small beside fetching a video), at most one per core at once.
+This process never loads FFmpeg: a fork server (`video_forks.py`, started at the first video)
+has it loaded and forks one child per video, which starts in a millisecond where a fresh Python
+would take 150; at most one child per core runs at once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import selectors
+import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from medialib.errors import ItemError
 
-CHILD = "medialib.media.probe.video_child"
+FORK_SERVER = "medialib.media.probe.video_forks"
+MAX_ANSWER = 64 * 1024
+FORK_SERVER_START = 30.0  # seconds for a fork server to load FFmpeg and fork
 # Videos probed at once in this process: decoding a frame is CPU work, one core each.
 _SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
@@ -74,50 +80,109 @@ def _read(lines: dict[str, Any], ended: str, poster_path: Path, limits: VideoLim
         if ended == "timeout":
             message = f"reading the container took longer than {limits.timeout:g}s"
             raise ItemError("probe_timeout", message)
-        raise ItemError("invalid_video", f"the video could not be read (the prober {ended})")
+        raise ItemError("invalid_video", "the video could not be read (the prober stopped)")
     return _info(probe, lines, ended, poster_path, limits)
 
 
 def _run_child(path: Path, poster_path: Path, limits: VideoLimits) -> tuple[dict[str, Any], str]:
-    """The child's JSON lines by their key, and how it ended."""
-    arguments = json.dumps(
-        {
+    """The child's answers by their key, and how it ended: "finished" or "timeout". A child
+    past its time is left to its own alarm, one second later."""
+    request = {
+        "path": str(path),
+        "poster": str(poster_path),
+        "limits": {
             "max_pixels": limits.max_pixels,
             "max_seconds": limits.max_seconds,
             "timeout": limits.timeout,
             "memory": limits.memory,
-        }
-    )
-    command = [sys.executable, "-m", CHILD, str(path), str(poster_path), arguments]
-    with subprocess.Popen(  # noqa: S603 (our own module, arguments are ours)
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    ) as child:
+        },
+    }
+    readable, writable = os.pipe()
+    try:
         try:
-            output, _ = child.communicate(timeout=limits.timeout)
-            ended = "finished" if child.returncode == 0 else _death(child.returncode)
-        except subprocess.TimeoutExpired as expired:
-            child.kill()
-            child.communicate()
-            output, ended = bytes(expired.output or b""), "timeout"
-    return _lines(output), ended
+            _FORKS.fork(json.dumps(request).encode(), writable)
+        finally:
+            os.close(writable)  # the child holds the only writing end: its exit ends the answers
+        return _answers(readable, time.monotonic() + limits.timeout)
+    finally:
+        os.close(readable)
 
 
-def _death(returncode: int) -> str:
-    if returncode < 0:
-        return f"was killed by signal {-returncode}"
-    return f"exited with status {returncode}"
+def _answers(readable: int, deadline: float) -> tuple[dict[str, Any], str]:
+    received = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(readable, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not selector.select(left):
+                break
+            chunk = os.read(readable, MAX_ANSWER)
+            if not chunk:
+                return _decoded(received), "finished"
+            received = (received + chunk)[-MAX_ANSWER:]
+    return _decoded(received), "timeout"
 
 
-def _lines(output: bytes) -> dict[str, Any]:
+def _decoded(received: bytes) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for raw in output.splitlines():
+    for line in received.splitlines():
         try:
-            line = json.loads(raw)
+            message = json.loads(line)
         except ValueError:
-            continue  # a line cut off by the kill
-        if isinstance(line, dict):
-            found |= line
+            continue  # a line the child was stopped while writing
+        if isinstance(message, dict):
+            found |= message
     return found
+
+
+class _ForkServer:
+    """This process's fork server, started at the first video and again if it died."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._socket: socket.socket | None = None
+
+    def fork(self, request: bytes, answer: int) -> None:
+        """Have a child probe `request`, answering on the file descriptor `answer`."""
+        with self._lock:
+            for attempt in range(2):
+                if self._process is None or self._process.poll() is not None:
+                    self._start()
+                assert self._socket is not None
+                try:
+                    socket.send_fds(self._socket, [request], [answer])
+                    if self._socket.recv(64):  # the fork server forked
+                        return
+                    raise OSError("the fork server ended")
+                except OSError:
+                    self._stop()
+                    if attempt:
+                        raise
+
+    def _start(self) -> None:
+        self._stop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            self._process = subprocess.Popen(  # noqa: S603 (our own module)
+                [sys.executable, "-m", FORK_SERVER, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )
+        ours.settimeout(FORK_SERVER_START)
+        self._socket = ours
+
+    def _stop(self) -> None:
+        if self._socket is not None:
+            self._socket.close()  # the fork server ends when its socket does
+            self._socket = None
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+_FORKS = _ForkServer()
 
 
 def _info(
@@ -156,4 +221,4 @@ def _no_poster(lines: dict[str, Any], ended: str, limits: VideoLimits) -> str:
         return str(lines["noPoster"])
     if ended == "timeout":
         return f"decoding a frame took longer than {limits.timeout:g}s"
-    return f"the frame could not be decoded (the prober {ended})"
+    return "the frame could not be decoded (the prober stopped)"

@@ -1,19 +1,22 @@
-"""The video prober's own process: `python -m medialib.media.probe.video_child FILE POSTER LIMITS`.
+"""The video prober: `run` works in a child forked for one video by the fork server
+(`video_forks.py`).
 
 FFmpeg parses a stranger's bytes here, in a process of its own under hard limits (address
 space, CPU seconds, a wall-clock alarm, the size of what it writes), so that a hostile video can
-at worst kill this process, never the worker that started it. It prints one JSON line when the
+at worst kill this process, never the worker that asked. It writes one JSON line when the
 container is read (`{"probe": ...}` or `{"error": {"code", "message"}}`) and one when the poster
-is made (`{"poster": ...}` or `{"noPoster": why}`); the parent (`video.py`) reads them.
+is made (`{"poster": ...}` or `{"noPoster": why}`); the worker (`video.py`) reads them. JSON, not
+pickles: a process FFmpeg may have been tricked into running must not be able to run code in
+the worker by what it answers.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import signal
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -40,27 +43,35 @@ class Refused(Exception):
         self.code, self.message = code, message
 
 
-def main(argv: list[str]) -> int:
-    path, poster_path, raw_limits = argv
-    limits = json.loads(raw_limits)
+def run(path: str, poster_path: str, limits: dict[str, Any], answer: int) -> None:
+    """Probe the video at `path`, write its poster to `poster_path`, and answer on the file
+    descriptor `answer`."""
     _confine(limits)
+
+    def say(**message: Any) -> None:
+        os.write(answer, json.dumps(message).encode() + b"\n")
+
     try:
         container = av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        _say(error={"code": "invalid_video", "message": f"not a readable video: {_why(exc)}"})
-        return 0
+        say(error={"code": "invalid_video", "message": f"not a readable video: {_why(exc)}"})
+        return
     with container:
         try:
             probe = _probe(container, Path(path), limits)
         except Refused as refused:
-            _say(error={"code": refused.code, "message": refused.message})
-            return 0
-        _say(probe=probe)
+            say(error={"code": refused.code, "message": refused.message})
+            return
+        except Exception as exc:  # whatever else a hostile file makes PyAV raise
+            say(error={"code": "invalid_video", "message": f"not a readable video: {_why(exc)}"})
+            return
+        say(probe=probe)
         try:
-            _say(poster=_poster(container, Path(poster_path), limits))
+            say(poster=_poster(container, Path(poster_path), limits))
         except Refused as refused:
-            _say(noPoster=refused.message)
-    return 0
+            say(noPoster=refused.message)
+        except Exception as exc:
+            say(noPoster=f"the frame could not be made: {_why(exc)}")
 
 
 def _confine(limits: dict[str, Any]) -> None:
@@ -252,12 +263,3 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, av.FFmpegError) and exc.strerror:
         return str(exc.strerror)[:300]
     return str(exc)[:300]
-
-
-def _say(**line: Any) -> None:
-    sys.stdout.write(json.dumps(line) + "\n")
-    sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
