@@ -37,6 +37,7 @@ USER_AGENT = f"medialib/{__version__} (media import)"
 HEAD_BYTES = 4096
 TAIL_BYTES = 1024
 CHUNK = 256 * 1024
+BLOCK = 1024 * 1024  # hashed and written at once; a larger body's blocks go to a thread
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_RETRY_AFTER = 60.0
 
@@ -346,7 +347,10 @@ class _Sink:
     """The file a body streams into, with its hash, its first and last bytes and its cap.
 
     The first HEAD_BYTES are held back until the type (and with it the cap) is known, so a body
-    that lies about its type stops after a few KB.
+    that lies about its type stops after a few KB. Bytes are gathered into blocks of BLOCK: a
+    small body is hashed and written in one go at its end, on the event loop (a thread hop
+    would cost more than the work); a large one block by block in a thread, while the next
+    block arrives (hashing and writing release the GIL, so the download runs on two cores).
     """
 
     def __init__(self, path: Path, limit_for: LimitFor, declared: int | None) -> None:
@@ -359,21 +363,37 @@ class _Sink:
         self.tail = b""
         self.size = 0
         self.limit: int | None = None
+        self.block: list[bytes] = []
+        self.block_size = 0
+        self.writing: asyncio.Future[None] | None = None
 
-    def feed(self, chunk: bytes) -> None:
+    async def feed(self, chunk: bytes) -> None:
         if self.limit is None:
             self.held += chunk
             if len(self.held) < HEAD_BYTES:
                 return
             chunk = self._decide()
-        self._write(chunk)
+        self._take(chunk)
+        if self.block_size >= BLOCK:
+            await self._hand_off()
 
-    def finish(self) -> None:
+    async def finish(self) -> None:
         if self.limit is None:
             if not self.held:
                 raise FetchError("empty_body", "the body is empty")
-            self._write(self._decide())
+            self._take(self._decide())
+        if self.writing is None:
+            self._write(self._next_block())  # small: at once, here
+        else:
+            await self._hand_off()
+            await self.settle()
         _local(self.file.close)  # the last buffered bytes reach the disk here
+
+    async def settle(self) -> None:
+        """Wait for the block being written, if any."""
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            await writing
 
     def _decide(self) -> bytes:
         held, self.held = bytes(self.held), bytearray()
@@ -385,17 +405,30 @@ class _Sink:
             )
         return held
 
-    def _write(self, chunk: bytes) -> None:
+    def _take(self, chunk: bytes) -> None:
         assert self.limit is not None
         self.size += len(chunk)
         if self.size > self.limit:
             raise FetchError("too_large", f"the body is larger than {self.limit} bytes")
-        self.digest.update(chunk)
-        _local(self.file.write, chunk)
+        self.block.append(chunk)
+        self.block_size += len(chunk)
         if len(chunk) >= TAIL_BYTES:
             self.tail = chunk[-TAIL_BYTES:]
         else:
             self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+
+    async def _hand_off(self) -> None:
+        await self.settle()  # one block in flight at most: memory stays at two blocks
+        block = self._next_block()
+        self.writing = asyncio.get_running_loop().run_in_executor(None, self._write, block)
+
+    def _next_block(self) -> bytes:
+        block, self.block, self.block_size = b"".join(self.block), [], 0
+        return block
+
+    def _write(self, block: bytes) -> None:
+        self.digest.update(block)
+        _local(self.file.write, block)
 
 
 def _local(operation: Callable[..., T], *args: Any) -> T:
@@ -412,10 +445,12 @@ async def _save(
     sink = _Sink(path, limit_for, response.content_length)
     try:
         async for chunk in response.content.iter_chunked(CHUNK):
-            sink.feed(chunk)
-        sink.finish()
+            await sink.feed(chunk)
+        await sink.finish()
     finally:
-        with contextlib.suppress(OSError):  # the error already on its way says more
+        with contextlib.suppress(Exception):  # the error already on its way says more
+            await sink.settle()
+        with contextlib.suppress(OSError):
             sink.file.close()
     return Download(
         path=path,

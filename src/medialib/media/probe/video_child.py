@@ -206,7 +206,7 @@ def _poster(container: av.container.InputContainer, target: Path, limits: dict[s
     frame = _frame_near(container, stream)
     _check_pixels(frame.width, frame.height, int(limits["max_pixels"]))
     image = _displayed(frame.to_image(), stream.sample_aspect_ratio, frame.rotation)
-    image.save(target, "JPEG", quality=POSTER_QUALITY, optimize=True)
+    image.save(target, "JPEG", quality=POSTER_QUALITY)
     return {"width": image.width, "height": image.height, "rotation": frame.rotation}
 
 
