@@ -213,12 +213,12 @@ def _describe_video(
 ) -> dict[str, Any]:
     if not result:
         return {}
-    poster = result.get("poster")
+    poster, url = result.get("poster"), urls.asset(result["key"])
     return {
         "video": {
             "mediaId": result["mediaId"],
-            "originalUrl": urls.asset(result["key"]),
-            "url": urls.asset(result["key"]),
+            "originalUrl": url,
+            "url": url,
             "mimeType": result.get("mimeType"),
             "width": result.get("width"),
             "height": result.get("height"),

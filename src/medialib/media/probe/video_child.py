@@ -67,7 +67,7 @@ def run(path: str, poster_path: str, limits: dict[str, Any], answer: int) -> Non
             return
         say(probe=probe)
         try:
-            say(poster=_poster(container, Path(poster_path), limits))
+            say(poster=_poster(container, Path(poster_path), limits, probe["duration"]))
         except Refused as refused:
             say(noPoster=refused.message)
         except Exception as exc:
@@ -112,10 +112,9 @@ def _probe(container: av.container.InputContainer, path: Path, limits: dict[str,
         if not width or not height:
             # FFmpeg zeroes sizes beyond what it can allocate (about 16384 by 16384).
             raise Refused("invalid_video", "the video stream declares no valid frame size")
-        if width and height:
-            aspect = video.sample_aspect_ratio
-            probe |= {"width": width, "height": height}
-            probe["pixelAspect"] = [aspect.numerator, aspect.denominator] if aspect else None
+        aspect = video.sample_aspect_ratio
+        probe |= {"width": width, "height": height}
+        probe["pixelAspect"] = [aspect.numerator, aspect.denominator] if aspect else None
     return probe
 
 
@@ -135,11 +134,12 @@ def _check_complete(container: av.container.InputContainer, path: Path) -> None:
     with path.open("rb") as file:
         head = file.read(64)
     declared = declared_size(head)
-    for stream in container.streams:
-        entries = stream.index_entries
-        if entries and container.format.name.startswith("mov"):
-            last = entries[len(entries) - 1]
-            declared = max(declared or 0, last.pos + last.size)
+    if container.format.name.startswith("mov"):
+        for stream in container.streams:
+            entries = stream.index_entries
+            if entries:
+                last = entries[len(entries) - 1]
+                declared = max(declared or 0, last.pos + last.size)
     if declared is not None and declared > size:
         raise Refused(
             "truncated_video",
@@ -198,22 +198,26 @@ def _picture_stream(container: av.container.InputContainer) -> av.video.stream.V
     return None
 
 
-def _poster(container: av.container.InputContainer, target: Path, limits: dict[str, Any]) -> Any:
+def _poster(
+    container: av.container.InputContainer,
+    target: Path,
+    limits: dict[str, Any],
+    duration: float | None,
+) -> Any:
     stream = _picture_stream(container)
     if stream is None:
         raise Refused("no_poster", "the file has no video stream")
     stream.codec_context.thread_count = 1  # one frame's worth of memory, not one per thread
-    frame = _frame_near(container, stream)
+    frame = _frame_near(container, stream, duration)
     _check_pixels(frame.width, frame.height, int(limits["max_pixels"]))
     image = _displayed(frame.to_image(), stream.sample_aspect_ratio, frame.rotation)
     image.save(target, "JPEG", quality=POSTER_QUALITY)
     return {"width": image.width, "height": image.height, "rotation": frame.rotation}
 
 
-def _frame_near(container: av.container.InputContainer, stream: Any) -> Any:
+def _frame_near(container: av.container.InputContainer, stream: Any, duration: float | None) -> Any:
     """The frame shown at POSTER_AT seconds, or the first one of a shorter video."""
     start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
-    duration = _duration(container)
     at = start + (POSTER_AT if duration is None or duration > POSTER_AT else 0.0)
     if at > start:
         frame = _decode_from(container, stream, at, seek=True)
