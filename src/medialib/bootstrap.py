@@ -17,7 +17,7 @@ from medialib.library.config import AppConfig, load_config
 from medialib.library.projects import Project, sync_projects
 from medialib.media.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.media.storage import Storage
-from medialib.media.urls import AssetUrls
+from medialib.media.urls import AssetUrls, ImageService
 from medialib.settings import Settings
 from medialib.tasks.core import Registry, RetryPolicy, Runner, Worker
 from medialib.tasks.local import LocalRunner
@@ -53,7 +53,11 @@ class Runtime:
 
     @property
     def urls(self) -> AssetUrls:
-        return AssetUrls(self.settings.media_base_url, self.config.imgix)
+        return AssetUrls(self.settings.media_base_url, self.config.imgix, self.image_service)
+
+    @property
+    def image_service(self) -> ImageService:
+        return ImageService(self.settings.rendition_base_url, self.config.rendition_token)
 
     @property
     def fetcher(self) -> Fetcher:

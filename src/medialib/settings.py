@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     video_probe_memory: int = Field(
         default=1024**3, ge=256 * 1024**2, description="Address space of a video's prober."
     )
+    rendition_url: str | None = Field(
+        default=None,
+        description="Base URL of renditions: this server's /media as reachable from outside.",
+    )
+    rendition_max_side: int = Field(
+        default=4096, ge=16, description="The longest side of a rendition, after dpr."
+    )
+    renders_at_once: int = Field(
+        default=0, ge=0, description="Renditions made at once per process; 0: one per core."
+    )
     webhook_timeout: float = 10.0
     task_retry_base: float = Field(
         default=2.0, gt=0, description="Seconds before a failed task's first retry; doubling."
@@ -118,6 +128,16 @@ class Settings(BaseSettings):
             else:
                 base = f"https://{bucket}.s3.amazonaws.com"
             return f"{base}/{prefix}" if prefix else base
+        return f"http://{self.host}:{self.port}/media"
+
+    @cached_property
+    def rendition_base_url(self) -> str:
+        """Where renditions are reachable: MEDIALIB_RENDITION_URL; else the assets' URL when
+        this server serves them, or this server's own `/media` when a bucket does."""
+        if self.rendition_url:
+            return self.rendition_url.rstrip("/")
+        if self.resolved_storage_url.startswith("file://"):
+            return self.media_base_url
         return f"http://{self.host}:{self.port}/media"
 
     @cached_property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +17,8 @@ from medialib.api.limits import RateLimits
 from medialib.api.routes import health, imports, media, media_library
 from medialib.api.versions import VersionTable
 from medialib.bootstrap import Runtime, prepare, start_worker
+from medialib.library.renditions import Renditions
+from medialib.media.renditions.engine import EngineLimits
 from medialib.settings import Settings
 
 # uvicorn's HTTP settings: h11 bounds how much of a request's head it buffers (httptools, the
@@ -37,6 +40,7 @@ def create_app(
         runtime=rt,
         versions=VersionTable(rt.settings.retired_versions),
         rate_limits=RateLimits(rt.settings.rate_limit, rt.settings.rate_limit_burst),
+        renditions=_renditions(rt),
     )
 
     @asynccontextmanager
@@ -69,3 +73,16 @@ def create_app(
     app.include_router(media.router)
     app.include_router(health.router)
     return app
+
+
+def _renditions(rt: Runtime) -> Renditions:
+    """The image service: only the HTTP process renders, so only it loads libvips."""
+    settings = rt.settings
+    limits = EngineLimits(
+        max_pixels=settings.image_max_pixels,
+        max_side=settings.rendition_max_side,
+        # An animation's frames are all decoded: beyond this, its first frame is rendered.
+        max_frames_pixels=4 * settings.image_max_pixels,
+    )
+    at_once = settings.renders_at_once or os.cpu_count() or 1
+    return Renditions(rt.db, rt.storage, limits, rt.image_service, at_once)

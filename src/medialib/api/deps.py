@@ -23,6 +23,7 @@ from medialib.errors import (
     field_problems,
 )
 from medialib.library.projects import Project
+from medialib.library.renditions import Renditions
 
 # Declared for the OpenAPI docs' "Authorize" button; the header is checked by `authenticate`
 # so that every failure gets the API's own error body.
@@ -36,6 +37,7 @@ class ApiState:
     runtime: Runtime
     versions: VersionTable
     rate_limits: RateLimits
+    renditions: Renditions
 
 
 def api_state(request: Request) -> ApiState:
@@ -45,6 +47,10 @@ def api_state(request: Request) -> ApiState:
 
 def runtime(request: Request) -> Runtime:
     return api_state(request).runtime
+
+
+def renditions(request: Request) -> Renditions:
+    return api_state(request).renditions
 
 
 @dataclass(frozen=True, slots=True)

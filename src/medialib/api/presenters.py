@@ -28,7 +28,10 @@ def timestamp(value: dt.datetime) -> str:
 
 
 def asset_json(asset: dict[str, Any], urls: AssetUrls) -> dict[str, Any]:
-    out = {"key": asset["key"], "url": urls.asset(asset["key"])}
+    key = asset["key"]
+    out = {"key": key, "url": urls.asset(key)}
+    if urls.renders and str(asset.get("mimeType", "")).startswith("image/"):
+        out |= {"url": urls.display(key), "originalUrl": urls.asset(key)}
     out |= {name: value for name, value in asset.items() if name not in out}
     if asset.get("poster"):
         out["poster"] = asset_json(asset["poster"], urls)

@@ -135,6 +135,12 @@ def job_status_of(kind: ImportKind) -> type[JobStatus]:
     return model
 
 
+class KeyList(BaseModel):
+    results: list[str] = Field(
+        description="Keys of the entry's assets (now and before) and of their renditions"
+    )
+
+
 class Health(BaseModel):
     status: str
     database: str | None = None
@@ -154,9 +160,9 @@ _ERROR_CODES = {
 }
 
 
-def answers(ok: type[BaseModel], *errors: int) -> dict[int | str, dict[str, Any]]:
+def answers(ok: type[BaseModel] | None, *errors: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: its 200 model and the errors it may give."""
-    documented: dict[int | str, dict[str, Any]] = {200: {"model": ok}}
+    documented: dict[int | str, dict[str, Any]] = {200: {"model": ok}} if ok else {}
     for code in errors or tuple(_ERROR_CODES):
         documented[code] = {"model": ErrorBody, "description": _ERROR_CODES[code]}
     return documented

@@ -31,6 +31,8 @@ class ApiVersion:
     revoke_note: bool = False
     # `preserveUpdatedAt` on PATCH.
     preserve_updated_at: bool = False
+    # GET /mediaLibrary/{id}/keys.
+    entry_keys: bool = False
 
 
 BASE = ApiVersion(name="2025-03")
@@ -48,7 +50,7 @@ CHANGES: dict[str, dict[str, Any]] = {
         "revoke_conflicts": True,
         "revoke_note": True,
     },
-    "2026-03": {"preserve_updated_at": True},
+    "2026-03": {"preserve_updated_at": True, "entry_keys": True},
     "2026-05": {},
     "2026-07": {},
 }

@@ -122,6 +122,23 @@ assets = sa.Table(
 )
 
 
+# Every key an entry has pointed at, now or before (replaced assets, translations' assets,
+# posters): what a CDN in front of medialib must purge when the entry changes. Rows are added
+# when an entry takes a key and never rewritten.
+entry_keys = sa.Table(
+    "entry_keys",
+    metadata,
+    sa.Column("project", sa.String(100), primary_key=True),
+    sa.Column("entry_id", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(1024), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["project", "entry_id"],
+        ["media_entries.project", "media_entries.id"],
+        ondelete="CASCADE",
+    ),
+)
+
 import_jobs = sa.Table(
     "import_jobs",
     metadata,

@@ -226,7 +226,7 @@ def _describe_video(
             "poster": poster
             and {
                 "key": poster["key"],
-                "url": urls.asset(poster["key"]),
+                "url": urls.display(poster["key"]),
                 "width": poster.get("width"),
                 "height": poster.get("height"),
             },

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 import sqlalchemy as sa
 
 from medialib.db.engine import Database, Tx
-from medialib.db.tables import assets, utcnow
+from medialib.db.tables import assets, entry_keys, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.models import AssetIn
@@ -102,6 +103,28 @@ def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> 
     return set(owners.scalars())
 
 
+def remember_keys(tx: Tx, project: str, keys_by_entry: dict[str, list[str]]) -> None:
+    """Note which keys each entry now points at; a key once noted stays in its history."""
+    now = utcnow()
+    rows = [
+        {"project": project, "entry_id": entry_id, "key": key, "created_at": now}
+        for entry_id, keys in keys_by_entry.items()
+        for key in dict.fromkeys(keys)
+    ]
+    if rows:
+        tx.execute(insert_ignoring_conflicts(tx.conn, entry_keys), rows)
+
+
+async def keys_ever_used(db: Database, project: str, entry_id: str) -> list[str]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(entry_keys.c.key)
+            .where(entry_keys.c.project == project, entry_keys.c.entry_id == entry_id)
+            .order_by(entry_keys.c.created_at, entry_keys.c.key)
+        )
+        return list(rows.scalars())
+
+
 def set_revoked(tx: Tx, project: str, keys: list[str], revoked: bool) -> None:
     tx.execute(
         assets.update()
@@ -110,23 +133,37 @@ def set_revoked(tx: Tx, project: str, keys: list[str], revoked: bool) -> None:
     )
 
 
-async def servable(db: Database, key: str) -> str:
-    """The type of the asset at `key` if it may be served: only keys the library knows, never
-    while their entry is revoked."""
+@dataclass(frozen=True)
+class StoredAsset:
+    key: str
+    project: str
+    mime_type: str
+    revoked: bool
+
+
+async def stored_asset(db: Database, key: str) -> StoredAsset | None:
+    """What the library knows of the object at `key`; None for a key it does not know."""
     if not is_valid_key(key):
-        raise _no_asset()
+        return None
     async with db.read() as conn:
         row = (
             await conn.execute(
-                sa.select(assets.c.mime_type, assets.c.revoked).where(assets.c.key == key)
+                sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(
+                    assets.c.key == key
+                )
             )
         ).first()
     if row is None:
-        raise _no_asset()
-    if row.revoked:
+        return None
+    return StoredAsset(key, row.project, str(row.mime_type), bool(row.revoked))
+
+
+async def servable(db: Database, key: str) -> str:
+    """The type of the asset at `key` if it may be served: only keys the library knows, never
+    while their entry is revoked."""
+    asset = await stored_asset(db, key)
+    if asset is None:
+        raise NotFound(details={"message": "No asset found."})
+    if asset.revoked:
         raise Forbidden(details={"message": "The requested asset is revoked."})
-    return str(row.mime_type)
-
-
-def _no_asset() -> NotFound:
-    return NotFound(details={"message": "No asset found."})
+    return asset.mime_type

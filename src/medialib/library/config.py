@@ -96,10 +96,19 @@ class ImgixConfig(BaseModel):
     secureToken: str | None = None
 
 
+class MedialibImagesConfig(BaseModel):
+    """medialib's own image service: with a secure token, rendition URLs must be signed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secureToken: str | None = Field(default=None, min_length=16)
+
+
 class ImageServiceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     imgix: ImgixConfig | None = None
+    medialib: MedialibImagesConfig | None = None
 
 
 class FileConfig(BaseModel):
@@ -127,6 +136,7 @@ class AppConfig:
     projects: dict[str, Project]
     imgix: Imgix | None = None
     source: str = "built-in demo config"
+    rendition_token: str | None = None  # signs medialib's own rendition URLs
 
 
 def _text(handle: str) -> dict[str, Any]:
@@ -184,8 +194,10 @@ def compile_config(parsed: FileConfig, source: str) -> AppConfig:
         )
         for p in parsed.projects
     }
-    imgix = parsed.imageService.imgix if parsed.imageService else None
-    return AppConfig(projects, Imgix(imgix.host, imgix.secureToken) if imgix else None, source)
+    service = parsed.imageService or ImageServiceConfig()
+    imgix = Imgix(service.imgix.host, service.imgix.secureToken) if service.imgix else None
+    token = service.medialib.secureToken if service.medialib else None
+    return AppConfig(projects, imgix, source, rendition_token=token)
 
 
 def _media_type(config: MediaTypeConfig) -> MediaType:

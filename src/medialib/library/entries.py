@@ -151,6 +151,11 @@ class EntryImporter:
             [c.row for c in candidates],
         )
         written = set(inserted.scalars())
+        asset_rules.remember_keys(
+            tx,
+            self.project.handle,
+            {c.row["id"]: list(c.assets) for c in candidates if c.row["id"] in written},
+        )
         refused = [c for c in candidates if c.row["id"] not in written]
         if refused:
             self._explain_conflicts(tx, refused)

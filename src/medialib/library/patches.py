@@ -112,6 +112,7 @@ class EntryPatcher:
         foreign = asset_rules.claim_assets(tx, self.project.handle, new_assets)
         if foreign:
             raise BadRequest(details={"value.key": f"no stored object at '{min(foreign)}'"})
+        asset_rules.remember_keys(tx, self.project.handle, {entry.id: list(new_assets)})
         tx.execute(
             media_entries.update()
             .where(media_entries.c.project == entry.project, media_entries.c.id == entry.id)

@@ -134,10 +134,15 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             imported.media_id, imported.action = imported.existing_id, Action.UPDATED
             imported.entry_asset = imported.asset
     kept: dict[str, dict[str, Any]] = {}
+    taken: dict[str, list[str]] = {}
     for imported in wanted:
         if imported.new_asset and imported.action != Action.UNCHANGED:
-            kept |= stored_objects(imported.asset)
+            objects = stored_objects(imported.asset)
+            kept |= objects
+            if imported.media_id is not None:
+                taken[imported.media_id] = list(objects)
     assets.claim_assets(tx, project, kept)
+    assets.remember_keys(tx, project, taken)
     return orphans
 
 

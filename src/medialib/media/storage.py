@@ -173,6 +173,32 @@ class Storage:
         stream = result.stream(min_chunk_size=256 * 1024)
         return ObjectBody(_info(key, result.meta), start, end, _chunks(stream))
 
+    def local_path(self, key: str) -> Path | None:
+        """The file behind `key` when the store is a local folder (libvips reads it in place)."""
+        return self._root / key if self._root is not None else None
+
+    async def read(self, key: str) -> bytes | None:
+        """A small object's bytes at once; None when there is no object."""
+        try:
+            result = await obstore.get_async(self.store, key)
+            return bytes(await result.bytes_async())
+        except _MISSING:
+            return None
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage read {key!r} failed: {exc}") from exc
+
+    async def list_keys(self, prefix: str) -> list[str]:
+        """The keys under `prefix/`, sorted."""
+        found: list[str] = []
+        try:
+            async for batch in obstore.list(self.store, prefix=prefix.rstrip("/") + "/"):
+                found.extend(str(meta["path"]) for meta in batch)
+        except _MISSING:
+            return []
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage list {prefix!r} failed: {exc}") from exc
+        return sorted(found)
+
     async def delete(self, key: str) -> None:
         try:
             await obstore.delete_async(self.store, key)

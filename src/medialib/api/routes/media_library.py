@@ -6,18 +6,29 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
 
 from medialib.api.deps import Caller, caller, parse_model, read_json, runtime
 from medialib.api.openapi import json_body
 from medialib.api.presenters import entry_json, outcome_json
 from medialib.api.responses import JSONBody
-from medialib.api.schemas import EntryList, EntryOut, ImportResults, PatchDone, answers
+from medialib.api.schemas import (
+    EntryList,
+    EntryOut,
+    ImportResults,
+    KeyList,
+    PatchDone,
+    answers,
+)
+from medialib.api.serving import serve_object
 from medialib.auth.tokens import READ, WRITE
 from medialib.bootstrap import Runtime
-from medialib.errors import BadRequest
+from medialib.errors import BadRequest, Forbidden, NotFound
+from medialib.library.assets import stored_asset
 from medialib.library.entries import EntryImporter, find_entries, get_entry
 from medialib.library.models import EntryIn, PatchRequestIn
 from medialib.library.patches import EntryPatcher, PatchRules, parse_patch_request
+from medialib.library.renditions import keys_of_entry
 
 router = APIRouter(prefix="/api/{version}", tags=["media library"])
 
@@ -81,6 +92,48 @@ async def list_entries(
     )
     urls = rt.urls
     return JSONBody({call.version.list_key: [entry_json(e, urls) for e in entries]})
+
+
+@router.get(
+    "/mediaLibrary/serve-image/{key:path}",
+    summary="Serve an image in its original size, unless its entry is revoked",
+    response_class=Response,
+    responses={
+        200: {"description": "The image's bytes", "content": {"image/*": {}}},
+        **answers(None, 401, 403, 404),
+    },
+)
+async def serve_image(
+    key: str,
+    request: Request,
+    call: Caller = Depends(caller(READ)),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    missing = NotFound(details={"message": "No image found."})
+    asset = await stored_asset(rt.db, key)
+    if asset is None or asset.project != call.project.handle:
+        raise missing
+    if not asset.mime_type.startswith("image/"):
+        raise missing
+    if asset.revoked:
+        raise Forbidden(details={"message": "The requested image is revoked or marked as invalid"})
+    return await serve_object(request, rt.storage, key, asset.mime_type, missing)
+
+
+@router.get(
+    "/mediaLibrary/{id}/keys",
+    summary="Every key an entry has or had, with its renditions (for purging a CDN)",
+    responses=answers(KeyList),
+)
+async def entry_keys(
+    id: str,
+    call: Caller = Depends(caller(READ)),
+    rt: Runtime = Depends(runtime),
+) -> JSONBody:
+    if not call.version.entry_keys:
+        raise NotFound(details={"message": "This endpoint needs API version 2026-03 or later."})
+    keys = await keys_of_entry(rt.db, rt.storage, call.project.handle, id)
+    return JSONBody({"results": keys})
 
 
 @router.get("/mediaLibrary/{id}", summary="Get one entry", responses=answers(EntryOut))

@@ -1,0 +1,118 @@
+"""Stored bytes over HTTP: entity tags, conditional and range requests, and the headers that
+keep a browser from running what strangers uploaded. Shared by `/media` and `serve-image`."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from medialib.errors import NotFound, RangeNotSatisfiable
+from medialib.library.renditions import Variant
+from medialib.media.storage import ObjectInfo, Storage
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Served bytes came from strangers: never let a browser run or sniff them.
+SAFETY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+    ),
+}
+# A variant's key names its bytes for good: caches may keep it as long as they like.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+async def serve_object(
+    request: Request, storage: Storage, key: str, mime_type: str, missing: NotFound
+) -> Response:
+    """The object at `key`, whole or a range of it, or 304 when the client has it."""
+    info = await storage.head(key)
+    if info is None:
+        raise missing
+    headers = _validators(info) | SAFETY_HEADERS | {"Accept-Ranges": "bytes"}
+    if _not_modified(request, info, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    byte_range = _requested_range(request, info, headers["ETag"])
+    if request.method == "HEAD" or info.size == 0:
+        headers["Content-Length"] = str(info.size)
+        return Response(status_code=200, headers=headers, media_type=mime_type)
+    body = await storage.get(key, byte_range)
+    if body is None:
+        raise missing
+    headers["Content-Length"] = str(body.end - body.start)
+    status = 200
+    if byte_range is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {body.start}-{body.end - 1}/{info.size}"
+    return StreamingResponse(body.chunks, status_code=status, headers=headers, media_type=mime_type)
+
+
+def variant_headers(variant: Variant) -> dict[str, str]:
+    headers = {"ETag": variant.etag, "Cache-Control": IMMUTABLE} | SAFETY_HEADERS
+    if variant.varies_by_accept:
+        headers["Vary"] = "Accept"
+    return headers
+
+
+def has_tag(request: Request, etag: str) -> bool:
+    """Whether If-None-Match names `etag` (or `*`)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _validators(info: ObjectInfo) -> dict[str, str]:
+    tag = (info.etag or f"{info.size:x}-{int(info.last_modified.timestamp() * 1e6):x}").strip('"')
+    return {
+        "ETag": f'"{tag}"',
+        "Last-Modified": email.utils.format_datetime(info.last_modified, usegmt=True),
+        "Cache-Control": "public, max-age=3600",
+    }
+
+
+def _not_modified(request: Request, info: ObjectInfo, etag: str) -> bool:
+    if request.headers.get("if-none-match") is not None:
+        return has_tag(request, etag)
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            when = email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        return when.tzinfo is not None and int(info.last_modified.timestamp()) <= int(
+            when.timestamp()
+        )
+    return False
+
+
+def _requested_range(request: Request, info: ObjectInfo, etag: str) -> tuple[int, int] | None:
+    """One byte range [start, end) or None for the whole body. Several ranges get the whole
+    body (allowed by RFC 9110); a range that misses the body is a 416."""
+    header = request.headers.get("range")
+    if not header or (request.headers.get("if-range") not in (None, etag)):
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    size = info.size
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = min(int(last), size)
+        start, end = size - length, size
+        if length == 0:
+            raise RangeNotSatisfiable(size)
+    else:
+        start = int(first)
+        end = min(int(last) + 1, size) if last else size
+        if start >= size or end <= start:
+            raise RangeNotSatisfiable(size)
+    if start == 0 and end == size:
+        return None
+    return start, end

@@ -1,0 +1,1 @@
+"""Renditions: imgix's URL parameters read into a spec, its geometry planned, libvips making it."""
