@@ -51,7 +51,9 @@ async def test_one_entry_has_the_documented_shape(stack: Stack, project: str) ->
         "createdAt",
         "updatedAt",
     ]
-    assert entry["asset"]["url"] == f"http://media.test/media/{entry['asset']['key']}"
+    original = f"http://media.test/media/{entry['asset']['key']}"
+    assert entry["asset"]["originalUrl"] == original
+    assert entry["asset"]["url"] == f"{original}?auto=format"  # a rendition
     assert entry["createdAt"].endswith("Z")
     assert len(entry["createdAt"]) == 24
 

@@ -51,7 +51,8 @@ async def test_a_video_entry_with_its_poster_is_imported_and_served(
     assert asset["duration"] == 35.241667
     assert asset["poster"] == {
         "key": poster_key,
-        "url": f"http://media.test/media/{poster_key}",
+        "url": f"http://media.test/media/{poster_key}?auto=format",  # a rendition
+        "originalUrl": f"http://media.test/media/{poster_key}",
         "width": 1280,
         "height": 720,
         "mimeType": "image/jpeg",

@@ -142,9 +142,14 @@ async def _stored(stack: Stack, request: dict[str, Any]) -> None:
 
 
 def _as_returned(sent: dict[str, Any]) -> dict[str, Any]:
-    """What the library says it holds for a sent asset: the URL is its own."""
+    """What the library says it holds for a sent asset: the URLs are its own, and an image's
+    `url` is its rendition."""
     asset = copy.deepcopy(sent)
-    asset["url"] = f"http://media.test/media/{sent['key']}"
+    original = f"http://media.test/media/{sent['key']}"
+    if sent["mimeType"].startswith("image/"):
+        asset |= {"url": f"{original}?auto=format", "originalUrl": original}
+    else:
+        asset["url"] = original
     return asset
 
 

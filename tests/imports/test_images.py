@@ -50,7 +50,8 @@ async def test_each_image_type_is_imported_with_its_size(
     assert (image["width"], image["height"]) == size
     assert image["mimeType"] == mime
     assert image["imageService"] == "medialib"
-    key = image["url"].removeprefix("http://media.test/media/")
+    key = image["originalUrl"].removeprefix("http://media.test/media/")
+    assert image["url"] == f"{image['originalUrl']}?auto=format"  # a rendition
     served = await stack.client().get(f"/media/{key}")
     assert served.content == body
     assert served.headers["content-type"] == mime

@@ -9,6 +9,7 @@ import yaml
 
 from medialib.errors import ConfigError
 from medialib.library.config import load_config
+from medialib.settings import Settings
 from tests.support.stack import stack_config
 
 
@@ -104,3 +105,29 @@ def test_a_broken_file_names_the_file_the_path_and_the_problem(
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_config(tmp_path / "missing.yaml")
+
+
+def test_renditions_are_served_by_medialib_even_when_a_bucket_serves_originals(
+    tmp_path: Path,
+) -> None:
+    local = Settings(home=tmp_path, public_url="https://cdn.example/media")
+    assert local.rendition_base_url == "https://cdn.example/media"
+    bucket = Settings(home=tmp_path, storage_url="s3://pics/media", port=8123)
+    assert bucket.media_base_url == "https://pics.s3.amazonaws.com/media"
+    assert bucket.rendition_base_url == "http://127.0.0.1:8123/media"
+    chosen = Settings(home=tmp_path, storage_url="s3://pics", rendition_url="https://img.example/")
+    assert chosen.rendition_base_url == "https://img.example"
+
+
+def test_the_image_services_secure_token_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "medialib.yaml"
+    config = {
+        "projects": [{"handle": "p", "mediaTypes": [{"handle": "i", "type": "mediaImage"}]}],
+        "imageService": {"medialib": {"secureToken": "a-token-of-enough-length"}},
+    }
+    path.write_text(yaml.safe_dump(config))
+    assert load_config(path).rendition_token == "a-token-of-enough-length"
+    config["imageService"] = {"medialib": {"secureToken": "short"}}
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match="secureToken"):
+        load_config(path)

@@ -257,7 +257,7 @@ async def test_a_full_disk_fails_items_clearly_and_corrupts_nothing(
     [refused] = full["images"]
     assert (refused["state"], refused["reasonCode"]) == ("failed", "storage_error")
     assert [i["state"] for i in recovered["images"]] == ["success"] * 3
-    served = await stack.client().get(kept["url"].removeprefix("http://media.test"))
+    served = await stack.client().get(kept["originalUrl"].removeprefix("http://media.test"))
     assert served.status_code == 200
     assert served.content == media.jpeg(64, 48)
     async with stack.runtime.db.read() as conn:

@@ -19,6 +19,7 @@ class LiveServer:
     """
 
     def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))

@@ -115,6 +115,12 @@ class Stack:
     def url(self) -> str:
         return self.server.url
 
+    @property
+    def renders(self) -> int:
+        """Renditions the server has made since it started (not those read from storage)."""
+        count: int = self.server.app.state.api.renditions.renders
+        return count
+
     async def token(
         self,
         project: str = "demo",
@@ -202,6 +208,8 @@ async def start_stack(
         database_url=database_url,
         config=config_path,
         public_url="http://media.test/media",
+        # medialib itself is reachable there too (for S3, public_url is the bucket's)
+        rendition_url="http://media.test/media",
         **(test_defaults | overrides),
     )
     if database_url:

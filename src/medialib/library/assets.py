@@ -70,9 +70,13 @@ def check_asset(
             problems[f"{path}.poster.key"] = "must be a relative path like the asset's key"
     # Strict types and no extra fields: what was accepted is what is stored (minus the URLs,
     # which medialib derives from the keys).
-    stored = {name: value for name, value in raw.items() if value is not None and name != "url"}
+    stored = {
+        name: value
+        for name, value in raw.items()
+        if value is not None and name not in ("url", "originalUrl")
+    }
     if asset.poster is not None:
-        stored["poster"] = asset.poster.model_dump(exclude={"url"})
+        stored["poster"] = asset.poster.model_dump(exclude={"url", "originalUrl"})
     return stored, problems
 
 

@@ -33,6 +33,7 @@ class PosterIn(BaseModel):
 
     key: StrictStr
     url: StrictStr | None = None
+    originalUrl: StrictStr | None = None  # derived from the key, as `url` is
     width: PositiveInt
     height: PositiveInt
     mimeType: Annotated[StrictStr, Field(pattern=r"^image/[\w.+-]+$", max_length=200)] = (
@@ -47,6 +48,7 @@ class AssetIn(BaseModel):
 
     key: StrictStr
     url: StrictStr | None = None
+    originalUrl: StrictStr | None = None  # derived from the key, as `url` is
     size: NonNegativeInt | None = None
     width: PositiveInt | None = None
     height: PositiveInt | None = None

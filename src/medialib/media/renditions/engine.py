@@ -140,11 +140,13 @@ def _load(
 
 
 def _frames(image: pyvips.Image) -> list[pyvips.Image]:
-    pages = int(image.get("n-pages")) if "n-pages" in image.get_fields() else 1
-    if pages <= 1:
+    """An animation's frames (libvips holds them stacked in one tall image); else the image."""
+    if "page-height" not in image.get_fields():
         return [image]
     page_height = int(image.get("page-height"))
     count = image.height // page_height
+    if count <= 1:
+        return [image]
     return [image.crop(0, i * page_height, image.width, page_height) for i in range(count)]
 
 

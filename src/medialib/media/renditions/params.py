@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from medialib.errors import BadRequest
 
@@ -47,10 +47,21 @@ class Spec:
 
     def digest(self, output: str) -> str:
         """Names the variant: every value that changes its bytes, and the output format (which
-        `auto=format` leaves to the request's Accept header)."""
-        values = asdict(self) | {"output": output, "auto_format": None}
+        `auto=format` leaves to the request's Accept header). `w=400&dpr=2` is `w=800`."""
+        values = asdict(self.normalised()) | {"output": output, "auto_format": None}
         text = repr(sorted(values.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def normalised(self) -> Spec:
+        """The same picture asked for with `dpr` folded into pixel sizes."""
+        if any(size is not None and size < 1 for size in (self.w, self.h)):
+            return self  # fractions of the source: dpr stays a factor of its own
+        return replace(
+            self,
+            w=None if self.w is None else float(round(self.w * self.dpr)),
+            h=None if self.h is None else float(round(self.h * self.dpr)),
+            dpr=1.0,
+        )
 
 
 def asks_for_rendition(names: Iterable[str]) -> bool:

@@ -1,0 +1,91 @@
+"""imgix's parameters read into specs, and the geometry planned from them: pure functions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from medialib.errors import BadRequest
+from medialib.media.renditions.geometry import plan
+from medialib.media.renditions.params import Spec, output_format, parse_spec
+from medialib.media.urls import is_signed, signature
+
+
+def spec(query: str) -> Spec:
+    return parse_spec(tuple(part.split("=", 1)) for part in query.split("&") if part)  # type: ignore[misc]
+
+
+def test_equal_requests_share_a_digest() -> None:
+    assert spec("w=400&dpr=2").digest("webp") == spec("w=800").digest("webp")
+    assert spec("w=400&dpr=2").digest("webp") != spec("w=400").digest("webp")
+    assert spec("w=800&fit=clip").digest("jpg") == spec("fit=clip&w=800.0&x=1").digest("jpg")
+    assert spec("w=800").digest("jpg") != spec("w=800").digest("webp")
+    # auto=format names no variant of its own: the output format it settles on does
+    assert spec("w=8&auto=format").digest("webp") == spec("w=8&auto=format,compress").digest("webp")
+    assert spec("w=8&auto=format").digest("webp") == spec("w=8").digest("webp")
+
+
+def test_a_repeated_parameter_counts_once_and_the_last_wins() -> None:
+    assert spec("w=10&w=20").w == 20
+
+
+@pytest.mark.parametrize(
+    ("fm", "auto", "accept", "source", "expected"),
+    [
+        ("png", True, "image/avif", "image/jpeg", "png"),
+        (None, True, "image/avif,image/webp", "image/jpeg", "avif"),
+        (None, True, "image/webp", "image/png", "webp"),
+        (None, True, "text/html", "image/webp", "png"),
+        (None, False, "image/avif", "image/webp", "webp"),
+        (None, False, None, "image/tiff", "jpg"),
+    ],
+)
+def test_output_formats(
+    fm: str | None, auto: bool, accept: str | None, source: str, expected: str
+) -> None:
+    assert output_format(Spec(fm=fm, auto_format=auto), source, accept) == expected
+
+
+def test_colours_are_imgix_hex() -> None:
+    assert spec("bg=f00").bg == (255, 0, 0, 255)
+    assert spec("bg=8000ff00").bg == (0, 255, 0, 128)  # AARRGGBB
+    assert spec("bg=%23abc".replace("%23", "#")).bg == (170, 187, 204, 255)
+
+
+@given(
+    st.integers(1, 20_000),
+    st.integers(1, 20_000),
+    st.sampled_from(["clip", "crop", "max", "min", "scale", "fill"]),
+    st.one_of(st.none(), st.integers(1, 10_000)),
+    st.one_of(st.none(), st.integers(1, 10_000)),
+    st.sampled_from([1.0, 2.0, 5.0]),
+)
+def test_no_plan_exceeds_the_cap_or_leaves_the_picture(
+    width: int, height: int, fit: str, w: int | None, h: int | None, dpr: float
+) -> None:
+    made = plan(width, height, Spec(w=w, h=h, fit=fit, dpr=dpr), max_side=4096)
+    out_w, out_h = made.size
+    assert 1 <= out_w <= 4096
+    assert 1 <= out_h <= 4096
+    if made.keep is not None:
+        x, y, kw, kh = made.keep
+        assert x >= 0
+        assert x + kw <= made.resized[0]
+        assert y >= 0
+        assert y + kh <= made.resized[1]
+
+
+def test_a_rect_outside_the_picture_is_refused() -> None:
+    with pytest.raises(BadRequest):
+        plan(100, 100, Spec(rect=(100, 0, 10, 10)), 4096)
+
+
+def test_signatures_are_imgixs() -> None:
+    # imgix's documented scheme: md5(token + path + "?" + query)
+    assert signature("tok", "/a.jpg", "w=1") == "e9a8d61a21765150eaf2f1bbf061fa2f"
+    good = signature("tok", "/media/a.jpg", "w=1")
+    assert is_signed("tok", ("/media/a.jpg",), f"w=1&s={good}")
+    assert not is_signed("tok", ("/media/a.jpg",), f"s={good}&w=1")  # s comes last
+    assert not is_signed("tok", ("/media/a.jpg",), "w=1")
+    assert not is_signed("other", ("/media/a.jpg",), f"w=1&s={good}")
