@@ -4,6 +4,7 @@ API's serve-image and entry keys endpoints."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,7 +17,7 @@ from tests.support.stack import Stack, stack_config
 TOKEN = "rendition-secret-0123456789"
 
 
-async def stored_entry(stack: Stack, api: httpx.AsyncClient, **entry: object) -> dict:
+async def stored_entry(stack: Stack, api: httpx.AsyncClient, **entry: object) -> dict[str, Any]:
     data = pictures.encode(pictures.quadrants())
     key = new_key()
     await stack.put_asset(key, data)
@@ -24,7 +25,7 @@ async def stored_entry(stack: Stack, api: httpx.AsyncClient, **entry: object) ->
     [result] = await import_entries(api, [image_entry(key, asset=asset, **entry)])
     assert result["ok"], result
     read = await api.get(f"/api/2026-05/mediaLibrary/{result['id']}")
-    entry_json: dict = read.json()
+    entry_json: dict[str, Any] = read.json()
     return entry_json
 
 

@@ -78,7 +78,7 @@ def decode(data: bytes) -> Image.Image:
 
 
 def colour_at(picture: Image.Image, x: int, y: int) -> tuple[int, int, int]:
-    r, g, b = picture.convert("RGB").getpixel((x, y))[:3]  # type: ignore[index,misc]
+    r, g, b = picture.convert("RGB").getpixel((x, y))[:3]  # type: ignore[index]
     return r, g, b
 
 
