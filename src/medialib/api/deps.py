@@ -45,11 +45,12 @@ def api_state(request: Request) -> ApiState:
     return state
 
 
-def runtime(request: Request) -> Runtime:
+# Dependencies are coroutines: FastAPI would run plain functions in a thread, a hop per request.
+async def runtime(request: Request) -> Runtime:
     return api_state(request).runtime
 
 
-def renditions(request: Request) -> Renditions:
+async def renditions(request: Request) -> Renditions:
     return api_state(request).renditions
 
 

@@ -149,14 +149,9 @@ async def stored_asset(db: Database, key: str) -> StoredAsset | None:
     """What the library knows of the object at `key`; None for a key it does not know."""
     if not is_valid_key(key):
         return None
-    async with db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(
-                    assets.c.key == key
-                )
-            )
-        ).first()
+    row = await db.first(
+        sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(assets.c.key == key)
+    )
     if row is None:
         return None
     return StoredAsset(key, row.project, str(row.mime_type), bool(row.revoked))

@@ -33,6 +33,7 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 MAX_KEY_LENGTH = 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
 HEADS_AT_ONCE = 32
+INLINE_READ = 256 * 1024
 
 
 class StorageError(ServiceUnavailable):
@@ -179,6 +180,8 @@ class Storage:
 
     async def read(self, key: str) -> bytes | None:
         """A small object's bytes at once; None when there is no object."""
+        if self._root is not None:
+            return await self._read_file(self._root / key)
         try:
             result = await obstore.get_async(self.store, key)
             return bytes(await result.bytes_async())
@@ -186,6 +189,15 @@ class Storage:
             return None
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage read {key!r} failed: {exc}") from exc
+
+    async def _read_file(self, path: Path) -> bytes | None:
+        try:
+            small = _read_if_small(path)
+            return small if small is not None else await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"storage read {path} failed: {exc}") from exc
 
     async def list_keys(self, prefix: str) -> list[str]:
         """The keys under `prefix/`, sorted."""
@@ -206,6 +218,14 @@ class Storage:
             return
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage delete {key!r} failed: {exc}") from exc
+
+
+def _read_if_small(path: Path) -> bytes | None:
+    """A small file's bytes, read inline: from the page cache that takes microseconds, less
+    than a hop to a thread; None for a large file, to be read in a thread."""
+    if path.stat().st_size > INLINE_READ:
+        return None
+    return path.read_bytes()
 
 
 async def _chunks(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
