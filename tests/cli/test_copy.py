@@ -88,6 +88,7 @@ async def test_the_copy_serves_what_the_original_served(
         s3_endpoint=s3_server.endpoint,
         config=source.settings.config_path,
         public_url="http://media.test/media",
+        rendition_url="http://media.test/media",
     )
     server = LiveServer(create_app(runtime=Runtime.from_settings(settings))).start()
     try:
