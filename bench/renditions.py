@@ -17,7 +17,8 @@ order, with nothing else of ours alive while a limit is measured:
    before, so each request renders);
 4. nginx serving the variant files medialib stored, as fast as wrk (8 connections) can ask,
    for `--seconds`;
-5. medialib, cache hits: the same rendition URLs, as fast as wrk can ask, for `--seconds`.
+5. medialib, cache hits: the same rendition URLs, as fast as wrk can ask, for `--seconds`;
+   then medialib's `/healthz` the same way, the ceiling of its HTTP layer on this machine.
 
 Figures: images/s of each and per-round ratios (misses to the raw engine and to thumbor, hits to
 nginx), with their medians. Targets (issue 11): misses at no less than 0.7 of the raw engine and
@@ -402,7 +403,8 @@ def main() -> None:
                 f"round {round_no}: raw {row['raw']:.1f}/s, thumbor {row['thumbor']:.1f}/s, "
                 f"misses {row['miss']:.1f}/s ({row['miss'] / row['raw']:.2f} of raw, "
                 f"{row['miss'] / row['thumbor']:.1f}x thumbor); nginx {row['nginx']:.0f}/s, "
-                f"hits {row['hit']:.0f}/s ({row['hit'] / row['nginx']:.2f})",
+                f"hits {row['hit']:.0f}/s ({row['hit'] / row['nginx']:.2f}); "
+                f"medialib's /healthz {row['healthz']:.0f}/s",
                 flush=True,
             )
     finally:
@@ -442,6 +444,8 @@ def one_round(medialib: Medialib, paths: list[Path], args: Any) -> dict[str, flo
     try:
         paths_ = [f"/media/{key}?{QUERY}" for key in medialib.keys]
         row["hit"] = wrk_rate(medialib.server.url, paths_, args.seconds)
+        # The HTTP layer's own ceiling on this machine: a route that does nothing.
+        row["healthz"] = wrk_rate(medialib.server.url, ["/healthz"], args.seconds)
     finally:
         medialib.stop()
     return row
@@ -463,12 +467,13 @@ def report(rows: list[dict[str, float]]) -> None:
         "misses / raw engine": [r["miss"] / r["raw"] for r in rows],
         "misses / thumbor": [r["miss"] / r["thumbor"] for r in rows],
         "hits / nginx": [r["hit"] / r["nginx"] for r in rows],
+        "hits / medialib's /healthz": [r["hit"] / r["healthz"] for r in rows],
     }
     print()
     for name, values in ratios.items():
         shown = ", ".join(f"{v:.2f}" for v in values)
         print(f"{name}: median {statistics.median(values):.2f} (rounds: {shown})")
-    for name in ("raw", "thumbor", "miss", "nginx", "hit"):
+    for name in ("raw", "thumbor", "miss", "nginx", "hit", "healthz"):
         print(f"{name}: median {statistics.median(r[name] for r in rows):.1f}/s")
 
 
