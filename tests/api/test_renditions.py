@@ -383,3 +383,14 @@ async def test_a_revoked_entrys_original_and_renditions_are_403s(
         response = await stack.client().get(f"/media/{key}?{query}")
         assert response.status_code == 403, query
         assert response.json()["error"] == "Forbidden"
+
+
+async def test_a_grey_picture_takes_a_coloured_background(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
+    grey = pictures.encode(Image.new("LA", (100, 50), (128, 0)), "PNG")
+    key = await stored(stack, api, grey, "image/png", width=100, height=50)
+    padded = await picture(stack, key, "w=80&h=80&fit=fill&bg=00f&fm=jpg")
+    assert near(colour_at(padded, 40, 2), BLUE)
+    under = await picture(stack, key, "w=50&bg=f00")
+    assert near(colour_at(under, 10, 10), RED)

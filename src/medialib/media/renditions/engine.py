@@ -154,6 +154,8 @@ def _shape(frame: pyvips.Image, made: Plan, region: Box, spec: Spec, output: str
     """One frame through the plan: the region, the scale left to do, the kept box, the canvas,
     and a background wherever the output cannot be transparent."""
     x, y, w, h = region
+    if (spec.bg or spec.fill_color) and frame.bands - int(frame.hasalpha()) < 3:
+        frame = frame.colourspace("srgb")  # a grey picture on a coloured background
     if (x, y, w, h) != (0, 0, frame.width, frame.height):
         frame = frame.extract_area(x, y, w, h)
     want_w, want_h = made.resized
