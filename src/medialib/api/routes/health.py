@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
-from medialib.api.deps import runtime
+from medialib.api.deps import VersionPath, api_state, runtime
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import Health, answers
 from medialib.bootstrap import Runtime
@@ -26,3 +26,13 @@ async def readyz(rt: Runtime = Depends(runtime)) -> JSONBody:
         details = {"database": f"unreachable: {type(exc).__name__}"}
         raise ServiceUnavailable(details=details) from exc
     return JSONBody({"status": "ok", "database": "ok"})
+
+
+@router.get(
+    "/api/{version}/health",
+    summary="The API version answers (the original API's health check; no token needed)",
+    responses=answers(Health, 404, 410),
+)
+async def api_health(request: Request, version: str = VersionPath) -> JSONBody:
+    api_state(request).versions.resolve(version)
+    return JSONBody({"status": "ok"})
