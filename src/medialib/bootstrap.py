@@ -15,6 +15,7 @@ from medialib.events.tasks import dispatch
 from medialib.imports.tasks import TASKS as IMPORT_TASKS
 from medialib.library.config import AppConfig, load_config
 from medialib.library.projects import Project, sync_projects
+from medialib.library.tasks import TASKS as LIBRARY_TASKS
 from medialib.media.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.media.storage import Storage
 from medialib.media.urls import AssetUrls, ImageService
@@ -23,7 +24,7 @@ from medialib.tasks.core import Registry, RetryPolicy, Runner, Worker
 from medialib.tasks.local import LocalRunner
 from medialib.tasks.procrastinate import ProcrastinateRunner
 
-REGISTRY = Registry(IMPORT_TASKS, EVENT_TASKS)
+REGISTRY = Registry(IMPORT_TASKS, EVENT_TASKS, LIBRARY_TASKS)
 
 
 @dataclass

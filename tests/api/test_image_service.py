@@ -124,25 +124,26 @@ async def test_entry_keys_list_every_key_it_had_and_its_renditions(
 ) -> None:
     api = await stack.api(project)
     translated = new_key()
-    await stack.put_asset(translated, pictures.encode(pictures.quadrants()))
+    picture = pictures.encode(pictures.quadrants())
+    await stack.put_asset(translated, picture)
     translation = {
         "locale": "fr",
         "metadata": {},
-        "asset": image_asset(translated, width=200, height=100),
+        "asset": image_asset(translated, size=len(picture), width=200, height=100),
     }
     entry = await stored_entry(stack, api, translations=[translation])
     first = entry["asset"]["key"]
     rendition = await stack.client().get(f"/media/{first}?w=50&fm=webp")
     assert rendition.status_code == 200
     replacement = new_key()
-    await stack.put_asset(replacement, pictures.encode(pictures.quadrants()))
+    await stack.put_asset(replacement, picture)
     replaced = await api.patch(
         f"/api/2026-05/mediaLibrary/{entry['id']}",
         json={
             "patches": [
                 {
                     "operation": "replaceAsset",
-                    "value": image_asset(replacement, width=200, height=100),
+                    "value": image_asset(replacement, size=len(picture), width=200, height=100),
                 }
             ]
         },

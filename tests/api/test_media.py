@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+
 import httpx
+from PIL import Image
 
 from tests.support.entries import image_entry, import_entries, new_key
 from tests.support.stack import Stack
 
-BODY = bytes(range(256)) * 40  # 10,240 bytes
+
+def _noisy_png(side: int = 64) -> bytes:
+    """A PNG of noise (about 12 KB: noise does not compress), so ranges have bytes to cut."""
+    noise = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(side * side))
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), noise[: side * side * 3]).save(out, "PNG")
+    return out.getvalue()
+
+
+BODY = _noisy_png()
 
 
 async def _served_asset(stack: Stack, project: str) -> tuple[str, httpx.AsyncClient]:
@@ -15,7 +28,7 @@ async def _served_asset(stack: Stack, project: str) -> tuple[str, httpx.AsyncCli
     key = new_key("png")
     await stack.put_asset(key, BODY)
     entry = image_entry(key)
-    entry["asset"]["mimeType"] = "image/png"
+    entry["asset"] |= {"mimeType": "image/png", "size": len(BODY), "width": 64, "height": 64}
     [result] = await import_entries(api, [entry])
     assert result["ok"]
     return key, stack.client()

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from tests.support.entries import (
+    faithful_bytes,
     file_asset,
     image_asset,
     image_entry,
     import_entries,
     new_key,
+    shared,
     stored_image,
     unique,
 )
@@ -65,10 +67,10 @@ async def test_duplicates_within_one_request_keep_the_first(stack: Stack, projec
     results = await import_entries(
         api,
         [
-            image_entry(key, id=entry_id),
-            image_entry(key, id=entry_id),
-            image_entry(key, externalId=external_id),
-            image_entry(key, externalId=external_id),
+            shared(image_entry(key, id=entry_id)),
+            shared(image_entry(key, id=entry_id)),
+            shared(image_entry(key, externalId=external_id)),
+            shared(image_entry(key, externalId=external_id)),
         ],
     )
 
@@ -90,7 +92,7 @@ async def test_the_same_external_id_in_another_system_is_another_entry(
         api,
         [
             image_entry(key, systemName="archive-a", externalId=external_id),
-            image_entry(key, systemName="archive-b", externalId=external_id),
+            shared(image_entry(key, systemName="archive-b", externalId=external_id)),
         ],
     )
 
@@ -195,17 +197,18 @@ async def test_a_file_media_type_with_allowed_mime_types_refuses_others(stack: S
 
 async def test_an_image_media_type_takes_only_its_types_and_sizes(stack: Stack) -> None:
     api = await stack.api("typed")
-    key = new_key("png")
-    await stack.put_asset(key)
+    key, small, large = new_key("png"), new_key("png"), new_key("png")
+    png = {"mimeType": "image/png", "filename": "chart.png", "width": 640, "height": 480}
+    for stored, size in ((key, 49_000), (small, 49_000), (large, 51_000)):
+        await stack.put_asset(stored, faithful_bytes(png | {"size": size}))
     entry = image_entry(key, mediaType="diagram", metadata={"title": "Chart"})
-    png = {"mimeType": "image/png", "filename": "chart.png"}
 
     ok, jpeg, big = await import_entries(
         api,
         [
             {**entry, "asset": image_asset(key, **png, size=49_000)},
-            {**entry, "asset": image_asset(key), "externalId": unique()},
-            {**entry, "asset": image_asset(key, **png, size=51_000), "externalId": unique()},
+            {**entry, "asset": image_asset(small, size=49_000), "externalId": unique()},
+            {**entry, "asset": image_asset(large, **png, size=51_000), "externalId": unique()},
         ],
     )
 
@@ -323,7 +326,7 @@ async def test_a_full_batch_of_1000_is_imported(stack: Stack, project: str) -> N
     key = new_key()
     await stack.put_asset(key)
 
-    results = await import_entries(api, [image_entry(key) for _ in range(1000)])
+    results = await import_entries(api, [shared(image_entry(key)) for _ in range(1000)])
 
     assert len(results) == 1000
     assert all(r["ok"] for r in results)

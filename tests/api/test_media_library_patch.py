@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import media
 from tests.support.entries import image_asset, new_key, stored_image
 from tests.support.stack import Stack
 
@@ -223,18 +224,18 @@ async def test_replace_asset_points_the_entry_at_another_stored_object(
     api = await stack.api(project)
     record = await stored_image(stack, api)
     key = new_key()
-    await stack.put_asset(key, b"new bytes")
+    picture = media.jpeg(800, 600)
+    await stack.put_asset(key, picture)
+    value = image_asset(key, width=800, height=600, size=len(picture))
 
-    response = await _patch(
-        api, record["id"], {"operation": "replaceAsset", "value": image_asset(key, width=800)}
-    )
+    response = await _patch(api, record["id"], {"operation": "replaceAsset", "value": value})
 
     assert response.status_code == 200
     asset = (await _get(api, record["id"]))["asset"]
     assert asset["key"] == key
     assert asset["width"] == 800
     served = await stack.client().get(f"/media/{key}")
-    assert served.content == b"new bytes"
+    assert served.content == picture
 
 
 async def test_replace_asset_needs_the_object_in_storage(stack: Stack, project: str) -> None:

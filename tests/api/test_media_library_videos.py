@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 
+from tests.support import videos
 from tests.support.entries import (
+    STORED_MP4,
     image_entry,
     import_entries,
     new_key,
@@ -29,8 +31,8 @@ def video_entry(asset: dict[str, Any]) -> dict[str, Any]:
 
 async def stored_video(stack: Stack, api: httpx.AsyncClient) -> tuple[dict[str, Any], str, str]:
     key, poster = new_key("mp4"), new_key("jpeg")
-    await stack.put_asset(key, b"video bytes")
-    await stack.put_asset(poster, b"\xff\xd8\xff poster bytes")
+    await stack.put_asset(key, STORED_MP4)
+    await stack.put_asset(poster)
     [result] = await import_entries(api, [video_entry(video_asset(key, poster))])
     assert result["ok"], result
     return result["record"], key, poster
@@ -53,14 +55,14 @@ async def test_a_video_entry_with_its_poster_is_imported_and_served(
         "key": poster_key,
         "url": f"http://media.test/media/{poster_key}?auto=format",  # a rendition
         "originalUrl": f"http://media.test/media/{poster_key}",
-        "width": 1280,
-        "height": 720,
+        "width": 640,
+        "height": 480,
         "mimeType": "image/jpeg",
     }
     served = await stack.client().get(f"/media/{poster_key}")
     assert served.status_code == 200
     assert served.headers["content-type"] == "image/jpeg"
-    assert (await stack.client().get(f"/media/{key}")).content == b"video bytes"
+    assert (await stack.client().get(f"/media/{key}")).content == STORED_MP4
 
 
 async def test_revoking_a_video_hides_its_poster_too(stack: Stack, project: str) -> None:
@@ -102,17 +104,23 @@ async def test_replace_asset_on_a_video_takes_a_video_asset(stack: Stack, projec
     api = await stack.api(project)
     record, _, _ = await stored_video(stack, api)
     key, poster_key = new_key("webm"), new_key("jpeg")
-    await stack.put_asset(key, b"other video")
+    webm = videos.video("webm", seconds=1.0)
+    await stack.put_asset(key, webm)
     await stack.put_asset(poster_key)
-    replacement = video_asset(key, poster_key, mimeType="video/webm", duration=12.5)
+    replacement = video_asset(key, poster_key, mimeType="video/webm", duration=12.5, size=len(webm))
 
     not_a_video = await patch(
-        api, record["id"], {"operation": "replaceAsset", "value": video_asset(key, duration=None)}
+        api,
+        record["id"],
+        {"operation": "replaceAsset", "value": video_asset(key, duration=None, size=len(webm))},
     )
     no_poster_object = await patch(
         api,
         record["id"],
-        {"operation": "replaceAsset", "value": video_asset(key, new_key("jpeg"))},
+        {
+            "operation": "replaceAsset",
+            "value": video_asset(key, new_key("jpeg"), size=len(webm)),
+        },
     )
     replaced = await patch(api, record["id"], {"operation": "replaceAsset", "value": replacement})
 

@@ -4,17 +4,27 @@ parameters, checked by decoding what comes back."""
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image, IptcImagePlugin
+from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from tests.support import pictures
 from tests.support.entries import image_asset, image_entry, import_entries, new_key
 from tests.support.media import png_bomb
 from tests.support.pictures import BLUE, GREEN, RED, YELLOW, colour_at, decode, near
 from tests.support.stack import Stack
+
+
+def dimensions_of(data: bytes) -> dict[str, int]:
+    """An image's stored width and height (what registering it is checked against)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return {"width": image.width, "height": image.height}
+    except (UnidentifiedImageError, OSError):  # an SVG, or bytes that are no image
+        return {}
 
 
 async def stored(
@@ -25,6 +35,7 @@ async def stored(
     key = new_key(extension)
     await stack.put_asset(key, data)
     described = image_asset(key, mimeType=mime, size=len(data), filename=f"p.{extension}")
+    described |= dimensions_of(data)
     [result] = await import_entries(api, [image_entry(key, asset=described | asset)])
     assert result["ok"], result
     return key

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.entries import faithful_bytes
 from tests.support.stack import Stack
 
 SEED_003_REQUEST: dict[str, Any] = {
@@ -127,18 +128,19 @@ SEED_004_REQUEST: dict[str, Any] = {
 }
 
 
-def _keys(request: dict[str, Any]) -> list[str]:
-    keys = []
+def _assets(request: dict[str, Any]) -> list[dict[str, Any]]:
+    assets = []
     for entry in request["mediaLibraryEntries"]:
-        keys.append(entry["asset"]["key"])
-        keys += [t["asset"]["key"] for t in entry.get("translations", []) if "asset" in t]
-    return keys
+        assets.append(entry["asset"])
+        assets += [t["asset"] for t in entry.get("translations", []) if "asset" in t]
+    return assets
 
 
 async def _stored(stack: Stack, request: dict[str, Any]) -> None:
-    """The caller stored the assets already: that is what this endpoint is for."""
-    for key in _keys(request):
-        await stack.put_asset(key)
+    """The caller stored the assets already: that is what this endpoint is for. Each object is
+    what its asset says (type, dimensions, size), as registering checks."""
+    for asset in _assets(request):
+        await stack.put_asset(asset["key"], faithful_bytes(asset))
 
 
 def _as_returned(sent: dict[str, Any]) -> dict[str, Any]:
@@ -235,13 +237,11 @@ async def _prepare_error_cases(stack: Stack, version: str, request: dict[str, An
     await _stored(stack, request)
     api = await stack.api()
     existing = copy.deepcopy(request["mediaLibraryEntries"][0])
-    # custom-1 exists already, and another entry holds externalSystem/external-1.
-    taken = {
-        "mediaLibraryEntries": [
-            existing,
-            {**copy.deepcopy(existing), "id": "holder", "externalId": "external-1"},
-        ]
-    }
+    # custom-1 exists already, and another entry holds externalSystem/external-1 (sharing
+    # custom-1's object, on purpose).
+    holder = {**copy.deepcopy(existing), "id": "holder", "externalId": "external-1"}
+    holder["asset"]["shared"] = True
+    taken = {"mediaLibraryEntries": [existing, holder]}
     first = await api.post(f"/api/{version}/import/mediaLibrary", json=taken)
     assert all(r["ok"] for r in first.json()[next(iter(first.json()))])
     return api

@@ -68,7 +68,7 @@ async def test_the_copy_serves_what_the_original_served(
     token = await source.token()
     api = source.client(token)
     key = new_key()
-    await source.put_asset(key, b"synchronously imported bytes")
+    await source.put_asset(key)
     [synced] = await import_entries(api, [image_entry(key)])
     importer = await Importer.open(source, "demo")
     status, _ = await importer.run([item(origin.file("copy/a.jpg", media.jpeg()), "from-url")])
@@ -101,7 +101,7 @@ async def test_the_copy_serves_what_the_original_served(
         job = await same_token.get("/api/2026-05/import/images/status", params={"id": status["id"]})
         assert job.json() == await importer.status(status["id"])
         served = await copied.client().get(f"/media/{key}")
-        assert served.content == b"synchronously imported bytes"
+        assert served.content == media.STORED_JPEG
         revoked_key = (await api.get(f"/api/2026-05/mediaLibrary/{revoked_id}")).json()["asset"][
             "key"
         ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medialib.media.storage import MULTIPART_CHUNK, Storage, new_key
+from medialib.media.storage import MULTIPART_CHUNK, Head, Storage, new_key
 from tests.support.s3 import MotoS3
 
 
@@ -41,7 +41,9 @@ async def test_a_stored_file_reads_back_whole_and_in_ranges(
     part = await storage.get(key, (1000, 2000))
     assert part is not None
     assert b"".join([chunk async for chunk in part.chunks]) == body[1000:2000]
-    assert await storage.missing([key, "2026/01/01/nothing.bin"]) == {"2026/01/01/nothing.bin"}
+    heads = await storage.first_bytes([key, "2026/01/01/nothing.bin"], 10)
+    assert heads[key] == Head(len(body), body[:10])
+    assert heads["2026/01/01/nothing.bin"] is None
 
 
 async def test_a_large_body_goes_up_in_parts(storage: Storage, tmp_path: Path) -> None:

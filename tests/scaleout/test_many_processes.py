@@ -75,9 +75,13 @@ async def test_three_workers_one_killed_every_item_once(
     shown = api.run("project", "show", "demo")
     secret = next(line.split(": ", 1)[1] for line in shown.splitlines() if "secret" in line)
     receiver = await Receiver(secret=secret.strip()).start()
-    picture = media.jpeg(32, 24)
     prefix = uuid.uuid4().hex[:8]
-    urls = [origin.file(f"{prefix}/{i}.jpg", picture) for i in range(IMAGES)]
+    # Distinct bytes each: identical ones would be deduplicated, and the workers would have
+    # almost nothing to do.
+    urls = [
+        origin.file(f"{prefix}/{i}.jpg", media.jpeg(32, 24, Artist=f"{prefix}-{i}"))
+        for i in range(IMAGES)
+    ]
     workers = [ServerProcess(tmp_path / f"worker-{i}", env=env) for i in range(WORKERS)]
     api.serve("--no-worker")
     for worker in workers:

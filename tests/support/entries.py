@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tests.support import media, videos
 from tests.support.stack import Stack
 
 
@@ -18,11 +19,16 @@ def new_key(extension: str = "jpeg") -> str:
     return f"2026/11/23/{uuid.uuid4()}.{extension}"
 
 
+# A video as callers store one before registering it (its asset says 1280x720: video
+# dimensions are not read from the first bytes).
+STORED_MP4 = videos.video("mp4", seconds=1.0)
+
+
 def image_asset(key: str, **changes: Any) -> dict[str, Any]:
     asset = {
         "key": key,
         "url": f"https://archive.example/{key}",
-        "size": 1234,
+        "size": len(media.STORED_JPEG),
         "width": 640,
         "height": 480,
         "filename": "picture.jpeg",
@@ -33,17 +39,20 @@ def image_asset(key: str, **changes: Any) -> dict[str, Any]:
 
 
 def file_asset(key: str, **changes: Any) -> dict[str, Any]:
-    asset = {"key": key, "size": 3028, "filename": "doc.pdf", "mimeType": "application/pdf"}
+    # Files are not checked for their type: the stored JPEG does for a PDF.
+    size = len(media.STORED_JPEG)
+    asset = {"key": key, "size": size, "filename": "doc.pdf", "mimeType": "application/pdf"}
     asset.update(changes)
     return {k: v for k, v in asset.items() if v is not None}
 
 
 def video_asset(key: str, poster: str | None = None, **changes: Any) -> dict[str, Any]:
-    """A video asset as seed 003 shows one, with a poster frame at `poster` if given."""
+    """A video asset as seed 003 shows one (the size of `STORED_MP4`), with a poster frame at
+    `poster` if given (the size of the stored JPEG)."""
     asset: dict[str, Any] = {
         "key": key,
         "url": f"https://archive.example/{key}",
-        "size": 8633462,
+        "size": len(STORED_MP4),
         "width": 1280,
         "height": 720,
         "duration": 35.241667,
@@ -51,9 +60,15 @@ def video_asset(key: str, poster: str | None = None, **changes: Any) -> dict[str
         "mimeType": "video/mp4",
     }
     if poster is not None:
-        asset["poster"] = {"key": poster, "width": 1280, "height": 720}
+        asset["poster"] = {"key": poster, "width": 640, "height": 480}
     asset.update(changes)
     return {k: v for k, v in asset.items() if v is not None}
+
+
+def shared(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry, its asset's object shared on purpose with other entries."""
+    entry["asset"]["shared"] = True
+    return entry
 
 
 def image_entry(key: str, **changes: Any) -> dict[str, Any]:
@@ -80,11 +95,34 @@ async def import_entries(
     return results
 
 
-async def stored_image(stack: Stack, api: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+async def stored_image(
+    stack: Stack,
+    api: httpx.AsyncClient,
+    asset_changes: dict[str, Any] | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
     """An image entry that exists; returns its record."""
     key = new_key()
     await stack.put_asset(key)
-    [result] = await import_entries(api, [image_entry(key, **changes)])
+    entry = image_entry(key, **changes)
+    entry["asset"].update(asset_changes or {})
+    [result] = await import_entries(api, [entry])
     assert result["ok"], result
     record: dict[str, Any] = result["record"]
     return record
+
+
+def faithful_bytes(asset: dict[str, Any]) -> bytes:
+    """Bytes that are what `asset` says: an image of its type and dimensions, a video of its
+    type, padded to its size (decoders stop at the end of their data)."""
+    mime = str(asset.get("mimeType", ""))
+    if mime.startswith("image/"):
+        fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+        data = media.image_bytes(fmt[mime], asset["width"], asset["height"])
+    elif mime.startswith("video/"):
+        data = STORED_MP4
+    else:
+        data = b"%PDF-1.4\n"
+    size = int(asset.get("size", len(data)))
+    assert len(data) <= size, f"{len(data)} bytes of {mime} do not fit in {size}"
+    return data + b"\0" * (size - len(data))

@@ -29,6 +29,10 @@ def jpeg(width: int = 64, height: int = 48, **exif: str) -> bytes:
     return image_bytes("JPEG", width, height, **exif)
 
 
+# What tests put in storage before registering it, unless they say otherwise.
+STORED_JPEG = jpeg(640, 480)
+
+
 XMP = (
     b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
     b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '

@@ -18,7 +18,7 @@ from medialib.bootstrap import Runtime, prepare
 from medialib.db.migrate import migrate
 from medialib.db.tables import assets, import_items, import_jobs, media_entries
 from medialib.settings import Settings
-from tests.support import postgres
+from tests.support import media, postgres
 from tests.support.s3 import MotoS3
 from tests.support.server import LiveServer
 
@@ -142,7 +142,9 @@ class Stack:
         """A client with a read+write token of `project`."""
         return self.client(await self.token(project))
 
-    async def put_asset(self, key: str, data: bytes = b"\xff\xd8\xff asset bytes") -> None:
+    async def put_asset(self, key: str, data: bytes = media.STORED_JPEG) -> None:
+        """An object in storage as a caller puts it there before registering it (by default
+        the 640x480 JPEG that `tests.support.entries` describes)."""
         await self.runtime.storage.put(key, data)
 
     async def snapshot(self, project: str) -> list[Any]:

@@ -7,7 +7,8 @@ import functools
 from typing import Any
 
 from medialib.api.versions import ApiVersion
-from medialib.imports.jobs import JobStatus
+from medialib.events.views import DeliveryRecord
+from medialib.imports.jobs import JobStatus, JobSummary, Progress
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
 from medialib.media.urls import AssetUrls
 
@@ -112,13 +113,7 @@ def status_json(status: JobStatus, urls: AssetUrls) -> dict[str, Any]:
     }
     if job.finished_at is not None:
         out["finishedAt"] = timestamp(job.finished_at)
-    out["progress"] = {
-        "total": progress.total,
-        "done": progress.done,
-        "success": progress.success,
-        "skipped": progress.skipped,
-        "failed": progress.failed,
-    }
+    out["progress"] = progress_json(progress)
     if job.webhook:
         webhook = status.webhook
         out["webhook"] = {
@@ -130,6 +125,33 @@ def status_json(status: JobStatus, urls: AssetUrls) -> dict[str, Any]:
     return out
 
 
+def progress_json(progress: Progress) -> dict[str, int]:
+    return {
+        "total": progress.total,
+        "done": progress.done,
+        "success": progress.success,
+        "skipped": progress.skipped,
+        "failed": progress.failed,
+    }
+
+
+def job_summary_json(summary: JobSummary) -> dict[str, Any]:
+    """A job in the project's job list: what it is and how far it got, without its items."""
+    job = summary.job
+    out: dict[str, Any] = {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "finished": job.finished_at is not None,
+        "systemName": job.system_name,
+        "startedAt": timestamp(job.started_at),
+    }
+    if job.finished_at is not None:
+        out["finishedAt"] = timestamp(job.finished_at)
+    out["progress"] = progress_json(summary.progress)
+    return out
+
+
 def item_json(status: JobStatus, item: Any, urls: AssetUrls) -> dict[str, Any]:
     out: dict[str, Any] = {"state": item.state, "status": item.state}
     if item.action:
@@ -138,6 +160,32 @@ def item_json(status: JobStatus, item: Any, urls: AssetUrls) -> dict[str, Any]:
         out["reason"] = item.reason
     if item.reason_code:
         out["reasonCode"] = item.reason_code
+    if item.result and item.result.get("duplicateOf"):
+        out["duplicateOf"] = item.result["duplicateOf"]
     out["systemName"] = status.job.system_name
     out["externalId"] = item.external_id
     return out | status.kind.describe(item.file_name, item.result, urls)
+
+
+def delivery_json(delivery: DeliveryRecord) -> dict[str, Any]:
+    """A delivery as `GET /events/deliveries` shows it: the last error up front."""
+    attempts = [
+        {
+            "attempt": a.attempt,
+            "at": timestamp(a.at),
+            "statusCode": a.status_code,
+            "error": a.error,
+            "durationMs": a.duration_ms,
+        }
+        for a in delivery.attempts
+    ]
+    return {
+        "id": delivery.id,
+        "event": delivery.event,
+        "subject": delivery.subject,
+        "url": delivery.url,
+        "state": delivery.state,
+        "createdAt": timestamp(delivery.created_at),
+        "lastError": attempts[-1]["error"] if attempts else None,
+        "attempts": attempts,
+    }

@@ -59,6 +59,9 @@ class EntryList(BaseModel):
 
     mediaLibraryEntries: list[EntryOut] | None = None
     results: list[EntryOut] | None = None
+    cursor: str | None = Field(
+        default=None, description="When browsing: where the next page starts (null on the last)"
+    )
 
 
 class ImportResult(BaseModel):
@@ -120,6 +123,25 @@ class JobStatus(BaseModel):
     finishedAt: str | None = None
     progress: Progress
     webhook: WebhookState | None = None
+    cursor: str | None = Field(
+        default=None, description="With `limit`: where the next page of items starts (or null)"
+    )
+
+
+class JobSummary(BaseModel):
+    id: str
+    kind: str = Field(description="image, file or video")
+    state: str
+    finished: bool
+    systemName: str
+    startedAt: str
+    finishedAt: str | None = None
+    progress: Progress
+
+
+class JobList(BaseModel):
+    jobs: list[JobSummary]
+    cursor: str | None = Field(description="Where the next page starts; null on the last")
 
 
 @functools.cache
@@ -166,3 +188,37 @@ def answers(ok: type[BaseModel] | None, *errors: int) -> dict[int | str, dict[st
     for code in errors or tuple(_ERROR_CODES):
         documented[code] = {"model": ErrorBody, "description": _ERROR_CODES[code]}
     return documented
+
+
+class UploadOut(BaseModel):
+    """Where to PUT the file: `uploadUrl` with `headers`, before `expiresAt`; then register
+    `key` with the synchronous import."""
+
+    key: str
+    uploadUrl: str
+    headers: dict[str, str]
+    expiresAt: str
+
+
+class DeliveryAttemptOut(BaseModel):
+    attempt: int
+    at: str
+    statusCode: int | None
+    error: str | None
+    durationMs: int
+
+
+class DeliveryOut(BaseModel):
+    id: str = Field(description="The webhook-id every attempt was sent with")
+    event: str = Field(description="import.finished, mediaLibraryEntry.create, …")
+    subject: str = Field(description="The job or entry the event is about")
+    url: str
+    state: str = Field(description="pending, delivered or failed")
+    createdAt: str
+    lastError: str | None
+    attempts: list[DeliveryAttemptOut]
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliveryOut]
+    cursor: str | None

@@ -214,7 +214,14 @@ _JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
     if not url.startswith("sqlite"):
         return create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            # psycopg prepares a statement run often, and PostgreSQL then plans it once for every
+            # value: one plan for `q=common word` and `q=rare word`, which need opposite ones.
+            connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+            **_JSON,
         )
     engine = create_async_engine(url, connect_args={"timeout": 60}, pool_size=pool_size, **_JSON)
     event.listen(engine.sync_engine, "connect", _configure_sqlite)

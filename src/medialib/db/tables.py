@@ -104,6 +104,13 @@ media_entries = sa.Table(
     sa.Column("import_fingerprint", sa.String(64), nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
     sa.UniqueConstraint("project", "system_name", "external_id"),
+    # Browsing newest first, alone and by media type or system name; changes since a time.
+    sa.Index("ix_media_entries_project_created_at", "project", "created_at", "id"),
+    sa.Index("ix_media_entries_project_media_type", "project", "media_type", "created_at", "id"),
+    sa.Index("ix_media_entries_project_system_name", "project", "system_name", "created_at", "id"),
+    sa.Index("ix_media_entries_project_updated_at", "project", "updated_at"),
+    # Searching (migration 0006, outside this model): PostgreSQL's generated tsvector column
+    # `search`, SQLite's FTS5 table `entry_search` (rowid = the entry's rowid).
 )
 
 # Every stored object an entry may point at: what it is (for serving it) and whether it may be
@@ -119,6 +126,8 @@ assets = sa.Table(
     sa.Column("revoked", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
+    # The object already holding some bytes (an import of the same bytes reuses it).
+    sa.Index("ix_assets_project_sha256", "project", "sha256"),
 )
 
 
@@ -137,6 +146,9 @@ entry_keys = sa.Table(
         ["media_entries.project", "media_entries.id"],
         ondelete="CASCADE",
     ),
+    # The entries that refer to an object: it is served while one of them is not revoked,
+    # and deleted when the last of them is.
+    sa.Index("ix_entry_keys_project_key", "project", "key"),
 )
 
 import_jobs = sa.Table(
@@ -156,6 +168,8 @@ import_jobs = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
+    # A project's jobs, newest first (GET /import/jobs).
+    sa.Index("ix_import_jobs_project_started_at", "project", "started_at", "id"),
 )
 
 import_items = sa.Table(

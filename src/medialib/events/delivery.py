@@ -39,12 +39,16 @@ class DeliveryServices(TaskServices, Protocol):
 
 @dataclass(frozen=True)
 class Pending:
-    """A delivery still to be made: where, what, and the secret to sign it with."""
+    """A delivery still to be made: where, what, and the secret to sign it with; which event
+    (by its position in the outbox) about what."""
 
     id: str
     url: str
     body: str
     secret: str
+    event_id: int = 0
+    project: str = ""
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,14 @@ async def pending(conn: AsyncConnection, delivery_id: str) -> Pending | None:
     """The delivery if it still waits to be made."""
     row = (
         await conn.execute(
-            sa.select(deliveries.c.url, events.c.payload, projects.c.webhook_secret)
+            sa.select(
+                deliveries.c.url,
+                events.c.id,
+                events.c.project,
+                events.c.subject,
+                events.c.payload,
+                projects.c.webhook_secret,
+            )
             .join(events, events.c.id == deliveries.c.event_id)
             .join(projects, projects.c.handle == events.c.project)
             .where(deliveries.c.id == delivery_id, deliveries.c.state == DeliveryState.PENDING)
@@ -70,8 +81,34 @@ async def pending(conn: AsyncConnection, delivery_id: str) -> Pending | None:
     ).first()
     if row is None:
         return None
-    body = orjson.dumps(row.payload).decode()
-    return Pending(delivery_id, row.url, body, str(row.webhook_secret))
+    payload = row.payload
+    if "deliveryId" in payload:  # entry events name their delivery
+        payload = payload | {"deliveryId": delivery_id}
+    body = orjson.dumps(payload).decode()
+    secret = str(row.webhook_secret)
+    return Pending(delivery_id, row.url, body, secret, row.id, row.project, row.subject)
+
+
+def _same_line(delivery: Pending) -> sa.Select[tuple[str]]:
+    """The other pending deliveries to the same URL about the same subject: they go out in the
+    order of their events, one at a time."""
+    return (
+        sa.select(deliveries.c.id)
+        .join(events, events.c.id == deliveries.c.event_id)
+        .where(
+            events.c.subject == delivery.subject,
+            events.c.project == delivery.project,
+            deliveries.c.url == delivery.url,
+            deliveries.c.state == DeliveryState.PENDING,
+            deliveries.c.id != delivery.id,
+        )
+    )
+
+
+async def waiting_behind(conn: AsyncConnection, delivery: Pending) -> bool:
+    """Whether an earlier event's delivery on the same line is not done yet."""
+    earlier = _same_line(delivery).where(events.c.id < delivery.event_id).limit(1)
+    return (await conn.execute(earlier)).first() is not None
 
 
 def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:

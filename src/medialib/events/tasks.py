@@ -5,18 +5,39 @@ next one)."""
 from __future__ import annotations
 
 from medialib.db.engine import Tx
-from medialib.events.delivery import DeliveryServices, pending, record, send
+from medialib.events.delivery import (
+    DeliveryServices,
+    pending,
+    record,
+    send,
+    waiting_behind,
+)
 from medialib.tasks.core import TaskContext, TaskSet
 
 TASKS = TaskSet[DeliveryServices]()
+FIRST_WAIT = 0.1  # seconds before a delivery behind another looks again; doubling
+MAX_WAIT = 30.0
 
 
 @TASKS.task("deliver_event", max_attempts=3)
-async def deliver(ctx: TaskContext[DeliveryServices], delivery_id: str, attempt: int) -> None:
+async def deliver(
+    ctx: TaskContext[DeliveryServices], delivery_id: str, attempt: int, waited: int = 0
+) -> None:
     services = ctx.services
     async with services.db.read() as conn:
         delivery = await pending(conn, delivery_id)
-    if delivery is None:  # delivered or given up already (a task run twice)
+        if delivery is None:  # delivered or given up already (a task run twice)
+            return
+        behind = await waiting_behind(conn, delivery)
+    if behind:
+        # An entry's events go out in order: look again a little later, then less often. (One
+        # task per delivery at a time, so a delivery is never sent twice at once.)
+        pause = min(MAX_WAIT, FIRST_WAIT * 2**waited)
+        await services.db.transact(
+            lambda tx: deliver.defer(
+                tx, delay=pause, delivery_id=delivery_id, attempt=attempt, waited=waited + 1
+            )
+        )
         return
     result = await send(services, delivery)
     delays = services.settings.webhook_retry_delays

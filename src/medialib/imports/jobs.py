@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medialib.db import outbox
+from medialib.db import keyset, outbox
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import import_items, import_jobs, utcnow
-from medialib.errors import NotFound, TooManyRequests
+from medialib.errors import Conflict, NotFound, TooManyRequests
 from medialib.imports.kinds import ImportKind, kind_named
 from medialib.imports.requests import ImportRequest
 from medialib.library.metadata import MetadataIssue, without_nulls
@@ -45,6 +45,9 @@ class ItemState(enum.StrEnum):
     SUCCESS = "success"
     SKIPPED = "skipped"
     FAILED = "failed"
+
+
+FINISHED_STATES = (ItemState.SUCCESS, ItemState.SKIPPED, ItemState.FAILED)
 
 
 @dataclass
@@ -312,6 +315,27 @@ def webhook_payload(
     }
 
 
+CANCELLED = "cancelled"
+
+
+def cancel(tx: Tx, project: str, job_id: str) -> None:
+    """Stop a running job: its unfinished items fail with reason code `cancelled` and the job
+    finishes in the same transaction (its webhook goes out). Work already under way for those
+    items is thrown away when it ends (recording skips items that are no longer pending)."""
+    job = lock_job(tx, job_id) if JOB_ID.match(job_id) else None
+    if job is None or job.project != project:
+        raise NotFound(details={"message": f"No import job found with id '{job_id}'"})
+    if job.finished_at is not None:
+        raise Conflict(
+            f"The job finished at {job.finished_at.isoformat()}; there is nothing to cancel.",
+            details={"state": job.state},
+        )
+    still = pending_positions(tx, job_id, range(job.total))
+    reason = "The job was cancelled before this item finished."
+    record_items(tx, job_id, [ItemOutcome.failed(p, CANCELLED, reason) for p in still])
+    finish(tx, job_id)
+
+
 # --- Status -----------------------------------------------------------------------------------
 
 
@@ -332,8 +356,28 @@ def _no_job(kind: ImportKind, job_id: str) -> NotFound:
     )
 
 
-async def job_status(db: Database, project: str, kind: ImportKind, job_id: str) -> JobStatus:
+class ItemFilter(enum.StrEnum):
+    """Which finished items a status shows: all (the seeds' answer), the failed ones, none."""
+
+    ALL = "all"
+    FAILED = "failed"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """A page of a status's items: those after `after` (a position), at most `limit`."""
+
+    which: ItemFilter = ItemFilter.ALL
+    limit: int | None = None
+    after: int = -1
+
+
+async def job_status(
+    db: Database, project: str, kind: ImportKind, job_id: str, page: ItemPage | None = None
+) -> JobStatus:
     """A job of `project` and `kind` with its finished items; another project's job is 404."""
+    page = page or ItemPage()
     if not JOB_ID.match(job_id):
         raise _no_job(kind, job_id)
     async with db.read(snapshot=True) as conn:  # the items and the counts agree
@@ -349,12 +393,94 @@ async def job_status(db: Database, project: str, kind: ImportKind, job_id: str) 
         if job is None:
             raise _no_job(kind, job_id)
         items = (
-            await conn.execute(
-                sa.select(import_items)
-                .where(import_items.c.job_id == job_id, import_items.c.state != ItemState.PENDING)
-                .order_by(import_items.c.position)
-            )
-        ).all()
+            (await conn.execute(_items(job_id, page))).all()
+            if page.which != ItemFilter.NONE
+            else []
+        )
         counted = await progress(conn, job_id, job.total)
         webhook = await outbox.delivery_of(conn, FINISHED_EVENT, job_id) if job.webhook else None
     return JobStatus(job, kind, counted, list(items), webhook)
+
+
+def _items(job_id: str, page: ItemPage) -> sa.Select[Any]:
+    wanted = [ItemState.FAILED] if page.which == ItemFilter.FAILED else FINISHED_STATES
+    query = (
+        sa.select(import_items)
+        .where(
+            import_items.c.job_id == job_id,
+            import_items.c.state.in_(wanted),
+            import_items.c.position > page.after,
+        )
+        .order_by(import_items.c.position)
+    )
+    return query if page.limit is None else query.limit(page.limit)
+
+
+# --- Listing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class JobSummary:
+    job: Any
+    progress: Progress
+
+
+@dataclass
+class JobPage:
+    jobs: list[JobSummary]
+    next_cursor: str | None
+
+
+async def list_jobs(
+    db: Database,
+    project: str,
+    *,
+    kind: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> JobPage:
+    """A project's jobs, newest first, with their progress; `cursor` continues a walk."""
+    query = sa.select(import_jobs).where(import_jobs.c.project == project)
+    if kind is not None:
+        query = query.where(import_jobs.c.kind == kind)
+    if state is not None:
+        query = query.where(import_jobs.c.state == state)
+    query = keyset.newest_first(query, import_jobs.c.started_at, import_jobs.c.id, cursor, limit)
+    async with db.read(snapshot=True) as conn:
+        jobs = (await conn.execute(query)).all()
+        shown = jobs[:limit]
+        counts = await _counts_of(conn, [job.id for job in shown])
+    summaries = [JobSummary(job, _progress(counts.get(job.id, []), job.total)) for job in shown]
+    more = len(jobs) > limit
+    last = shown[-1] if more else None
+    return JobPage(summaries, keyset.encode(last.started_at, last.id) if last else None)
+
+
+async def job_summary(db: Database, project: str, job_id: str) -> JobSummary:
+    """One job of `project` with its progress, as the job list shows it."""
+    async with db.read(snapshot=True) as conn:
+        job = (
+            await conn.execute(
+                sa.select(import_jobs).where(
+                    import_jobs.c.id == job_id, import_jobs.c.project == project
+                )
+            )
+        ).first()
+        if job is None:
+            raise NotFound(details={"message": f"No import job found with id '{job_id}'"})
+        return JobSummary(job, await progress(conn, job_id, job.total))
+
+
+async def _counts_of(conn: AsyncConnection, job_ids: list[str]) -> dict[str, list[Any]]:
+    if not job_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(import_items.c.job_id, import_items.c.state, sa.func.count())
+        .where(import_items.c.job_id.in_(job_ids))
+        .group_by(import_items.c.job_id, import_items.c.state)
+    )
+    counts: dict[str, list[Any]] = {}
+    for job_id, state, count in rows:
+        counts.setdefault(job_id, []).append((state, count))
+    return counts

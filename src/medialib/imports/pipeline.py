@@ -1,10 +1,10 @@
 """The item pipeline: fetch -> sniff -> probe -> store -> write the entry -> record the item.
 
 Items are worked in chunks (one `process_items` task per chunk): their downloads run
-concurrently, and their results are written in one transaction together with the job's count
-of pending items, so a chunk is recorded entirely or not at all. A chunk that is run again
-(after a crash) only works the items still pending. What differs between kinds (which bytes,
-how large, what probing finds) comes from the job's `ImportKind`.
+concurrently, and each item's result is written as it finishes, together with the job's count of
+pending items (those that finish while a transaction runs share the next one). A chunk that is
+run again (after a crash) only works the items still pending. What differs between kinds (which
+bytes, how large, what probing finds) comes from the job's `ImportKind`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from medialib.db.tables import import_items, import_jobs, utcnow
 from medialib.errors import ItemError
 from medialib.imports.jobs import ItemOutcome, ItemState, pending_positions, record_items
 from medialib.imports.kinds import ImportKind, Probed, kind_named
+from medialib.library import changes
+from medialib.library.assets import find_duplicate
+from medialib.library.changes import EntryEvent
 from medialib.library.extraction import extracted_metadata
 from medialib.library.metadata import without_nulls
 from medialib.library.models import Entry, stored_objects
@@ -95,6 +98,8 @@ class ItemImport:
     item: Any
     existing: Entry | None
     sniffed: Sniffed | None = field(default=None, init=False)
+    stored: bool = field(default=False, init=False)  # its objects were written for it
+    duplicate_of: str | None = field(default=None, init=False)
 
     async def run(self) -> Worked:
         try:
@@ -142,7 +147,8 @@ class ItemImport:
             fingerprint=asked,
             now=utcnow(),
             existing_id=existing.id if existing else None,
-            new_asset=existing is None or asset["key"] != existing.asset.get("key"),
+            new_asset=self.stored,
+            duplicate_of=self.duplicate_of,
         )
         outcome = ItemOutcome(item.position, ItemState.SUCCESS)
         if probed.notice is not None:
@@ -194,7 +200,14 @@ class ItemImport:
         if existing is not None and existing.asset.get("sha256") == download.sha256:
             # The same bytes again: keep the stored object, change only what describes it.
             return existing.asset | {"filename": filename}
+        project = self.project.handle
+        duplicate = await find_duplicate(self.services.db, project, download.sha256)
+        if duplicate is not None and duplicate.entry_id != (existing and existing.id):
+            # Bytes the project holds already (another id of the old archive): share them.
+            self.duplicate_of = duplicate.entry_id
+            return duplicate.asset | {"filename": filename}
         key = new_key(self.sniffed.extension)
+        self.stored = True
         storage = self.services.storage
         await storage.put_file(key, download.path, content_type=self.sniffed.mime)
         asset = (
@@ -222,19 +235,79 @@ def _filename(file_name: str, extension: str) -> str:
     return name[:255]
 
 
-# --- A chunk ----------------------------------------------------------------------------------
+# --- A chunk ---------------------------------------------------------------------------------
 
 
 @dataclass
 class Chunk:
-    """A chunk's job, and how each of its items ended."""
+    """A job, and how some of its items ended (recorded together, in one transaction)."""
 
     job: Any
     worked: list[Worked]
 
 
-async def work_chunk(services: ImportServices, job_id: str, positions: list[int]) -> Chunk | None:
-    """Work the chunk's pending items, all at once; None when there is nothing left to do."""
+@dataclass
+class _Loaded:
+    job: Any
+    ended: list[Worked]  # failed before any work (their media type is gone)
+    work: list[ItemImport]
+
+
+async def import_chunk(
+    services: ImportServices, job_id: str, positions: list[int], when_done: Callable[[Tx], None]
+) -> None:
+    """Work the chunk's pending items at once, recording each as it finishes: whatever has
+    finished while the last transaction ran is written by the next one, so progress moves item by
+    item without a transaction per item. Trouble beyond an item (storage, database) leaves that
+    item pending and raises once the others are recorded, so the chunk is tried again for it."""
+    loaded = await _load(services, job_id, positions)
+    if loaded is None:
+        return
+    finished: asyncio.Queue[Worked | None] = asyncio.Queue()
+    troubles: list[Exception] = []
+    for ended in loaded.ended:
+        finished.put_nowait(ended)
+
+    async def run(one: ItemImport) -> None:
+        try:
+            finished.put_nowait(await one.run())
+        except Exception as error:
+            troubles.append(error)
+            finished.put_nowait(None)
+
+    async def record_all(count: int) -> None:
+        while count:
+            batch = [await finished.get()]
+            while not finished.empty():
+                batch.append(finished.get_nowait())
+            count -= len(batch)
+            worked = [w for w in batch if w is not None]
+            if worked:
+                await record_chunk(services, Chunk(loaded.job, worked), when_done)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for one in loaded.work:
+                group.create_task(run(one))
+            group.create_task(record_all(len(loaded.ended) + len(loaded.work)))
+    except ExceptionGroup as failed:
+        # Recording failed: what finished but was not recorded leaves no object behind.
+        left = [w for w in _drain(finished) if w is not None]
+        await delete_quietly(services.storage, _stored_keys(left))
+        raise failed.exceptions[0] from failed
+    if troubles:
+        raise troubles[0]
+
+
+def _drain(queue: asyncio.Queue[Worked | None]) -> list[Worked | None]:
+    drained = []
+    while not queue.empty():
+        drained.append(queue.get_nowait())
+    return drained
+
+
+async def _load(services: ImportServices, job_id: str, positions: list[int]) -> _Loaded | None:
+    """The job and the chunk's pending items; None when there is nothing left to do."""
     async with services.db.read() as conn:
         job = (await conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id))).first()
         if job is None or job.finished_at is not None:
@@ -255,40 +328,36 @@ async def work_chunk(services: ImportServices, job_id: str, positions: list[int]
         )
     kind = kind_named(job.kind)
     project = services.projects.get(job.project)
-    worked: list[Worked] = []
-    work: list[ItemImport] = []
+    loaded = _Loaded(job, [], [])
     for item in items:
         media_type = project.media_types.get(item.media_type) if project else None
         if project is None or media_type is None:
             reason = f"media type '{item.media_type}' is no longer configured"
-            worked.append(Worked(ItemOutcome.failed(item.position, "unknown_media_type", reason)))
+            loaded.ended.append(
+                Worked(ItemOutcome.failed(item.position, "unknown_media_type", reason))
+            )
         else:
             found = existing.get(item.external_id)
-            work.append(ItemImport(services, kind, project, media_type, item, found))
-    try:
-        async with asyncio.TaskGroup() as group:
-            running = [group.create_task(one.run()) for one in work]
-    except ExceptionGroup as failed:
-        # One item hit trouble beyond itself (storage, database): the chunk is tried again.
-        raise failed.exceptions[0] from failed
-    return Chunk(job, worked + [done.result() for done in running])
+            loaded.work.append(ItemImport(services, kind, project, media_type, item, found))
+    return loaded
 
 
 async def record_chunk(
     services: ImportServices, chunk: Chunk, when_done: Callable[[Tx], None]
 ) -> None:
-    """Write the chunk's entries and items in one transaction; `when_done` runs in it when
+    """Write the items' entries and outcomes in one transaction; `when_done` runs in it when
     that finished the last items of the job. Stored objects that end up unused are deleted."""
     job = chunk.job
     unused: list[str] = []
 
     def record(tx: Tx) -> None:
         still = set(pending_positions(tx, job.id, [w.outcome.position for w in chunk.worked]))
-        # Items another run of this chunk recorded first keep that run's result.
+        # Items recorded first by another run of this chunk, or cancelled, keep that result.
         unused.extend(_stored_keys(w for w in chunk.worked if w.outcome.position not in still))
         recorded = [w for w in chunk.worked if w.outcome.position in still]
         wanted = [w.imported for w in recorded if w.imported is not None]
         unused.extend(save_imported(tx, job.project, job.system_name, wanted))
+        _record_changes(tx, services.projects.get(job.project), wanted)
         for worked in recorded:
             _settle(worked)
         if record_items(tx, job.id, [w.outcome for w in recorded]):
@@ -302,6 +371,14 @@ async def record_chunk(
     await delete_quietly(services.storage, unused)
 
 
+def _record_changes(tx: Tx, project: Project | None, saved: list[Imported]) -> None:
+    if project is None:
+        return
+    for action, event in ((Action.CREATED, EntryEvent.CREATE), (Action.UPDATED, EntryEvent.UPDATE)):
+        ids = [i.media_id for i in saved if i.action == action and i.media_id is not None]
+        changes.record(tx, project, event, ids)
+
+
 def _settle(worked: Worked) -> None:
     """The item's outcome from what the library made of it."""
     imported, outcome = worked.imported, worked.outcome
@@ -309,6 +386,8 @@ def _settle(worked: Worked) -> None:
         return
     outcome.action = imported.action
     outcome.result = result_of(imported.media_id, imported.entry_asset)
+    if imported.duplicate_of is not None and imported.action != Action.UNCHANGED:
+        outcome.result["duplicateOf"] = imported.duplicate_of
     if imported.action == Action.UNCHANGED:
         outcome.state, outcome.reason = ItemState.SKIPPED, ALREADY_EXISTS
 

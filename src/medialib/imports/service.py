@@ -1,4 +1,5 @@
-"""Starting an import: the job, its items and the tasks that work them, in one transaction."""
+"""Starting an import (the job, its items and the tasks that work them, in one transaction) and
+cancelling one."""
 
 from __future__ import annotations
 
@@ -29,3 +30,9 @@ async def start_job(
 
     await db.transact(write)
     return job.id
+
+
+async def cancel_job(db: Database, project: str, job_id: str) -> jobs.JobSummary:
+    """Cancel a running job of `project`; the job as it now stands."""
+    await db.transact(lambda tx: jobs.cancel(tx, project, job_id))
+    return await jobs.job_summary(db, project, job_id)

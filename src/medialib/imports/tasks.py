@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from medialib.db.engine import Tx
 from medialib.imports import jobs
-from medialib.imports.pipeline import ImportServices, record_chunk, work_chunk
+from medialib.imports.pipeline import ImportServices, import_chunk
 from medialib.media.storage import StorageError
 from medialib.tasks.core import TaskContext, TaskSet
 
@@ -16,9 +16,9 @@ TASKS = TaskSet[ImportServices]()
 async def process_items(
     ctx: TaskContext[ImportServices], job_id: str, positions: list[int]
 ) -> None:
-    chunk = await work_chunk(ctx.services, job_id, positions)
-    if chunk is not None:
-        await record_chunk(ctx.services, chunk, lambda tx: finish_job.defer(tx, job_id=job_id))
+    await import_chunk(
+        ctx.services, job_id, positions, lambda tx: finish_job.defer(tx, job_id=job_id)
+    )
 
 
 @process_items.on_give_up

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,12 +11,13 @@ import pydantic
 import sqlalchemy as sa
 
 from medialib.db.engine import Database, Tx
-from medialib.db.tables import assets, entry_keys, utcnow
+from medialib.db.tables import assets, entry_keys, media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.models import AssetIn
 from medialib.library.projects import MediaKind, MediaType
-from medialib.media.storage import is_valid_key
+from medialib.media.probe.facts import Facts, read_facts
+from medialib.media.storage import Storage, is_valid_key
 
 # Fields each kind of media needs to be shown and served (the original API's import schema;
 # `url` is not among them because medialib derives URLs from the key).
@@ -73,11 +75,66 @@ def check_asset(
     stored = {
         name: value
         for name, value in raw.items()
-        if value is not None and name not in ("url", "originalUrl")
+        if value is not None and name not in ("url", "originalUrl", "shared")
     }
     if asset.poster is not None:
         stored["poster"] = asset.poster.model_dump(exclude={"url", "originalUrl"})
     return stored, problems
+
+
+FACT_BYTES = 64 * 1024  # an image's header is nearly always in these
+MORE_FACT_BYTES = 1024 * 1024  # large EXIF and ICC blocks before a JPEG's frame header
+
+
+async def facts_of(storage: Storage, keys: Iterable[str]) -> dict[str, Facts | None]:
+    """What each stored object is (None: no object), from a ranged read of its first bytes."""
+    heads = await storage.first_bytes(keys, FACT_BYTES)
+    facts = {k: read_facts(h.size, h.data) if h else None for k, h in heads.items()}
+    unsure = [k for k, f in facts.items() if f and f.mime.startswith("image/") and f.width is None]
+    if unsure:
+        more = await storage.first_bytes(unsure, MORE_FACT_BYTES)
+        facts |= {k: read_facts(h.size, h.data) if h else None for k, h in more.items()}
+    return facts
+
+
+def fact_problems(asset: dict[str, Any], facts: Facts, path: str) -> dict[str, str]:
+    """Where what an asset says differs from its stored object, by field path, with both
+    values: its size always; its type for images (exactly) and videos (a video at all); an
+    image's dimensions when its header tells them."""
+    problems: dict[str, str] = {}
+    size = asset.get("size")
+    if size is not None and size != facts.size:
+        problems[f"{path}.size"] = f"is {size}, but the stored object has {facts.size} bytes"
+    said = str(asset.get("mimeType") or "")
+    if said.startswith("image/") and said != facts.mime:
+        problems[f"{path}.mimeType"] = f"is {said}, but the stored bytes are {facts.mime}"
+    if said.startswith("video/") and not facts.is_video:
+        problems[f"{path}.mimeType"] = f"is {said}, but the stored bytes are {facts.mime}"
+    told = (asset.get("width"), asset.get("height"))
+    if said.startswith("image/") and facts.width and facts.height and all(told):
+        upright = (facts.width, facts.height)
+        if told != upright and not (facts.turned and told == upright[::-1]):
+            problems[f"{path}.width"] = (
+                f"{told[0]}x{told[1]} is not the stored image's {facts.width}x{facts.height}"
+            )
+    return problems
+
+
+def asset_paths(asset: dict[str, Any], translations: list[dict[str, Any]]) -> dict[str, str]:
+    """Where each key of an entry stands in a request, for naming what is wrong with it."""
+    paths: dict[str, str] = {}
+    placed = [("asset", asset)] + [
+        (f"translations.{i}.asset", t["asset"])
+        for i, t in enumerate(translations)
+        if t.get("asset")
+    ]
+    for path, one in placed:
+        if not one:
+            continue
+        paths.setdefault(one["key"], path)
+        if one.get("poster"):
+            paths.setdefault(one["poster"]["key"], f"{path}.poster")
+    return paths
 
 
 def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> set[str]:
@@ -129,12 +186,120 @@ async def keys_ever_used(db: Database, project: str, entry_id: str) -> list[str]
         return list(rows.scalars())
 
 
-def set_revoked(tx: Tx, project: str, keys: list[str], revoked: bool) -> None:
+def variant_prefix(key: str) -> str:
+    """Where the renditions of the object at `key` are stored."""
+    return f"v/{key}"
+
+
+def shares_on_purpose(raw: Any) -> bool:
+    """Whether an asset as the caller sent it says its key may be another entry's too."""
+    return isinstance(raw, dict) and raw.get("shared") is True
+
+
+def shared_key_problem(key: str, holder: str) -> str:
+    return (
+        f"'{key}' is the object of entry '{holder}'; an entry shares another's object only "
+        'when its asset says "shared": true'
+    )
+
+
+def keys_of(tx: Tx, project: str, entry_id: str) -> list[str]:
+    """Every key the entry has pointed at."""
+    rows = tx.execute(
+        sa.select(entry_keys.c.key).where(
+            entry_keys.c.project == project, entry_keys.c.entry_id == entry_id
+        )
+    )
+    return list(rows.scalars())
+
+
+def holders(tx: Tx, project: str, keys: list[str]) -> dict[str, set[str]]:
+    """The entries that have pointed at each of `keys`."""
+    held: dict[str, set[str]] = {}
+    if not keys:
+        return held
+    rows = tx.execute(
+        sa.select(entry_keys.c.key, entry_keys.c.entry_id).where(
+            entry_keys.c.project == project, entry_keys.c.key.in_(keys)
+        )
+    )
+    for row in rows:
+        held.setdefault(row.key, set()).add(row.entry_id)
+    return held
+
+
+def refresh_revoked(tx: Tx, project: str, keys: list[str]) -> None:
+    """Revocation belongs to entries; an object is revoked when every entry that has pointed at
+    it is (an object shared with a live entry stays served)."""
+    if not keys:
+        return
+    live = (
+        sa.select(1)
+        .select_from(entry_keys.join(media_entries, _entry_of_key))
+        .where(
+            entry_keys.c.project == assets.c.project,
+            entry_keys.c.key == assets.c.key,
+            media_entries.c.revoked.is_(False),
+        )
+        .exists()
+    )
     tx.execute(
         assets.update()
         .where(assets.c.project == project, assets.c.key.in_(keys))
-        .values(revoked=revoked)
+        .values(revoked=~live)
     )
+
+
+_entry_of_key = sa.and_(
+    media_entries.c.project == entry_keys.c.project, media_entries.c.id == entry_keys.c.entry_id
+)
+
+
+def release(tx: Tx, project: str, keys: list[str]) -> list[str]:
+    """Forget the objects of `keys` that no entry points at any more; returns them, for
+    deleting from storage once the transaction is committed."""
+    if not keys:
+        return []
+    held = holders(tx, project, keys)
+    unheld = sorted(set(keys) - set(held))
+    if unheld:
+        tx.execute(assets.delete().where(assets.c.project == project, assets.c.key.in_(unheld)))
+    return unheld
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An entry whose asset already holds some bytes."""
+
+    entry_id: str
+    asset: dict[str, Any]
+
+
+async def find_duplicate(db: Database, project: str, sha256: str) -> Duplicate | None:
+    """The oldest live entry of `project` whose asset's object has these bytes, if any.
+    Revoked entries are not offered: sharing their object would serve it again."""
+    query = (
+        sa.select(assets.c.key, media_entries.c.id, media_entries.c.asset)
+        .select_from(
+            assets.join(
+                entry_keys,
+                sa.and_(entry_keys.c.project == assets.c.project, entry_keys.c.key == assets.c.key),
+            ).join(media_entries, _entry_of_key)
+        )
+        .where(
+            assets.c.project == project,
+            assets.c.sha256 == sha256,
+            media_entries.c.revoked.is_(False),
+        )
+        .order_by(media_entries.c.created_at, media_entries.c.id)
+        .limit(20)
+    )
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    for row in rows:
+        if row.asset.get("key") == row.key:  # the entry's asset now, not one it replaced
+            return Duplicate(row.id, row.asset)
+    return None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import yaml
@@ -19,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medialib.errors import ConfigError, field_problems
 from medialib.library.metadata import MetadataProperty, MetadataSchema
-from medialib.library.projects import AssetRules, ExifMapping, MediaKind, MediaType, Project
+from medialib.library.projects import (
+    ENTRY_EVENTS,
+    AssetRules,
+    ExifMapping,
+    MediaKind,
+    MediaType,
+    Project,
+    Subscription,
+)
 from medialib.media.urls import Imgix
 
 HANDLE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -76,12 +84,22 @@ class MediaTypeConfig(BaseModel):
         return self
 
 
+class WebhookConfig(BaseModel):
+    """A subscription to entry events: `{url, events: [mediaLibraryEntry.create, ...]}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2048)
+    events: list[Literal[ENTRY_EVENTS]] = Field(min_length=1)  # type: ignore[valid-type]
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     handle: str = Field(pattern=HANDLE, max_length=100)
     mediaTypes: list[MediaTypeConfig] = Field(min_length=1)
     webhookSecret: str | None = Field(default=None, min_length=24)
+    webhooks: list[WebhookConfig] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _unique_media_types(self) -> ProjectConfig:
@@ -191,6 +209,7 @@ def compile_config(parsed: FileConfig, source: str) -> AppConfig:
             handle=p.handle,
             media_types={m.handle: _media_type(m) for m in p.mediaTypes},
             webhook_secret=p.webhookSecret,
+            webhooks=tuple(Subscription(w.url, frozenset(w.events)) for w in p.webhooks),
         )
         for p in parsed.projects
     }

@@ -19,6 +19,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, NotFound, field_problems
 from medialib.library import assets as asset_rules
+from medialib.library import changes
 from medialib.library.metadata import without_nulls
 from medialib.library.models import (
     ENTRY_ID_PATTERN,
@@ -67,6 +68,7 @@ class Candidate:
     outcome: ImportOutcome
     row: dict[str, Any]
     assets: dict[str, dict[str, Any]]
+    shared: set[str]  # keys the entry may share with other entries (its assets say so)
 
     @property
     def pair(self) -> tuple[str, str] | None:
@@ -93,7 +95,7 @@ class EntryImporter:
             if candidate is not None:
                 candidates.append(candidate)
         candidates = self._drop_duplicates_within(candidates)
-        candidates = await self._drop_missing_assets(candidates)
+        candidates = await self._drop_unfaithful_assets(candidates)
         if candidates:
             await self._write(candidates)
         return outcomes
@@ -117,16 +119,25 @@ class EntryImporter:
                 kept.append(candidate)
         return kept
 
-    async def _drop_missing_assets(self, candidates: list[Candidate]) -> list[Candidate]:
-        keys = {key for c in candidates for key in c.assets}
-        missing = await self.storage.missing(keys)
-        if not missing:
-            return candidates
+    async def _drop_unfaithful_assets(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Assets are facts, not claims: each key needs a stored object, and its size, type and
+        (for an image) dimensions must be what the entry says."""
+        facts = await asset_rules.facts_of(self.storage, {k for c in candidates for k in c.assets})
         kept = []
         for candidate in candidates:
-            absent = sorted(set(candidate.assets) & missing)
+            absent = sorted(key for key in candidate.assets if facts.get(key) is None)
             if absent:
                 candidate.outcome.failure = _no_object(absent)
+                continue
+            row = candidate.row
+            paths = asset_rules.asset_paths(row["asset"], row["translations"])
+            problems: dict[str, str] = {}
+            for key, asset in candidate.assets.items():
+                found = facts[key]
+                assert found is not None
+                problems |= asset_rules.fact_problems(asset, found, paths.get(key, "asset"))
+            if problems:
+                candidate.outcome.failure = _invalid("asset", problems)
             else:
                 kept.append(candidate)
         return kept
@@ -144,6 +155,8 @@ class EntryImporter:
         foreign = asset_rules.claim_assets(tx, self.project.handle, described)
         if foreign:
             candidates = self._drop_foreign_assets(candidates, foreign)
+        candidates = self._drop_taken(tx, candidates)
+        candidates = self._drop_unshared_keys(tx, candidates)
         if not candidates:
             return set()
         inserted = tx.execute(
@@ -156,6 +169,10 @@ class EntryImporter:
             self.project.handle,
             {c.row["id"]: list(c.assets) for c in candidates if c.row["id"] in written},
         )
+        shared = {key for c in candidates if c.row["id"] in written for key in c.shared}
+        asset_rules.refresh_revoked(tx, self.project.handle, sorted(shared))
+        made = [c.row["id"] for c in candidates if c.row["id"] in written]
+        changes.record(tx, self.project, changes.EntryEvent.CREATE, made)
         refused = [c for c in candidates if c.row["id"] not in written]
         if refused:
             self._explain_conflicts(tx, refused)
@@ -176,6 +193,55 @@ class EntryImporter:
                 candidate.outcome.failure = _id_taken(candidate.row["id"])
             else:
                 candidate.outcome.failure = _external_id_taken(candidate.pair[1])
+
+    def _drop_taken(self, tx: Tx, candidates: list[Candidate]) -> list[Candidate]:
+        """Entries whose id or pair exists are 409s before their assets are judged (a race with
+        a concurrent import is still settled by the insert)."""
+        entries, project = media_entries.c, self.project.handle
+        ids = [c.row["id"] for c in candidates]
+        pairs = [c.pair for c in candidates if c.pair is not None]
+        taken_ids = set(
+            tx.execute(
+                sa.select(entries.id).where(entries.project == project, entries.id.in_(ids))
+            ).scalars()
+        )
+        taken_pairs: set[tuple[str, str]] = set()
+        if pairs:
+            rows = tx.execute(
+                sa.select(entries.system_name, entries.external_id).where(
+                    entries.project == project,
+                    sa.tuple_(entries.system_name, entries.external_id).in_(pairs),
+                )
+            )
+            taken_pairs = {(row.system_name, row.external_id) for row in rows}
+        kept = []
+        for candidate in candidates:
+            if candidate.row["id"] in taken_ids:
+                candidate.outcome.failure = _id_taken(candidate.row["id"])
+            elif candidate.pair is not None and candidate.pair in taken_pairs:
+                candidate.outcome.failure = _external_id_taken(candidate.pair[1])
+            else:
+                kept.append(candidate)
+        return kept
+
+    def _drop_unshared_keys(self, tx: Tx, candidates: list[Candidate]) -> list[Candidate]:
+        """An object is one entry's unless the entries that share it say so: a key another
+        entry holds (or an earlier entry of this batch takes) is refused without `shared`."""
+        keys = sorted({key for c in candidates for key in c.assets})
+        held = {
+            key: min(ids) for key, ids in asset_rules.holders(tx, self.project.handle, keys).items()
+        }
+        kept = []
+        for candidate in candidates:
+            taken = [k for k in sorted(candidate.assets) if k in held and k not in candidate.shared]
+            if taken:
+                problem = asset_rules.shared_key_problem(taken[0], held[taken[0]])
+                candidate.outcome.failure = _invalid("asset", {"asset.key": problem})
+                continue
+            kept.append(candidate)
+            for key in candidate.assets:
+                held.setdefault(key, candidate.row["id"])
+        return kept
 
     @staticmethod
     def _drop_foreign_assets(candidates: list[Candidate], foreign: set[str]) -> list[Candidate]:
@@ -205,7 +271,14 @@ def judge_entry(
     if failure is not None:
         outcome.failure = failure
         return outcome, None
-    return outcome, Candidate(index, outcome, row, assets)
+    return outcome, Candidate(index, outcome, row, assets, _shared_keys(entry))
+
+
+def _shared_keys(entry: EntryIn) -> set[str]:
+    raws = [entry.asset] + [t.asset for t in entry.translations if t.asset is not None]
+    return {
+        key for raw in raws if asset_rules.shares_on_purpose(raw) for key in stored_objects(raw)
+    }
 
 
 def _check(

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -58,6 +58,9 @@ class AssetIn(BaseModel):
         None
     )
     poster: PosterIn | None = None  # videos only
+    # The key may already be another entry's: they share the object on purpose (it is served
+    # while one of them is not revoked, and deleted with the last of them). Not stored.
+    shared: StrictBool | None = None
 
 
 class TranslationIn(BaseModel):

@@ -17,6 +17,8 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
+from medialib.library import changes
+from medialib.library.changes import EntryEvent
 from medialib.library.entries import not_found
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
@@ -81,12 +83,23 @@ class EntryPatcher:
         self.storage = storage
         self.project = project
         self.rules = rules
+        # Each key replaceAsset patches bring: where in the request, and whether it is shared.
+        self._brought: dict[str, tuple[str, bool]] = {}
 
     async def apply(self, entry_id: str, request: PatchRequestIn) -> Entry:
         if not is_valid_entry_id(entry_id):
             raise not_found(entry_id)
         new_assets = await self._new_assets(request)
         return await self.db.transact(lambda tx: self._patch(tx, entry_id, request, new_assets))
+
+    def _refuse_unshared_keys(self, tx: Tx, entry_id: str, new_assets: dict[str, Any]) -> None:
+        """A replaced asset's key that another entry holds needs `"shared": true`."""
+        held = asset_rules.holders(tx, self.project.handle, sorted(new_assets))
+        for key, (at, shared) in self._brought.items():
+            others = held.get(key, set()) - {entry_id}
+            if others and not shared:
+                problem = asset_rules.shared_key_problem(key, min(others))
+                raise BadRequest(details={f"{at}.key": problem})
 
     def _patch(
         self, tx: Tx, entry_id: str, request: PatchRequestIn, new_assets: dict[str, dict[str, Any]]
@@ -112,6 +125,7 @@ class EntryPatcher:
         foreign = asset_rules.claim_assets(tx, self.project.handle, new_assets)
         if foreign:
             raise BadRequest(details={"value.key": f"no stored object at '{min(foreign)}'"})
+        self._refuse_unshared_keys(tx, entry.id, new_assets)
         asset_rules.remember_keys(tx, self.project.handle, {entry.id: list(new_assets)})
         tx.execute(
             media_entries.update()
@@ -128,8 +142,10 @@ class EntryPatcher:
             )
         )
         if patched.revoked != entry.revoked or new_assets:
-            keys = patched.asset_keys() + entry.asset_keys()
-            asset_rules.set_revoked(tx, entry.project, keys, patched.revoked)
+            keys = asset_rules.keys_of(tx, entry.project, entry.id) + entry.asset_keys()
+            asset_rules.refresh_revoked(tx, entry.project, keys)
+        for event in _events(entry, patched):
+            changes.record(tx, self.project, event, [entry.id])
         return patched
 
     async def _new_assets(self, request: PatchRequestIn) -> dict[str, dict[str, Any]]:
@@ -142,6 +158,7 @@ class EntryPatcher:
         for i, patch in enumerate(request.patches):
             if patch.operation != "replaceAsset":
                 continue
+            shared = asset_rules.shares_on_purpose(patch.value)
             poster = patch.value.get("poster")
             brought = [(f"patches.{i}.value", patch.value)]
             if isinstance(poster, dict):
@@ -150,9 +167,13 @@ class EntryPatcher:
                 key = described.get("key")
                 if not isinstance(key, str) or not is_valid_key(key):
                     raise BadRequest(details={f"{at}.key": "must be a valid key"})
-                if key in await self.storage.missing([key]):
+                facts = (await asset_rules.facts_of(self.storage, [key]))[key]
+                if facts is None:
                     raise BadRequest(details={f"{at}.key": f"no stored object at '{key}'"})
+                if problems := asset_rules.fact_problems(described, facts, at):
+                    raise BadRequest(details=problems)
                 found[key] = described
+                self._brought[key] = (at, shared)
         return found
 
     def _apply_one(
@@ -224,6 +245,20 @@ class EntryPatcher:
             return entry.metadata
         metadata: dict[str, Any] = self._translation(entry, locale)["metadata"]
         return metadata
+
+
+def _events(before: Entry, after: Entry) -> list[EntryEvent]:
+    """What a patch did, as change events: archive, revoke or unrevoke, and update when what
+    the entry says (metadata, assets, translations) changed."""
+    events = []
+    if after.archived and not before.archived:
+        events.append(EntryEvent.ARCHIVE)
+    if after.revoked != before.revoked:
+        events.append(EntryEvent.REVOKE if after.revoked else EntryEvent.UNREVOKE)
+    said = (before.metadata, before.asset, before.translations)
+    if (after.metadata, after.asset, after.translations) != said:
+        events.append(EntryEvent.UPDATE)
+    return events
 
 
 def _state_conflict(message: str) -> Conflict:

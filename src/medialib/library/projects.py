@@ -49,11 +49,34 @@ class MediaType:
     asset_rules: AssetRules = AssetRules()
 
 
+ENTRY_EVENTS = (
+    "mediaLibraryEntry.create",
+    "mediaLibraryEntry.update",
+    "mediaLibraryEntry.archive",
+    "mediaLibraryEntry.revoke",
+    "mediaLibraryEntry.unrevoke",
+    "mediaLibraryEntry.delete",
+)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A webhook the project's config subscribes to some of the entry events."""
+
+    url: str
+    events: frozenset[str]
+
+
 @dataclass(frozen=True)
 class Project:
     handle: str
     media_types: dict[str, MediaType]
     webhook_secret: str | None = None
+    webhooks: tuple[Subscription, ...] = ()
+
+    def subscribers(self, event: str) -> list[str]:
+        """The URLs that want `event`."""
+        return [hook.url for hook in self.webhooks if event in hook.events]
 
 
 def new_webhook_secret() -> str:

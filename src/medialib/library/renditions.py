@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from medialib.db.engine import Database
 from medialib.errors import BadRequest, Forbidden, NotFound
-from medialib.library.assets import keys_ever_used, servable
+from medialib.library.assets import keys_ever_used, servable, variant_prefix
 from medialib.library.entries import get_entry
 from medialib.media.renditions.engine import (
     OUTPUT_TYPES,
@@ -108,10 +108,6 @@ class Renditions:
         self.renders += 1
         await self.storage.put(variant.key, rendered.data, content_type=variant.mime)
         return rendered.data
-
-
-def variant_prefix(key: str) -> str:
-    return f"v/{key}"
 
 
 async def keys_of_entry(db: Database, storage: Storage, project: str, entry_id: str) -> list[str]:

@@ -105,6 +105,7 @@ class Imported:
     now: dt.datetime
     existing_id: str | None = None  # the entry it updates, when one was known before
     new_asset: bool = True  # the asset's object was stored for this import
+    duplicate_of: str | None = None  # the entry whose object (the same bytes) it shares
     # Filled in by save_imported: the entry, what was done to it, and the asset it holds now.
     media_id: str | None = field(default=None, init=False)
     action: Action | None = field(default=None, init=False)
@@ -135,14 +136,20 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             imported.entry_asset = imported.asset
     kept: dict[str, dict[str, Any]] = {}
     taken: dict[str, list[str]] = {}
+    reused: list[str] = []
     for imported in wanted:
-        if imported.new_asset and imported.action != Action.UNCHANGED:
-            objects = stored_objects(imported.asset)
+        if imported.action == Action.UNCHANGED or imported.media_id is None:
+            continue
+        objects = stored_objects(imported.asset)
+        if imported.new_asset:
             kept |= objects
-            if imported.media_id is not None:
-                taken[imported.media_id] = list(objects)
+            taken[imported.media_id] = list(objects)
+        elif imported.duplicate_of is not None:
+            taken[imported.media_id] = list(objects)
+            reused += objects
     assets.claim_assets(tx, project, kept)
     assets.remember_keys(tx, project, taken)
+    assets.refresh_revoked(tx, project, reused)
     return orphans
 
 

@@ -86,25 +86,6 @@ class Storage:
         self._root = Path(unquote(urlparse(url).path)) if self.is_local else None
         self._folders: set[Path] = set()
 
-    async def missing(self, keys: Iterable[str]) -> set[str]:
-        """The keys with no object behind them.
-
-        A local folder answers a whole batch from one thread (a stat per key); an object store
-        gets its HEAD requests a bounded number at a time.
-        """
-        wanted = set(keys)
-        if self._root is not None:
-            root = self._root
-            return await asyncio.to_thread(lambda: {k for k in wanted if not (root / k).is_file()})
-        gate = asyncio.Semaphore(HEADS_AT_ONCE)
-
-        async def absent(key: str) -> str | None:
-            async with gate:
-                return key if await self.head(key) is None else None
-
-        found = await asyncio.gather(*(absent(key) for key in wanted))
-        return {key for key in found if key is not None}
-
     async def head(self, key: str) -> ObjectInfo | None:
         try:
             meta = await obstore.head_async(self.store, key)
@@ -136,6 +117,16 @@ class Storage:
             )
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage put {key!r} failed: {exc}") from exc
+
+    async def signed_put_url(self, key: str, expires_in: dt.timedelta) -> str | None:
+        """A URL that lets its holder PUT the object at `key` straight into the bucket until it
+        expires; None for a local folder (medialib receives those uploads itself)."""
+        if not isinstance(self.store, S3Store):
+            return None
+        try:
+            return await obstore.sign_async(self.store, "PUT", key, expires_in)
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage sign {key!r} failed: {exc}") from exc
 
     async def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> None:
         """Store a finished download. In a local folder it is moved into place (one rename, the
@@ -173,6 +164,32 @@ class Storage:
         start, end = result.range
         stream = result.stream(min_chunk_size=256 * 1024)
         return ObjectBody(_info(key, result.meta), start, end, _chunks(stream))
+
+    async def first_bytes(self, keys: Iterable[str], count: int) -> dict[str, Head | None]:
+        """Each object's size and its first `count` bytes (a ranged read, never the whole
+        object); None for a key with no object. A local folder answers from one thread."""
+        wanted = sorted(set(keys))
+        if self._root is not None:
+            root = self._root
+            return await asyncio.to_thread(
+                lambda: {k: _local_head(root / k, count) for k in wanted}
+            )
+        gate = asyncio.Semaphore(HEADS_AT_ONCE)
+
+        async def one(key: str) -> Head | None:
+            async with gate:
+                info = await self.head(key)
+                if info is None:
+                    return None
+                if info.size == 0:
+                    return Head(0, b"")
+                body = await self.get(key, (0, min(count, info.size)))
+                if body is None:
+                    return None
+                return Head(info.size, b"".join([chunk async for chunk in body.chunks]))
+
+        found = await asyncio.gather(*(one(key) for key in wanted))
+        return dict(zip(wanted, found, strict=True))
 
     def local_path(self, key: str) -> Path | None:
         """The file behind `key` when the store is a local folder (libvips reads it in place)."""
@@ -234,6 +251,28 @@ async def _chunks(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             yield bytes(chunk)
     except (BaseError, OSError) as exc:
         raise StorageError(f"storage read failed: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """An object's size and its first bytes."""
+
+    size: int
+    data: bytes
+
+
+def _local_heads(root: Path, keys: list[str], count: int) -> dict[str, Head | None]:
+    return {key: _local_head(root / key, count) for key in keys}
+
+
+def _local_head(path: Path, count: int) -> Head | None:
+    try:
+        with path.open("rb") as file:
+            return Head(os.fstat(file.fileno()).st_size, file.read(count))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise StorageError(f"storage read {path} failed: {exc}") from exc
 
 
 def _info(key: str, meta: Any) -> ObjectInfo:

@@ -8,15 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from medialib.api.deps import Caller, caller, read_json, runtime
 from medialib.api.openapi import json_body
-from medialib.api.presenters import status_json
+from medialib.api.presenters import job_summary_json, status_json
 from medialib.api.responses import JSONBody
-from medialib.api.schemas import JobCreated, answers, job_status_of
+from medialib.api.schemas import JobCreated, JobList, JobSummary, answers, job_status_of
 from medialib.auth.tokens import WRITE
 from medialib.bootstrap import Runtime
-from medialib.imports.jobs import job_status
+from medialib.errors import BadRequest
+from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, list_jobs
 from medialib.imports.kinds import KINDS, ImportKind
 from medialib.imports.requests import parse_import, request_model
-from medialib.imports.service import start_job
+from medialib.imports.service import cancel_job, start_job
 
 router = APIRouter(prefix="/api/{version}/import", tags=["imports"])
 
@@ -42,13 +43,65 @@ def _starter(kind: ImportKind) -> Callable[..., Awaitable[JSONBody]]:
 def _status_reader(kind: ImportKind) -> Callable[..., Awaitable[JSONBody]]:
     async def read_status(
         id: str = Query(description=f"The job id from POST /import/{kind.plural}"),
+        items: ItemFilter = Query(
+            ItemFilter.ALL, description="The finished items shown: all, failed or none"
+        ),
+        limit: int | None = Query(
+            None, ge=1, le=1000, description="At most this many items, and a `cursor` for more"
+        ),
+        cursor: str | None = Query(None, description="The `cursor` of the page before"),
         call: Caller = Depends(caller(WRITE)),
         rt: Runtime = Depends(runtime),
     ) -> JSONBody:
-        status = await job_status(rt.db, call.project.handle, kind, id)
-        return JSONBody(status_json(status, rt.urls))
+        page = ItemPage(items, limit, _position(cursor))
+        status = await job_status(rt.db, call.project.handle, kind, id, page)
+        body = status_json(status, rt.urls)
+        if limit is not None:
+            full = len(status.items) == limit
+            body["cursor"] = str(status.items[-1].position) if full else None
+        return JSONBody(body)
 
     return read_status
+
+
+def _position(cursor: str | None) -> int:
+    if cursor is None:
+        return -1
+    if not cursor.isdigit() or len(cursor) > 9:
+        raise BadRequest("bad cursor", details={"cursor": "is not a cursor this API gave"})
+    return int(cursor)
+
+
+@router.get(
+    "/jobs",
+    summary="The project's import jobs, newest first, with their progress",
+    responses=answers(JobList),
+)
+async def list_import_jobs(
+    kind: str | None = Query(
+        None, pattern="^(image|file|video)$", description="image, file or video"
+    ),
+    state: JobState | None = Query(None, description="started, success or failed"),
+    limit: int = Query(50, ge=1, le=100),
+    cursor: str | None = Query(None, description="The `cursor` of the page before"),
+    call: Caller = Depends(caller(WRITE)),
+    rt: Runtime = Depends(runtime),
+) -> JSONBody:
+    page = await list_jobs(
+        rt.db, call.project.handle, kind=kind, state=state, limit=limit, cursor=cursor
+    )
+    return JSONBody({"jobs": [job_summary_json(s) for s in page.jobs], "cursor": page.next_cursor})
+
+
+@router.post(
+    "/jobs/{id}/cancel",
+    summary="Stop a running job: its unfinished items fail with reason code `cancelled`",
+    responses=answers(JobSummary),
+)
+async def cancel_import_job(
+    id: str, call: Caller = Depends(caller(WRITE)), rt: Runtime = Depends(runtime)
+) -> JSONBody:
+    return JSONBody(job_summary_json(await cancel_job(rt.db, call.project.handle, id)))
 
 
 for _kind in KINDS:

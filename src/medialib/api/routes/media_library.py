@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,9 +26,11 @@ from medialib.auth.tokens import READ, WRITE
 from medialib.bootstrap import Runtime
 from medialib.errors import BadRequest, Forbidden, NotFound
 from medialib.library.assets import stored_asset
+from medialib.library.browse import Browse, browse
 from medialib.library.entries import EntryImporter, find_entries, get_entry
 from medialib.library.models import EntryIn, PatchRequestIn
 from medialib.library.patches import EntryPatcher, PatchRules, parse_patch_request
+from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
 
 router = APIRouter(prefix="/api/{version}", tags=["media library"])
@@ -76,22 +79,55 @@ async def import_media_library(
 
 @router.get(
     "/mediaLibrary",
-    summary="Get entries by ids, or by systemName and externalId",
+    summary="Entries by ids, by systemName and externalId, or else the library newest first",
     responses=answers(EntryList),
 )
 async def list_entries(
     ids: str | None = Query(default=None, description="Comma separated entry ids"),
-    system_name: str | None = Query(default=None, alias="systemName"),
+    system_name: str | None = Query(default=None, alias="systemName", max_length=200),
     external_id: str | None = Query(default=None, alias="externalId"),
+    media_type: str | None = Query(default=None, alias="mediaType", max_length=100),
+    created_after: dt.datetime | None = Query(default=None, alias="createdAfter"),
+    created_before: dt.datetime | None = Query(default=None, alias="createdBefore"),
+    updated_after: dt.datetime | None = Query(default=None, alias="updatedAfter"),
+    archived: bool | None = Query(default=None),
+    revoked: bool | None = Query(default=None),
+    q: str | None = Query(
+        default=None, max_length=500, description="Words of the metadata's text or file name"
+    ),
+    limit: int = Query(default=50, ge=1, le=100),
+    cursor: str | None = Query(default=None, description="The `cursor` of the page before"),
     call: Caller = Depends(caller(READ)),
     rt: Runtime = Depends(runtime),
 ) -> JSONBody:
-    wanted = [part for part in (ids or "").split(",") if part] or None
-    entries = await find_entries(
-        rt.db, call.project.handle, ids=wanted, system_name=system_name, external_id=external_id
+    urls, key = rt.urls, call.version.list_key
+    if ids is not None or external_id is not None:
+        wanted = [part for part in (ids or "").split(",") if part] or None
+        entries = await find_entries(
+            rt.db, call.project.handle, ids=wanted, system_name=system_name, external_id=external_id
+        )
+        return JSONBody({key: [entry_json(e, urls) for e in entries]})
+    ask = Browse(
+        media_type=media_type,
+        system_name=system_name,
+        created_after=_utc(created_after),
+        created_before=_utc(created_before),
+        updated_after=_utc(updated_after),
+        archived=archived,
+        revoked=revoked,
+        q=q,
+        limit=limit,
+        cursor=cursor,
     )
-    urls = rt.urls
-    return JSONBody({call.version.list_key: [entry_json(e, urls) for e in entries]})
+    page = await browse(rt.db, call.project.handle, ask)
+    return JSONBody({key: [entry_json(e, urls) for e in page.entries], "cursor": page.cursor})
+
+
+def _utc(when: dt.datetime | None) -> dt.datetime | None:
+    """A time without a zone is taken as UTC."""
+    if when is None or when.tzinfo is not None:
+        return when
+    return when.replace(tzinfo=dt.UTC)
 
 
 @router.get(
@@ -167,4 +203,18 @@ async def patch_entry(
     )
     patch = parse_patch_request(await read_json(request, rt.settings.max_body_bytes), rules)
     await EntryPatcher(rt.db, rt.storage, call.project, rules).apply(id, patch)
+    return JSONBody({"status": 200})
+
+
+@router.delete(
+    "/mediaLibrary/{id}",
+    summary="Delete an entry; its objects go when no other entry points at them",
+    responses=answers(PatchDone),
+)
+async def remove_entry(
+    id: str,
+    call: Caller = Depends(caller(WRITE)),
+    rt: Runtime = Depends(runtime),
+) -> JSONBody:
+    await delete_entry(rt.db, call.project, id)
     return JSONBody({"status": 200})

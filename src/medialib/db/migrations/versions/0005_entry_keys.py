@@ -1,4 +1,5 @@
-"""entry_keys: every key an entry has pointed at, for the keys endpoint (CDN purges)
+"""entry_keys: every key an entry has pointed at, for the keys endpoint (CDN purges); an index
+for listing a project's jobs newest first
 
 Keys are recorded from this revision on; an entry's current keys come from the entry itself, so
 nothing needs to be filled in for entries made before.
@@ -32,7 +33,11 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
+    op.create_index(
+        "ix_import_jobs_project_started_at", "import_jobs", ["project", "started_at", "id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_import_jobs_project_started_at", table_name="import_jobs")
     op.drop_table("entry_keys")

@@ -1,0 +1,188 @@
+"""Browsing and searching a project's library: newest first, filtered, continued by a cursor.
+
+Every filter narrows an index range scan of `(project, created_at, id)` or one of its siblings;
+`q` uses the full-text index of each backend (migration 0006): PostgreSQL's `search` tsvector,
+SQLite's FTS5 table `entry_search`. Each word of `q` must match the start of a word of the
+entry's metadata text or file name ("harb" finds "Harbour").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medialib.db import keyset
+from medialib.db.engine import Database
+from medialib.db.tables import media_entries
+from medialib.errors import BadRequest
+from medialib.library.models import Entry
+from medialib.library.repository import entry_from_row
+
+MAX_WORDS = 10
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Browse:
+    """What a listing asks for; None is no filter."""
+
+    media_type: str | None = None
+    system_name: str | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    updated_after: dt.datetime | None = None
+    archived: bool | None = None
+    revoked: bool | None = None
+    q: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass
+class EntryPage:
+    entries: list[Entry]
+    cursor: str | None  # where the next page starts; None on the last
+
+
+def words_of(q: str) -> list[str]:
+    """The words of a search, lowercased; punctuation separates words as it does in the index."""
+    words = [word.lower() for word in _WORD.findall(q.replace("_", " "))]
+    if len(words) > MAX_WORDS:
+        raise BadRequest(details={"q": f"at most {MAX_WORDS} words"})
+    return words
+
+
+async def browse(db: Database, project: str, ask: Browse) -> EntryPage:
+    entries = media_entries.c
+    conditions = _filters(project, ask)
+    words = words_of(ask.q) if ask.q is not None else []
+    async with db.read() as conn:
+        if words and db.is_sqlite:
+            match = " AND ".join(f'"{word}"*' for word in words)  # FTS5: quoted, no operators
+            picked = await _sqlite_search(conn, conditions, match, ask)
+            conditions = [_ROWID.in_(picked)]
+        elif words:
+            conditions.append(_pg_matches(words))
+        query = keyset.newest_first(
+            sa.select(media_entries).where(*conditions),
+            entries.created_at,
+            entries.id,
+            ask.cursor if not (words and db.is_sqlite) else None,
+            ask.limit,
+        )
+        rows = (await conn.execute(query)).all()
+    shown = [entry_from_row(row) for row in rows[: ask.limit]]
+    last = shown[-1] if len(rows) > ask.limit else None
+    return EntryPage(shown, keyset.encode(last.created_at, last.id) if last else None)
+
+
+def _filters(project: str, ask: Browse) -> list[sa.ColumnElement[bool]]:
+    entries = media_entries.c
+    conditions = [entries.project == project]
+    if ask.media_type is not None:
+        conditions.append(entries.media_type == ask.media_type)
+    if ask.system_name is not None:
+        conditions.append(entries.system_name == ask.system_name)
+    if ask.created_after is not None:
+        conditions.append(entries.created_at >= _after(ask.created_after))
+    if ask.created_before is not None:
+        conditions.append(entries.created_at < ask.created_before)
+    if ask.updated_after is not None:
+        conditions.append(entries.updated_at >= _after(ask.updated_after))
+    if ask.archived is not None:
+        conditions.append(entries.archived.is_(ask.archived))
+    if ask.revoked is not None:
+        conditions.append(entries.revoked.is_(ask.revoked))
+    return conditions
+
+
+def _after(when: dt.datetime) -> dt.datetime:
+    """The first stored time that shows as later than `when`: the API shows times to the
+    millisecond, so an entry shown at `when` itself is not after it."""
+    return when.replace(microsecond=when.microsecond // 1000 * 1000) + dt.timedelta(milliseconds=1)
+
+
+_ROWID = sa.literal_column("media_entries.rowid", sa.Integer)
+_FTS_COUNT = sa.text(
+    "SELECT count(*) FROM (SELECT 1 FROM entry_search WHERE entry_search MATCH :match LIMIT :most)"
+)
+_FTS_ROWIDS = sa.text("SELECT rowid FROM entry_search WHERE entry_search MATCH :match")
+_FTS_RANGE = sa.text(
+    "SELECT rowid FROM entry_search WHERE entry_search MATCH :match AND rowid BETWEEN :lo AND :hi"
+)
+FEW_MATCHES = 5000  # up to here the matches are looked up and sorted; beyond, walked past
+WALK_STEP = 2000  # the first step of a walk
+LONGEST_STEP = 200_000
+
+
+def next_step(walked: int, matched: int, wanted: int) -> int:
+    """How many entries the next step of a walk takes: at the rate of matches seen so far, twice
+    what should bring the rest, so that one more FTS5 query (each reads the words' whole
+    lists) nearly always ends the page."""
+    if matched == 0:
+        return min(walked * 8, LONGEST_STEP)
+    estimate = (wanted - matched) * walked // matched
+    return max(WALK_STEP, min(estimate * 2, LONGEST_STEP))
+
+
+async def _sqlite_search(
+    conn: AsyncConnection, conditions: list[sa.ColumnElement[bool]], match: str, ask: Browse
+) -> list[int]:
+    """The rowids of the page's entries (and one more) that match `match`, newest first.
+
+    A rare word's few matches are fetched and sorted. A common word's would be too many to sort
+    for each page, so the entries are walked newest first (an index scan, the way a page without
+    `q` is made), a step at a time, and each step's rowid range is asked of FTS5 once."""
+    found = await conn.scalar(_FTS_COUNT.bindparams(match=match, most=FEW_MATCHES))
+    if (found or 0) < FEW_MATCHES:
+        matching = _ROWID.in_(_FTS_ROWIDS.bindparams(match=match).columns(sa.column("rowid")))
+        query = keyset.newest_first(
+            sa.select(_ROWID).where(*conditions, matching),
+            media_entries.c.created_at,
+            media_entries.c.id,
+            ask.cursor,
+            ask.limit,
+        )
+        return list((await conn.execute(query)).scalars())
+    picked: list[int] = []
+    cursor, size, walked = ask.cursor, WALK_STEP, 0
+    while len(picked) <= ask.limit:
+        step = keyset.newest_first(
+            sa.select(_ROWID, media_entries.c.created_at, media_entries.c.id).where(*conditions),
+            media_entries.c.created_at,
+            media_entries.c.id,
+            cursor,
+            size - 1,
+        )
+        rows = (await conn.execute(step)).all()
+        if not rows:
+            break
+        rowids = [row[0] for row in rows]
+        hits = set(
+            (
+                await conn.execute(
+                    _FTS_RANGE.bindparams(match=match, lo=min(rowids), hi=max(rowids))
+                )
+            ).scalars()
+        )
+        picked += [rowid for rowid in rowids if rowid in hits]
+        if len(rows) < size:
+            break
+        walked += len(rows)
+        size = next_step(walked, len(picked), ask.limit + 1)
+        cursor = keyset.encode(rows[-1].created_at, rows[-1].id)
+    return picked[: ask.limit + 1]
+
+
+def _pg_matches(words: list[str]) -> sa.ColumnElement[Any]:
+    """Every word, as the start of a word of the entry's text (to_tsquery's syntax: \\w words
+    carry no operators; `:*` for a prefix)."""
+    query = " & ".join(f"{word}:*" for word in words)
+    return sa.literal_column("media_entries.search").op("@@")(
+        sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), query)
+    )
