@@ -3,7 +3,8 @@
 Starts `medialib serve` in a fresh home (embedded default unless --database-url is given),
 stores one small object per entry, posts REQUESTS requests of BATCH entries each, and prints
 entries per second. Beside it: inserting the same rows with plain SQL (sqlite3 executemany, one
-transaction per batch, same table and indexes) in the same run, and the ratio of the two.
+transaction per batch, into medialib's own migrated schema: the same tables, indexes and
+full-text triggers) in the same run, and the ratio of the two.
 
     python bench/media_library_import.py [--requests 20] [--batch 1000] [--concurrency 1]
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import socket
@@ -26,6 +28,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from PIL import Image
 
 TARGET_PER_SECOND = 5000
 
@@ -35,6 +38,17 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _picture() -> bytes:
+    """What every entry's object holds: a real 1600x900 JPEG, as registering checks the
+    object's size, type and dimensions against what the entry says."""
+    out = io.BytesIO()
+    Image.new("RGB", (1600, 900), (120, 90, 60)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+PICTURE = _picture()
 
 
 def _entries(count: int, batch: int) -> list[list[dict[str, Any]]]:
@@ -49,7 +63,7 @@ def _entries(count: int, batch: int) -> list[list[dict[str, Any]]]:
                 "mediaType": "image",
                 "asset": {
                     "key": key,
-                    "size": 102400,
+                    "size": len(PICTURE),
                     "width": 1600,
                     "height": 900,
                     "filename": f"picture-{i}.jpeg",
@@ -66,7 +80,7 @@ def _store_objects(storage: Path, batches: list[list[dict[str, Any]]]) -> None:
         for entry in batch:
             path = storage / entry["asset"]["key"]
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"\xff\xd8\xff bench")
+            path.write_bytes(PICTURE)
 
 
 def _medialib(home: Path, env: dict[str, str], *args: str) -> str:
@@ -135,29 +149,27 @@ def _sqlite_rows(batch: list[dict[str, Any]], now: str) -> tuple[list[Any], list
 
 
 def _plain_sqlite_seconds(batches: list[list[dict[str, Any]]]) -> float:
-    """The same rows into the same tables with the stdlib driver: the floor under the API."""
+    """The same rows into the same tables (medialib's schema, migrated: its indexes and its
+    full-text triggers) with the stdlib driver: the floor under the API."""
     with tempfile.TemporaryDirectory() as folder:
-        db = sqlite3.connect(Path(folder) / "plain.db", isolation_level=None)
+        home = Path(folder)
+        _medialib(home, {**os.environ, "MEDIALIB_HOME": str(home)}, "migrate")
+        db = sqlite3.connect(home / "medialib.db", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(
-            "CREATE TABLE media_entries (project TEXT, id TEXT, media_type TEXT,"
-            " system_name TEXT, external_id TEXT, asset JSON, metadata JSON, translations JSON,"
-            " version INTEGER, archived BOOLEAN, revoked BOOLEAN, revoke_note TEXT,"
-            " created_at DATETIME, updated_at DATETIME, PRIMARY KEY (project, id),"
-            " UNIQUE (project, system_name, external_id))"
-        )
-        db.execute(
-            "CREATE TABLE assets (key TEXT PRIMARY KEY, project TEXT, mime_type TEXT,"
-            " size INTEGER, sha256 TEXT, revoked BOOLEAN, created_at DATETIME)"
-        )
         started = time.perf_counter()
         for batch in batches:
             assets, entries = _sqlite_rows(batch, time.strftime("%Y-%m-%d %H:%M:%S"))
             db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT INTO assets VALUES (?, 'demo', ?, ?, NULL, 0, ?)", assets)
             db.executemany(
-                "INSERT INTO media_entries VALUES ('demo',?,?,?,?,?,?,'[]',1,0,0,NULL,?,?)",
+                "INSERT INTO assets (key, project, mime_type, size, sha256, revoked, created_at)"
+                " VALUES (?, 'demo', ?, ?, NULL, 0, ?)",
+                assets,
+            )
+            db.executemany(
+                "INSERT INTO media_entries (project, id, media_type, system_name, external_id,"
+                " asset, metadata, translations, version, archived, revoked, revoke_note,"
+                " created_at, updated_at) VALUES ('demo',?,?,?,?,?,?,'[]',1,0,0,NULL,?,?)",
                 entries,
             )
             db.execute("COMMIT")
