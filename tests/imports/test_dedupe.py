@@ -7,6 +7,12 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+
+from medialib.db.tables import media_entries, utcnow
+from medialib.errors import Conflict
+from medialib.library.repository import Imported, save_imported
 from tests.support import media
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
@@ -63,3 +69,35 @@ async def test_a_revoked_entrys_bytes_are_stored_again(importer: Importer, origi
     assert second["image"]["originalUrl"] != first["image"]["originalUrl"]
     served = str(second["image"]["originalUrl"]).rsplit("/media/", 1)[1]
     assert (await importer.stack.client().get(f"/media/{served}")).status_code == 200
+
+
+async def test_an_object_released_meanwhile_is_not_taken_up(
+    importer: Importer, origin: Origin, project: str
+) -> None:
+    """The race a dedupe can lose: the entry whose bytes an item found is deleted (its object
+    released) before the item is recorded. Recording refuses, so the chunk's items are worked
+    again, and nothing points at an object that is being deleted."""
+    first = await imported(importer, origin.file(path("a.jpg"), media.jpeg(75, 61)), "photo-e")
+    found = first["image"]
+    key = str(found["originalUrl"]).rsplit("/media/", 1)[1]
+    asset = {"key": key, "mimeType": "image/jpeg", "width": 75, "height": 61, "size": 1}
+    assert (await importer.api.delete(f"{LIBRARY}/{found['mediaId']}")).status_code == 200
+    late = Imported(
+        external_id="photo-f",
+        media_type="image",
+        asset=asset,
+        metadata={},
+        fingerprint="f" * 64,
+        now=utcnow(),
+        new_asset=False,
+        duplicate_of=found["mediaId"],
+    )
+    db = importer.stack.runtime.db
+
+    with pytest.raises(Conflict):
+        await db.transact(lambda tx: save_imported(tx, project, "archive", [late]))
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(media_entries.c.id).where(media_entries.c.external_id == "photo-f")
+        )
+        assert rows.all() == []

@@ -111,9 +111,15 @@ async def test_three_workers_one_killed_every_item_once(
         workers[0].kill()
 
         delivered: set[str] = set()
-        async with asyncio.timeout(240):
-            while delivered != set(job_ids):
-                delivered.add((await receiver.delivered(timeout=240)).body["id"])
+        try:
+            async with asyncio.timeout(240):
+                while delivered != set(job_ids):
+                    delivered.add((await receiver.delivered(timeout=240)).body["id"])
+        except TimeoutError:
+            said = "".join(line for worker in workers[1:] for line in list(worker.output)[-40:])
+            pytest.fail(
+                f"{len(delivered)} of {len(job_ids)} jobs finished; the workers said:\n{said}"
+            )
         statuses = [
             (await client.get("/api/2026-05/import/images/status", params={"id": j})).json()
             for j in job_ids

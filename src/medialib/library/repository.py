@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from medialib.db.engine import Tx
 from medialib.db.tables import media_entries
 from medialib.db.upsert import insert_ignoring_conflicts
+from medialib.errors import Conflict
 from medialib.library import assets
 from medialib.library.models import Entry, stored_objects
 
@@ -147,6 +148,10 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
         elif imported.duplicate_of is not None:
             taken[imported.media_id] = list(objects)
             reused += objects
+    if reused and (gone := set(reused) - assets.lock_objects(tx, project, reused)):
+        # The entry that held these bytes was deleted meanwhile and its objects released:
+        # the items are worked again (they find no duplicate then, and store their own).
+        raise Conflict(f"the shared objects {sorted(gone)} were deleted meanwhile")
     assets.claim_assets(tx, project, kept)
     assets.remember_keys(tx, project, taken)
     assets.refresh_revoked(tx, project, reused)
