@@ -29,8 +29,9 @@ last byte of its body. The limit: the same page (the app's columns, conditions, 
 LIMIT 101: library/browse.py's SQL written out; on PostgreSQL not `*`, which would read the
 `search` tsvector too, and each statement planned for its values as the app's connections do)
 fetched as often through the same driver outside medialib: the sqlite3 module on the same file,
-psycopg on the same database. On SQLite a `q` with thousands of matches is made as the app makes
-it: the entries walked newest first, each step's rowid range asked of FTS5, the step
+psycopg on the same database. On SQLite each word of `q` is asked as the index's terms it
+begins (library.browse.fts_query, looked up in `entry_search_terms`), and a `q` with thousands of
+matches is made as the app makes it: the entries walked newest first, each step's rowid range asked of FTS5, the step
 growing with the rate of matches (library.browse.next_step; a count of up to 5000 matches
 decides, as in the app). Before measuring, both must give the same
 entries. Each round measures, query by query, the limit and then ours. While the limit is
@@ -75,7 +76,7 @@ from tests.support.process import ServerProcess
 from medialib.db import keyset
 from medialib.db.migrate import head_revision
 from medialib.db.tables import media_entries
-from medialib.library.browse import FEW_MATCHES, WALK_STEP, next_step
+from medialib.library.browse import FEW_MATCHES, MAX_TERMS, WALK_STEP, fts_query, next_step
 
 TARGET_P99_MS = 50.0
 API = "/api/2026-05/mediaLibrary"
@@ -390,8 +391,9 @@ class Ask:
             if v is not None
         }
 
-    def sql(self, sqlite: bool) -> Statement:
-        """The app's query (library/browse.py) in plain SQL, for SQLite or PostgreSQL."""
+    def sql(self, sqlite: bool, match: str | None = None) -> Statement:
+        """The app's query (library/browse.py) in plain SQL, for SQLite or PostgreSQL; `match`
+        is the FTS5 query of `q` when it was made already."""
         mark = "?" if sqlite else "%s"
         stamp = sqlite_text if sqlite else (lambda when: when)
         where: list[str] = [f"project = {mark}"]
@@ -412,7 +414,7 @@ class Ask:
         if self.q is not None:
             condition, words = _search(self.q.lower().split(), sqlite, mark)
             where.append(condition)
-            values.append(words)
+            values.append(match or words)
         if self.cursor is not None:
             after, last_id = keyset.decode(self.cursor)
             where.append(f"(created_at, id) < ({mark}, {mark})")
@@ -504,13 +506,15 @@ class RawSqlite:
         walks the entries a step at a time and asks FTS5 about each step's rowid range."""
         if ask.q is None:
             return self.fetch(ask.sql(sqlite=True))
-        words = " AND ".join(f'"{word}"*' for word in ask.q.lower().split())
+        words = self.fts_query(ask.q.lower().split())
+        if words is None:
+            return []
         found = self.db.execute(
             "SELECT count(*) FROM (SELECT 1 FROM entry_search WHERE entry_search MATCH ? LIMIT ?)",
             [words, FEW_MATCHES],
         ).fetchone()[0]
         if found < FEW_MATCHES:
-            return self.fetch(ask.sql(sqlite=True))
+            return self.fetch(ask.sql(sqlite=True, match=words))
         walking, size, walked = replace(ask, q=None), WALK_STEP, 0
         picked: list[int] = []
         while len(picked) <= PAGE:
@@ -540,6 +544,21 @@ class RawSqlite:
             " ORDER BY created_at DESC, id DESC",
             chosen,
         ).fetchall()
+
+    def fts_query(self, words: list[str]) -> str | None:
+        """`q` as FTS5 is asked it: each word as the few terms it begins (the app's rule)."""
+        terms = {
+            word: [
+                term
+                for (term,) in self.db.execute(
+                    "SELECT term FROM entry_search_terms WHERE term >= ? AND term < ? LIMIT ?",
+                    [word, word[:-1] + chr(ord(word[-1]) + 1), MAX_TERMS + 1],
+                )
+            ]
+            for word in words
+            if word.isascii()
+        }
+        return fts_query(words, terms)
 
     def row_at(self, offset: int) -> tuple[dt.datetime, str]:
         when, row_id = self.db.execute(

@@ -194,3 +194,29 @@ async def test_a_word_in_thousands_of_entries_pages_like_any_other(
     assert [e["id"] for e in rare] == [
         r["id"] for r in expected if "rare" in r["metadata"]["title"]
     ]
+
+
+async def test_a_word_is_the_start_of_few_or_many_terms(stack: Stack, project: str) -> None:
+    """On SQLite a word that begins a few of the index's terms is asked as those terms, one that
+    begins many stays a prefix query: the answers must not tell them apart."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        entry_row(
+            project=project,
+            media_type="image",
+            asset={"key": f"terms/{i}.jpeg", "filename": "plain.jpeg"},
+            metadata={"title": f"lot{i} harbour"},
+            now=now - dt.timedelta(seconds=i),
+            entry_id=f"terms-{i:03d}",
+        )
+        for i in range(50)
+    ]
+    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), rows))
+    api = await stack.api(project)
+
+    assert len(await walk(api, 100, q="lot harbour")) == 50  # 50 terms begin with "lot"
+    assert [e["id"] for e in await walk(api, 100, q="lot4")] == [
+        f"terms-{i:03d}" for i in range(4, 50) if str(i).startswith("4")
+    ]
+    assert await listed(api, q="lotx") == []  # begins no term
+    assert await listed(api, q="lot49 harbour") == ["terms-049"]

@@ -2,7 +2,8 @@
 full-text index of each entry's words (its metadata's text and its file name)
 
 PostgreSQL keeps the words in a generated `search` tsvector column with a GIN index. SQLite keeps
-them in the FTS5 table `entry_search`, whose rowid is the entry's rowid, filled by triggers. (A
+them in the FTS5 table `entry_search`, whose rowid is the entry's rowid, filled by triggers, and
+lists its terms in `entry_search_terms` (fts5vocab). (A
 later migration that rebuilds `media_entries` on SQLite must refill `entry_search`, as this one
 does, because a rebuilt table's rowids may differ.)
 
@@ -67,6 +68,10 @@ def upgrade() -> None:
         "CREATE VIRTUAL TABLE entry_search USING fts5("
         "words, tokenize = 'unicode61 remove_diacritics 2')"
     )
+    # The index's terms, so a search word is looked up as the few whole terms it begins
+    # (library/browse.py): FTS5 merges a prefix query's lists whole for every query, but seeks
+    # in a term's list.
+    op.execute("CREATE VIRTUAL TABLE entry_search_terms USING fts5vocab(entry_search, 'row')")
     for trigger in SQLITE_TRIGGERS:
         op.execute(trigger)
     op.execute(
@@ -82,6 +87,7 @@ def downgrade() -> None:
     else:
         for trigger in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER media_entries_search_{trigger}")
+        op.execute("DROP TABLE entry_search_terms")
         op.execute("DROP TABLE entry_search")
     for name in INDEXES:
         op.drop_index(name, table_name="media_entries")
