@@ -31,10 +31,9 @@ LIMIT 101: library/browse.py's SQL written out; on PostgreSQL not `*`, which wou
 fetched as often through the same driver outside medialib: the sqlite3 module on the same file,
 psycopg on the same database. On SQLite each word of `q` is asked as the index's terms it
 begins (library.browse.fts_query, looked up in `entry_search_terms`), and a `q` with thousands of
-matches is made as the app makes it: the entries walked newest first, each step's rowid range asked of FTS5, the step
-growing with the rate of matches (library.browse.next_step; a count of up to 5000 matches
-decides, as in the app). Before measuring, both must give the same
-entries. Each round measures, query by query, the limit and then ours. While the limit is
+matches is made as the app makes it: the entries walked newest first, each step's rowid range
+asked of FTS5, the step growing with the rate of matches (library.browse.next_step; a count of up
+to 5000 matches decides, as in the app). Before measuring, both must give the same entries. Each round measures, query by query, the limit and then ours. While the limit is
 measured the server stays up but idle: no request reaches it and, without a worker, nothing in it
 wakes; stopping it instead would make every round restart it and measure ours on cold caches.
 
