@@ -34,8 +34,9 @@ begins (library.browse.fts_query, looked up in `entry_search_terms`), and a `q` 
 matches is made as the app makes it: the entries walked newest first, each step's rowid range
 asked of FTS5, the step growing with the rate of matches (library.browse.next_step; a count of up
 to 5000 matches decides, as in the app). Before measuring, both must give the same entries.
-Each round measures, query by query, the limit and then ours. While the limit is measured the server stays up but idle: no request reaches it and, without a worker, nothing in it
-wakes; stopping it instead would make every round restart it and measure ours on cold caches.
+Each round measures, query by query, the limit and then ours. While the limit is measured the
+server stays up but idle: no request reaches it and, without a worker, nothing in it wakes;
+stopping it instead would make every round restart it and measure ours on cold caches.
 
 Printed per round and query: p50 and p99 of each (of 200 requests the p99 is about the second
 slowest) and the ratios ours / limit; then per query the p50 and p99 over every round's requests,
