@@ -144,6 +144,7 @@ def job_summary_json(summary: JobSummary) -> dict[str, Any]:
         "state": job.state,
         "finished": job.finished_at is not None,
         "systemName": job.system_name,
+        "context": job.context,
         "startedAt": timestamp(job.started_at),
     }
     if job.finished_at is not None:

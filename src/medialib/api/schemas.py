@@ -134,6 +134,7 @@ class JobSummary(BaseModel):
     state: str
     finished: bool
     systemName: str
+    context: dict[str, Any] | None = Field(default=None, description="As the import sent it")
     startedAt: str
     finishedAt: str | None = None
     progress: Progress

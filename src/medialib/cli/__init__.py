@@ -14,6 +14,7 @@ COMMANDS = {
     "worker": "medialib.cli.worker:worker",
     "migrate": "medialib.cli.admin:migrate_command",
     "copy": "medialib.cli.copy:copy_command",
+    "import": "medialib.cli.importer:import_command",
     "token": "medialib.cli.admin:token",
     "project": "medialib.cli.admin:project",
 }

@@ -1,0 +1,114 @@
+"""`medialib import images|files|videos MANIFEST`: a whole archive through a medialib server's
+import API, with progress, resume (a state file beside the manifest) and a report."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from medialib.client.manifest import ManifestError, Row, read_manifest
+from medialib.client.progress import display_for, line_of
+from medialib.client.report import write_report
+from medialib.client.run import TRANSIENT, Importer, Options, Snapshot
+from medialib.client.server import ImportApi, ServerError
+from medialib.client.state import State, StateError, state_path
+
+KINDS = ("images", "files", "videos")
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("manifest", type=click.Path(path_type=Path))
+@click.option(
+    "--server", envvar="MEDIALIB_SERVER", required=True, help="e.g. http://127.0.0.1:8000"
+)
+@click.option("--token", envvar="MEDIALIB_TOKEN", required=True, help="A token with write scope.")
+@click.option("--system-name", default="medialib-import", show_default=True)
+@click.option("--webhook", default=None, help="Called by the server when each job finishes.")
+@click.option("--api-version", default="2026-05", show_default=True)
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--open-jobs", default=8, show_default=True, type=click.IntRange(1, 50))
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows; list the others.")
+@click.option(
+    "--retry-failed",
+    type=click.Choice(["transient", "all"]),
+    is_flag=False,
+    flag_value="transient",
+    default=None,
+    help="Send again the rows that failed: transient reasons (the default) or all.",
+)
+@click.option("--report", type=click.Path(path_type=Path), help="results.csv or results.jsonl")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def import_command(
+    kind: str,
+    manifest: Path,
+    server: str,
+    token: str,
+    system_name: str,
+    webhook: str | None,
+    api_version: str,
+    batch_size: int,
+    open_jobs: int,
+    skip_invalid: bool,
+    retry_failed: str | None,
+    report: Path | None,
+    quiet: bool,
+) -> None:
+    """Import a manifest (CSV or JSON Lines) of KIND from URLs; run it again to resume."""
+    try:
+        read = read_manifest(manifest)
+    except ManifestError as error:
+        raise click.UsageError(str(error)) from error
+    if read.problems:
+        for problem in read.problems[:50]:
+            click.echo(f"{manifest}: {problem}", err=True)
+        more = len(read.problems) - 50
+        if more > 0:
+            click.echo(f"… and {more} more", err=True)
+        if not skip_invalid:
+            click.echo("Nothing was sent. Fix the rows, or pass --skip-invalid.", err=True)
+            sys.exit(EXIT_USAGE)
+    state = State(state_path(manifest))
+    try:
+        state.bind({"kind": kind, "server": server.rstrip("/"), "systemName": system_name})
+        state.add_rows((row.line, row.external_id) for row in read.rows)
+        if retry_failed is not None:
+            state.retry_failed(None if retry_failed == "all" else TRANSIENT)
+        options = Options(kind, system_name, webhook, batch_size, open_jobs)
+        rows = {row.line: row for row in read.rows}
+        snapshot = asyncio.run(_run(server, token, api_version, state, rows, options, quiet))
+        if report is not None:
+            write_report(report, state.results())
+        counts = state.counts()
+    except (StateError, ServerError) as error:
+        click.echo(f"medialib import: {error}", err=True)
+        sys.exit(EXIT_USAGE if isinstance(error, StateError) else EXIT_FAILED)
+    finally:
+        state.close()
+    if quiet:
+        click.echo(line_of(snapshot, kind), err=True)
+    sys.exit(EXIT_FAILED if counts.get("failed") else 0)
+
+
+async def _run(
+    server: str,
+    token: str,
+    version: str,
+    state: State,
+    rows: dict[int, Row],
+    options: Options,
+    quiet: bool,
+) -> Snapshot:
+    api = ImportApi(server, token, version)
+    importer = Importer(api, state, rows, options)
+    display = display_for(sys.stderr, options.plural, quiet=quiet)
+    try:
+        await importer.run(display.show)
+    finally:
+        display.close(importer.snapshot)
+        await api.close()
+    return importer.snapshot

@@ -1,0 +1,210 @@
+"""Reading a manifest: the rows of an archive to import, checked before anything is sent.
+
+CSV: a header row with `url`, `id`, `fileName`, optionally `mediaType`, and `metadata.<property>`
+columns. A metadata cell is text unless its column names a type: `metadata.rank:integer`,
+`:number`, `:boolean` (true/false), `:json` (any JSON value). Empty cells are left out.
+JSON Lines: one item object per line, as the API takes it. Blank lines are skipped in both.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REQUIRED = ("url", "id", "fileName")
+BASE_COLUMNS = {"url", "id", "fileName", "mediaType"}
+MAX_ID = 255
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # the manifest's line number (the header is line 1 of a CSV)
+    item: dict[str, Any]  # the item as the API takes it
+
+    @property
+    def external_id(self) -> str:
+        return str(self.item["id"])
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class Manifest:
+    rows: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class ManifestError(Exception):
+    """The manifest cannot be read at all (missing, wrong format, bad header)."""
+
+
+def read_manifest(path: Path) -> Manifest:
+    if not path.is_file():
+        raise ManifestError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        read = _read_csv
+    elif suffix in (".jsonl", ".ndjson"):
+        read = _read_jsonl
+    else:
+        raise ManifestError(f"{path}: a manifest is a .csv or a .jsonl file")
+    manifest = Manifest()
+    seen: dict[str, int] = {}
+    for line, item, problem in read(path):
+        problem = problem or _item_problem(item)
+        if problem is None:
+            first = seen.setdefault(str(item["id"]), line)
+            if first != line:
+                problem = f"id '{item['id']}' is on line {first} already"
+        if problem is None:
+            manifest.rows.append(Row(line, item))
+        else:
+            manifest.problems.append(Problem(line, problem))
+    return manifest
+
+
+Read = Iterator[tuple[int, dict[str, Any], str | None]]
+
+
+def _read_jsonl(path: Path) -> Read:
+    with path.open(encoding="utf-8") as lines:
+        for number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            try:
+                item = json.loads(text)
+            except ValueError as error:
+                yield number, {}, f"not JSON: {error}"
+                continue
+            if not isinstance(item, dict):
+                yield number, {}, "must be a JSON object"
+                continue
+            item.setdefault("metadata", {})
+            yield number, item, None
+
+
+def _text(cell: str) -> str:
+    return cell
+
+
+def _integer(cell: str) -> int:
+    return int(cell)
+
+
+def _number(cell: str) -> float:
+    value = float(cell)
+    return int(value) if value.is_integer() and "." not in cell else value
+
+
+def _boolean(cell: str) -> bool:
+    lowered = cell.strip().lower()
+    if lowered not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return lowered == "true"
+
+
+def _json(cell: str) -> Any:
+    return json.loads(cell)
+
+
+# A metadata column's type (`metadata.rank:integer`) and how its cells are read.
+_TYPES: dict[str, Callable[[str], Any]] = {
+    "text": _text,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "json": _json,
+}
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    property: str | None  # for metadata columns
+    parse: Callable[[str], Any]
+
+
+def _columns(header: list[str]) -> list[_Column]:
+    columns = []
+    for name in header:
+        if name in BASE_COLUMNS:
+            columns.append(_Column(name, None, _text))
+            continue
+        if not name.startswith("metadata.") or len(name) == len("metadata."):
+            raise ManifestError(
+                f"column '{name}': columns are url, id, fileName, mediaType and metadata.<property>"
+            )
+        prop, _, kind = name.removeprefix("metadata.").partition(":")
+        if kind and kind not in _TYPES:
+            raise ManifestError(f"column '{name}': a type is one of {', '.join(sorted(_TYPES))}")
+        columns.append(_Column(name, prop, _TYPES[kind or "text"]))
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ManifestError(f"the header has no column {', '.join(missing)}")
+    return columns
+
+
+def _read_csv(path: Path) -> Read:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        reader = csv.reader(file)
+        header = next(reader, None)
+        if header is None:
+            raise ManifestError(f"{path}: empty")
+        columns = _columns([name.strip() for name in header])
+        for cells in reader:
+            number = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(columns):
+                yield number, {}, f"{len(cells)} cells for {len(columns)} columns"
+                continue
+            yield (number, *_csv_item(columns, cells))
+
+
+def _csv_item(columns: list[_Column], cells: list[str]) -> tuple[dict[str, Any], str | None]:
+    item: dict[str, Any] = {"metadata": {}}
+    for column, cell in zip(columns, cells, strict=True):
+        if column.property is None:
+            if cell.strip():
+                item[column.name] = cell.strip()
+            continue
+        if cell == "":
+            continue
+        try:
+            item["metadata"][column.property] = column.parse(cell)
+        except ValueError as error:
+            return item, f"{column.name}: '{cell}' is not {_kind_of(column)} ({error})"
+    return item, None
+
+
+def _kind_of(column: _Column) -> str:
+    return next(kind for kind, parse in _TYPES.items() if parse is column.parse)
+
+
+def _item_problem(item: dict[str, Any]) -> str | None:
+    for name in REQUIRED:
+        value = item.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return f"{name} is missing"
+    if len(item["id"]) > MAX_ID:
+        return f"id is longer than {MAX_ID} characters"
+    parts = urlsplit(item["url"])
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"url '{item['url'][:200]}' is not an http or https URL"
+    if "metadata" in item and not isinstance(item["metadata"], dict):
+        return "metadata must be an object"
+    if "mediaType" in item and not isinstance(item["mediaType"], str):
+        return "mediaType must be text"
+    return None

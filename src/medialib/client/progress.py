@@ -1,0 +1,106 @@
+"""Showing an import's progress: a live rich display on a terminal, a plain line every few
+seconds elsewhere (CI, a log file), or nothing (`--quiet`)."""
+
+from __future__ import annotations
+
+import time
+from typing import IO, Protocol
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from medialib.client.run import Snapshot
+
+PLAIN_EVERY = 5.0
+
+
+class Display(Protocol):
+    def show(self, snapshot: Snapshot) -> None: ...
+
+    def close(self, snapshot: Snapshot) -> None: ...
+
+
+def rate_and_left(snapshot: Snapshot) -> tuple[float, float | None]:
+    """Rows a second in this run, and the seconds left at that rate (None before any)."""
+    elapsed = max(time.monotonic() - snapshot.started, 1e-6)
+    rate = (snapshot.done - snapshot.done_at_start) / elapsed
+    left = (snapshot.total - snapshot.done) / rate if rate > 0 else None
+    return rate, left
+
+
+def line_of(snapshot: Snapshot, label: str) -> str:
+    counts = snapshot.counts
+    rate, left = rate_and_left(snapshot)
+    eta = f"{left:.0f} s left" if left is not None else "time left unknown"
+    return (
+        f"{label}: {snapshot.done}/{snapshot.total} done, {counts.get('created', 0)} created, "
+        f"{counts.get('updated', 0)} updated, {counts.get('skipped', 0)} skipped, "
+        f"{counts.get('failed', 0)} failed, {rate:.0f}/s, {eta}"
+    )
+
+
+class Quiet:
+    def show(self, snapshot: Snapshot) -> None:
+        pass
+
+    def close(self, snapshot: Snapshot) -> None:
+        pass
+
+
+class Plain:
+    def __init__(self, out: IO[str], label: str, every: float = PLAIN_EVERY) -> None:
+        self.out, self.label, self.every = out, label, every
+        self.last = 0.0
+
+    def show(self, snapshot: Snapshot) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            print(line_of(snapshot, self.label), file=self.out, flush=True)
+
+    def close(self, snapshot: Snapshot) -> None:
+        print(line_of(snapshot, self.label), file=self.out, flush=True)
+
+
+class Live_:
+    """rich's live table: one row per kind being imported."""
+
+    def __init__(self, console: Console, label: str) -> None:
+        self.label = label
+        self.live = Live(console=console, refresh_per_second=4, transient=False)
+        self.live.start()
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.live.update(self._table(snapshot))
+
+    def close(self, snapshot: Snapshot) -> None:
+        self.live.update(self._table(snapshot))
+        self.live.stop()
+
+    def _table(self, snapshot: Snapshot) -> Table:
+        counts = snapshot.counts
+        rate, left = rate_and_left(snapshot)
+        table = Table(title="medialib import", expand=False)
+        for heading in ("kind", "done", "created", "updated", "skipped", "failed", "rate", "left"):
+            table.add_column(heading, justify="left" if heading == "kind" else "right")
+        table.add_row(
+            self.label,
+            f"{snapshot.done}/{snapshot.total}",
+            str(counts.get("created", 0)),
+            str(counts.get("updated", 0)),
+            str(counts.get("skipped", 0)),
+            str(counts.get("failed", 0)),
+            f"{rate:.0f}/s",
+            f"{left:.0f} s" if left is not None else "-",
+        )
+        return table
+
+
+def display_for(out: IO[str], label: str, *, quiet: bool) -> Display:
+    if quiet:
+        return Quiet()
+    console = Console(file=out)
+    if console.is_terminal:
+        return Live_(console, label)
+    return Plain(out, label)

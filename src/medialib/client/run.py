@@ -1,0 +1,167 @@
+"""Moving a manifest's rows through the import API: batches become jobs, at most a few open at
+once, each job's results recorded in the state file as it finishes.
+
+The order of writes makes a run resumable: a batch is marked `sending` (with its token) before
+its POST and `running` (with the job id) after; a batch found `sending` by the next run is looked
+up among the server's recent jobs by the token in their `context`, and sent again only when no
+job carries it (it was never accepted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from medialib.client.manifest import Row
+from medialib.client.server import Busy, ImportApi
+from medialib.client.state import PLANNED, RUNNING, SENDING, Batch, State
+
+CONTEXT_KEY = "medialibImport"
+# Reason codes worth another try: the origin or medialib was in trouble, not the item.
+TRANSIENT = {
+    "connect_error",
+    "connection_error",
+    "timeout",
+    "storage_error",
+    "internal_error",
+    "cancelled",
+    "http_408",
+    "http_429",
+}
+
+
+@dataclass
+class Options:
+    plural: str  # images | files | videos
+    system_name: str
+    webhook: str | None = None
+    batch_size: int = 1000
+    open_jobs: int = 8
+    poll_every: float = 1.0
+
+
+@dataclass
+class Snapshot:
+    """How far the import is: rows finished before (in the state file) plus running jobs."""
+
+    total: int
+    counts: dict[str, int]
+    running: dict[str, int] = field(default_factory=dict)  # job id -> items done
+    started: float = field(default_factory=time.monotonic)
+    done_at_start: int = 0
+
+    @property
+    def done(self) -> int:
+        finished = sum(self.counts.get(s, 0) for s in ("success", "skipped", "failed"))
+        return finished + sum(self.running.values())
+
+
+Report = Callable[[Snapshot], None]
+
+
+class Importer:
+    def __init__(self, api: ImportApi, state: State, rows: dict[int, Row], options: Options):
+        self.api = api
+        self.state = state
+        self.rows = rows
+        self.options = options
+        self.snapshot = Snapshot(total=len(rows), counts=state.counts())
+        self.snapshot.done_at_start = self.snapshot.done
+
+    async def run(self, report: Report) -> None:
+        self.state.plan(self.options.batch_size)
+        await self._settle_sending()
+        while True:
+            await self._send_while_room()
+            await self._poll()
+            report(self.snapshot)
+            if not self.state.batches(PLANNED, SENDING, RUNNING):
+                return
+            await asyncio.sleep(self.options.poll_every)
+
+    async def _settle_sending(self) -> None:
+        """Batches a killed run had posted: running when a job has their token, else planned."""
+        sending = self.state.batches(SENDING)
+        if not sending:
+            return
+        jobs = await self._retrying(self.api.recent_jobs)
+        by_token = {(job.get("context") or {}).get(CONTEXT_KEY): job["id"] for job in jobs or []}
+        for batch in sending:
+            job_id = by_token.get(batch.token)
+            if job_id is not None:
+                self.state.mark(batch.id, RUNNING, job_id=job_id)
+            else:
+                self.state.mark(batch.id, PLANNED)
+
+    async def _send_while_room(self) -> None:
+        while len(self.state.batches(SENDING, RUNNING)) < self.options.open_jobs:
+            planned = self.state.batches(PLANNED)
+            if not planned:
+                return
+            if not await self._send(planned[0]):
+                return
+
+    async def _send(self, batch: Batch) -> bool:
+        """POST the batch; False when the server asks to wait (it stays planned)."""
+        options = self.options
+        body: dict[str, Any] = {
+            "systemName": options.system_name,
+            options.plural: [self.rows[line].item for line in self.state.lines_of(batch.id)],
+            "context": {CONTEXT_KEY: batch.token},
+        }
+        if options.webhook:
+            body["webhook"] = options.webhook
+        self.state.mark(batch.id, SENDING, sent_at=time.time())
+        try:
+            job_id = await self.api.start(options.plural, body)
+        except Busy as busy:
+            if self.api.has_views is not False and "cannot be reached" in str(busy):
+                # The POST may have arrived: the next look at the job list tells.
+                await asyncio.sleep(busy.retry_after)
+                await self._settle_sending()
+                return False
+            self.state.mark(batch.id, PLANNED)
+            await asyncio.sleep(busy.retry_after)
+            return False
+        self.state.mark(batch.id, RUNNING, job_id=job_id)
+        return True
+
+    async def _poll(self) -> None:
+        for batch in self.state.batches(RUNNING):
+            assert batch.job_id is not None
+            plural = self.options.plural
+            try:
+                status = await self.api.progress(plural, batch.job_id)
+                if not status.get("finished"):
+                    self.snapshot.running[batch.job_id] = int(status["progress"]["done"])
+                    continue
+                items = await self.api.items(plural, batch.job_id)
+            except Busy as busy:
+                await asyncio.sleep(busy.retry_after)
+                return
+            self.state.finish(batch.id, {str(i.get("externalId")): result_of(i) for i in items})
+            self.snapshot.running.pop(batch.job_id, None)
+            self.snapshot.counts = self.state.counts()
+
+    async def _retrying(self, call: Callable[[], Any]) -> Any:
+        while True:
+            try:
+                return await call()
+            except Busy as busy:
+                await asyncio.sleep(busy.retry_after)
+
+
+def result_of(item: dict[str, Any]) -> dict[str, Any]:
+    """A status item as the state file keeps it."""
+    described = item.get("image") or item.get("video") or item
+    return {
+        "state": item.get("state") or item.get("status"),
+        "action": item.get("action"),
+        "mediaId": described.get("mediaId") if isinstance(described, dict) else None,
+        "reasonCode": item.get("reasonCode"),
+        "reason": item.get("reason"),
+        "duplicateOf": item.get("duplicateOf"),
+    }

@@ -1,0 +1,129 @@
+"""The server as the client sees it: the import API over HTTP (httpx), errors translated here.
+
+The job list and the status's `items`/`limit`/`cursor` are medialib's; against a server without
+them (the original API) the client reads the documented status answer whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+STATUS_PAGE = 1000
+
+
+class ServerError(Exception):
+    """The server refused a request for good (4xx other than 429), or cannot be understood."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+class Busy(Exception):
+    """The server asks to come back later (429, 503, or it cannot be reached)."""
+
+    def __init__(self, retry_after: float, why: str) -> None:
+        super().__init__(why)
+        self.retry_after = retry_after
+
+
+class ImportApi:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        version: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.version = version
+        self.http = httpx.AsyncClient(
+            base_url=server.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(60.0, connect=10.0),
+            transport=transport,
+        )
+        self.has_views: bool | None = None  # learnt from the first job list request
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def start(self, plural: str, body: dict[str, Any]) -> str:
+        """POST an import; its job id."""
+        answer = await self._call("POST", f"/import/{plural}", json=body)
+        job_id = answer.get("id")
+        if not isinstance(job_id, str):
+            raise ServerError(200, f"no job id in {answer!r:.200}")
+        return job_id
+
+    async def recent_jobs(self, pages: int = 2) -> list[dict[str, Any]] | None:
+        """The project's newest jobs (with their `context`); None when the server has no list."""
+        if self.has_views is False:
+            return None
+        found: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(pages):
+            params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+            try:
+                answer = await self._call("GET", "/import/jobs", params=params)
+            except ServerError as error:
+                if error.status in (404, 405):
+                    self.has_views = False
+                    return None
+                raise
+            self.has_views = True
+            found += answer.get("jobs", [])
+            cursor = answer.get("cursor")
+            if not cursor:
+                break
+        return found
+
+    async def progress(self, plural: str, job_id: str) -> dict[str, Any]:
+        """The job's status without its items (the whole status on a server without views)."""
+        params = {"id": job_id} | ({"items": "none"} if self.has_views else {})
+        return await self._call("GET", f"/import/{plural}/status", params=params)
+
+    async def items(self, plural: str, job_id: str) -> list[dict[str, Any]]:
+        """Every finished item of the job, a page at a time where the server pages them."""
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"id": job_id}
+            if self.has_views:
+                params |= {"limit": STATUS_PAGE} | ({"cursor": cursor} if cursor else {})
+            answer = await self._call("GET", f"/import/{plural}/status", params=params)
+            found += answer.get(plural, [])
+            cursor = answer.get("cursor")
+            if not self.has_views or not cursor:
+                return found
+
+    async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        try:
+            response = await self.http.request(method, f"/api/{self.version}{path}", **options)
+        except httpx.TransportError as error:
+            raise Busy(2.0, f"the server cannot be reached: {error!r}") from error
+        if response.status_code in (429, 502, 503, 504):
+            raise Busy(_retry_after(response), f"HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise ServerError(response.status_code, _message(body, response.text))
+        return body
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.1, min(300.0, float(response.headers.get("Retry-After", "2"))))
+    except ValueError:
+        return 2.0
+
+
+def _message(body: Any, text: str) -> str:
+    if isinstance(body, dict) and "error" in body:
+        details = body.get("error_details")
+        return f"{body['error']}: {details}" if details else str(body["error"])
+    return text[:300]
