@@ -12,8 +12,8 @@ serve: install
 test: install-test lint contracts typecheck unit
 
 lint: install-test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 contracts: install-test
 	$(BIN)/lint-imports --no-cache

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import json
 import os
+import pty
 import signal
 import sqlite3
 import sys
@@ -19,6 +21,7 @@ import httpx
 
 from tests.support import media
 from tests.support.origin import Origin
+from tests.support.process import ServerProcess
 from tests.support.stack import Stack
 
 
@@ -33,23 +36,25 @@ def _command(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "medialib.cli", "import", *map(str, args)]
 
 
-def _env(stack: Stack, token: str) -> dict[str, str]:
-    return os.environ | {"MEDIALIB_SERVER": stack.url, "MEDIALIB_TOKEN": token}
+def _env(server: Stack | ServerProcess, token: str) -> dict[str, str]:
+    return os.environ | {"MEDIALIB_SERVER": server.url, "MEDIALIB_TOKEN": token}
 
 
-async def spawn_import(stack: Stack, token: str, *args: str | Path) -> asyncio.subprocess.Process:
+async def spawn_import(
+    server: Stack | ServerProcess, token: str, *args: str | Path
+) -> asyncio.subprocess.Process:
     """The command in its own process; the test's event loop (which serves the origin and the
     app) keeps running meanwhile."""
     return await asyncio.create_subprocess_exec(
         *_command(*args),
-        env=_env(stack, token),
+        env=_env(server, token),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
 
 
-async def medialib_import(stack: Stack, token: str, *args: str | Path) -> Ran:
-    process = await spawn_import(stack, token, *args)
+async def medialib_import(server: Stack | ServerProcess, token: str, *args: str | Path) -> Ran:
+    process = await spawn_import(server, token, *args)
     async with asyncio.timeout(180):
         out, err = await process.communicate()
     assert process.returncode is not None
@@ -241,3 +246,86 @@ async def test_a_killed_client_resumes_without_sending_a_batch_twice(
     assert {r["state"] for r in rows} == {"success"}
     assert {r["action"] for r in rows} == {"created"}  # no row was imported twice
     assert len({r["mediaId"] for r in rows}) == 240
+
+
+async def test_a_server_at_its_open_job_limit_is_waited_for(origin: Origin, tmp_path: Path) -> None:
+    """The server allows one open job; the client wants three. Its 429s (with Retry-After) are
+    waited out, and every batch is still sent exactly once."""
+    server = ServerProcess(
+        tmp_path / "home",
+        env={
+            "MEDIALIB_MAX_OPEN_JOBS": "1",
+            "MEDIALIB_FETCH_ALLOW": "127.0.0.1/32",
+            "MEDIALIB_RATE_LIMIT": "10000",
+        },
+    )
+    token = server.run("token", "create", "--project", "demo", "--scope", "public-api:write")
+    server.serve()
+    try:
+        urls = pictures(origin, 40)
+        manifest = tmp_path / "archive.csv"
+        manifest.write_text(
+            "url,id,fileName\n" + "".join(f"{u},b-{i},{i}.jpg\n" for i, u in enumerate(urls))
+        )
+        report = tmp_path / "results.csv"
+        options = ("--batch-size", "10", "--open-jobs", "3", "--report", report)
+
+        done = await medialib_import(server, token, "images", manifest, *options)
+
+        assert done.returncode == 0, done.stderr
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}
+        ) as api:
+            jobs = await jobs_of(api)
+        assert len(jobs) == 4
+        assert {r["state"] for r in read_report(report)} == {"success"}
+        # One at a time, as the server allowed: each job started after the one before finished.
+        ordered = sorted(jobs, key=lambda job: job["startedAt"])
+        for before, after in itertools.pairwise(ordered):
+            assert after["startedAt"] >= before["finishedAt"]
+    finally:
+        server.stop()
+
+
+async def test_on_a_terminal_the_progress_is_a_live_table(
+    stack: Stack, project: str, origin: Origin, tmp_path: Path
+) -> None:
+    token = await stack.token(project)
+    urls = pictures(origin, 3)
+    manifest = tmp_path / "archive.csv"
+    manifest.write_text(
+        "url,id,fileName\n" + "".join(f"{u},t-{i},{i}.jpg\n" for i, u in enumerate(urls))
+    )
+    leader, follower = pty.openpty()
+    process = await asyncio.create_subprocess_exec(
+        *_command("images", manifest),
+        env=_env(stack, token) | {"TERM": "xterm-256color", "COLUMNS": "120"},
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    screen = asyncio.create_task(asyncio.to_thread(_read_all, leader))
+    async with asyncio.timeout(120):
+        assert await process.wait() == 0
+        shown = await screen
+
+    assert "medialib import" in shown  # the table's title
+    for heading in ("done", "created", "updated", "skipped", "failed", "rate", "left"):
+        assert heading in shown
+    assert "3/3" in shown
+    assert "images: 3/3 done" not in shown  # no plain lines on a terminal
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the other side closed: EIO
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
