@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 
-from medialib.client.manifest import ManifestError, Row, read_manifest
+from medialib.client.manifest import Manifest, ManifestError, Row, read_folder, read_manifest
 from medialib.client.progress import display_for, line_of
 from medialib.client.report import write_report
 from medialib.client.run import TRANSIENT, Importer, Options, Snapshot
 from medialib.client.server import ImportApi, ServerError
 from medialib.client.state import State, StateError, state_path
+from medialib.client.upload import Uploader
 
 KINDS = ("images", "files", "videos")
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -43,6 +44,11 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 )
 @click.option("--report", type=click.Path(path_type=Path), help="results.csv or results.jsonl")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--upload",
+    is_flag=True,
+    help="MANIFEST is a folder, or a manifest whose `path` column names local files: upload them.",
+)
 def import_command(
     kind: str,
     manifest: Path,
@@ -57,12 +63,11 @@ def import_command(
     retry_failed: str | None,
     report: Path | None,
     quiet: bool,
+    upload: bool,
 ) -> None:
-    """Import a manifest (CSV or JSON Lines) of KIND from URLs; run it again to resume."""
-    try:
-        read = read_manifest(manifest)
-    except ManifestError as error:
-        raise click.UsageError(str(error)) from error
+    """Import a manifest (CSV or JSON Lines) of KIND from URLs, or with --upload local files;
+    run it again to resume."""
+    read = _read(manifest, kind, upload)
     if read.problems:
         for problem in read.problems[:50]:
             click.echo(f"{manifest}: {problem}", err=True)
@@ -74,13 +79,18 @@ def import_command(
             sys.exit(EXIT_USAGE)
     state = State(state_path(manifest))
     try:
-        state.bind({"kind": kind, "server": server.rstrip("/"), "systemName": system_name})
+        mode = "upload" if upload else "url"
+        state.bind(
+            {"kind": kind, "server": server.rstrip("/"), "systemName": system_name, "mode": mode}
+        )
         state.add_rows((row.line, row.external_id) for row in read.rows)
         if retry_failed is not None:
             state.retry_failed(None if retry_failed == "all" else TRANSIENT)
         options = Options(kind, system_name, webhook, batch_size, open_jobs)
         rows = {row.line: row for row in read.rows}
-        snapshot = asyncio.run(_run(server, token, api_version, state, rows, options, quiet))
+        snapshot = asyncio.run(
+            _run(server, token, api_version, state, rows, options, quiet=quiet, upload=upload)
+        )
         if report is not None:
             write_report(report, state.results())
         counts = state.counts()
@@ -101,10 +111,12 @@ async def _run(
     state: State,
     rows: dict[int, Row],
     options: Options,
+    *,
     quiet: bool,
+    upload: bool,
 ) -> Snapshot:
     api = ImportApi(server, token, version)
-    importer = Importer(api, state, rows, options)
+    importer: Importer | Uploader = (Uploader if upload else Importer)(api, state, rows, options)
     display = display_for(sys.stderr, options.plural, quiet=quiet)
     try:
         await importer.run(display.show)
@@ -112,3 +124,16 @@ async def _run(
         display.close(importer.snapshot)
         await api.close()
     return importer.snapshot
+
+
+def _read(source: Path, kind: str, upload: bool) -> Manifest:
+    if upload and kind == "videos":
+        raise click.UsageError("--upload takes images and files; videos are imported from URLs")
+    if source.is_dir():
+        if not upload:
+            raise click.UsageError(f"{source} is a folder: pass --upload to upload its files")
+        return read_folder(source)
+    try:
+        return read_manifest(source, uploading=upload)
+    except ManifestError as error:
+        raise click.UsageError(str(error)) from error

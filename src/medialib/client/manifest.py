@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REQUIRED = ("url", "id", "fileName")
-BASE_COLUMNS = {"url", "id", "fileName", "mediaType"}
+REQUIRED = ("id", "fileName")
+BASE_COLUMNS = {"url", "path", "id", "fileName", "mediaType"}
 MAX_ID = 255
 
 
@@ -50,7 +50,9 @@ class ManifestError(Exception):
     """The manifest cannot be read at all (missing, wrong format, bad header)."""
 
 
-def read_manifest(path: Path) -> Manifest:
+def read_manifest(path: Path, *, uploading: bool = False) -> Manifest:
+    """The rows of a manifest; with `uploading`, rows name local files (`path`, relative to the
+    manifest's folder) instead of URLs."""
     if not path.is_file():
         raise ManifestError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -63,7 +65,9 @@ def read_manifest(path: Path) -> Manifest:
     manifest = Manifest()
     seen: dict[str, int] = {}
     for line, item, problem in read(path):
-        problem = problem or _item_problem(item)
+        if uploading and isinstance(item.get("path"), str):
+            item["path"] = str((path.parent / item["path"]).resolve())
+        problem = problem or _item_problem(item, uploading)
         if problem is None:
             first = seen.setdefault(str(item["id"]), line)
             if first != line:
@@ -150,7 +154,9 @@ def _columns(header: list[str]) -> list[_Column]:
         if kind and kind not in _TYPES:
             raise ManifestError(f"column '{name}': a type is one of {', '.join(sorted(_TYPES))}")
         columns.append(_Column(name, prop, _TYPES[kind or "text"]))
-    missing = [name for name in REQUIRED if name not in header]
+    missing = [name for name in (*REQUIRED, "url|path") if name not in header]
+    if "url" in header or "path" in header:
+        missing.remove("url|path")
     if missing:
         raise ManifestError(f"the header has no column {', '.join(missing)}")
     return columns
@@ -193,13 +199,16 @@ def _kind_of(column: _Column) -> str:
     return next(kind for kind, parse in _TYPES.items() if parse is column.parse)
 
 
-def _item_problem(item: dict[str, Any]) -> str | None:
-    for name in REQUIRED:
+def _item_problem(item: dict[str, Any], uploading: bool) -> str | None:
+    source = "path" if uploading else "url"
+    for name in (source, *REQUIRED):
         value = item.get(name)
         if not isinstance(value, str) or not value.strip():
             return f"{name} is missing"
     if len(item["id"]) > MAX_ID:
         return f"id is longer than {MAX_ID} characters"
+    if uploading:
+        return None if Path(item["path"]).is_file() else f"no file at {item['path']}"
     parts = urlsplit(item["url"])
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f"url '{item['url'][:200]}' is not an http or https URL"
@@ -208,3 +217,25 @@ def _item_problem(item: dict[str, Any]) -> str | None:
     if "mediaType" in item and not isinstance(item["mediaType"], str):
         return "mediaType must be text"
     return None
+
+
+def read_folder(folder: Path) -> Manifest:
+    """Every file under `folder` (hidden ones and state files aside) as a row to upload: its
+    path below the folder is its id, its name its file name."""
+    manifest = Manifest()
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and ".medialib-import.sqlite" not in p.name
+    )
+    for number, file in enumerate(files, start=1):
+        relative = file.relative_to(folder).as_posix()
+        item = {"path": str(file), "id": relative, "fileName": file.name, "metadata": {}}
+        problem = _item_problem(item, uploading=True)
+        if problem is None:
+            manifest.rows.append(Row(number, item))
+        else:
+            manifest.problems.append(Problem(number, f"{relative}: {problem}"))
+    return manifest

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS rows (
     media_id TEXT,
     reason_code TEXT,
     reason TEXT,
-    duplicate_of TEXT
+    duplicate_of TEXT,
+    upload_key TEXT  -- where an uploaded file was put (the --upload mode)
 );
 CREATE INDEX IF NOT EXISTS rows_batch ON rows (batch);
 """
@@ -194,6 +195,17 @@ class State:
                     ),
                 )
             self.mark(batch, DONE)
+
+    def upload_keys(self, batch: int) -> dict[int, str]:
+        """The keys of the batch's rows whose files were uploaded already."""
+        rows = self.db.execute(
+            "SELECT line, upload_key FROM rows WHERE batch = ? AND upload_key IS NOT NULL",
+            (batch,),
+        )
+        return dict(rows.fetchall())
+
+    def set_upload_key(self, line: int, key: str) -> None:
+        self.db.execute("UPDATE rows SET upload_key = ? WHERE line = ?", (key, line))
 
     def results(self) -> list[Result]:
         return [
