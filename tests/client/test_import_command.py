@@ -329,3 +329,42 @@ def _read_all(fd: int) -> str:
         chunks.append(chunk)
     os.close(fd)
     return b"".join(chunks).decode(errors="replace")
+
+
+async def test_csv_cells_take_the_types_of_the_project_config(
+    stack: Stack, origin: Origin, tmp_path: Path
+) -> None:
+    """Project `typed` has integer, number, boolean and list properties: a plain CSV's cells
+    arrive as those types (read from GET /projectConfig), a column's own type wins."""
+    token = await stack.token("typed")
+    api = stack.client(token)
+    config = (await api.get("/api/2026-05/projectConfig")).json()
+    image = next(m for m in config["mediaTypes"] if m["handle"] == "image")
+    assert {"handle": "rank", "type": "li-integer", "config": {"min": 1, "max": 10}} in (
+        image["metadata"]
+    )
+    [url] = pictures(origin, 1)
+    external_id = f"typed-{uuid.uuid4().hex[:8]}"
+    manifest = tmp_path / "typed.csv"
+    manifest.write_text(
+        "url,id,fileName,metadata.title,metadata.rank,metadata.score,metadata.published,"
+        "metadata.keywords,metadata.caption:text\n"
+        f'{url},{external_id},t.jpg,Typed,7,2.5,true,"[""sea""]",042\n'
+    )
+    report = tmp_path / "results.csv"
+
+    done = await medialib_import(stack, token, "images", manifest, "--report", report)
+
+    assert done.returncode == 0, done.stderr
+    [row] = read_report(report)
+    [entry] = (await api.get("/api/2026-05/mediaLibrary", params={"ids": row["mediaId"]})).json()[
+        "results"
+    ]
+    assert entry["metadata"] == {
+        "title": "Typed",
+        "rank": 7,
+        "score": 2.5,
+        "published": True,
+        "keywords": ["sea"],
+        "caption": "042",
+    }

@@ -57,3 +57,18 @@ def test_a_manifest_that_cannot_be_read_says_why(
     manifest.write_text(text)
     with pytest.raises(ManifestError, match=message):
         read_manifest(manifest)
+
+
+def test_plain_columns_take_their_property_types(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "url,id,fileName,mediaType,metadata.rank,metadata.rank2:text,metadata.title\n"
+        "https://a.example/1.jpg,x1,1.jpg,,3,3,Dawn\n"
+        "https://a.example/2.jpg,x2,2.jpg,other,3,3,Dusk\n"
+    )
+    types = {"image": {"rank": "li-integer", "rank2": "li-integer"}, "other": {}}
+    rows = read_manifest(manifest, media_type="image", types=types).rows
+    assert [row.item["metadata"] for row in rows] == [
+        {"rank": 3, "rank2": "3", "title": "Dawn"},
+        {"rank": "3", "rank2": "3", "title": "Dusk"},
+    ]

@@ -14,7 +14,7 @@ from medialib import __version__
 from medialib.api import errors, openapi
 from medialib.api.deps import ApiState
 from medialib.api.limits import RateLimits
-from medialib.api.routes import events, health, imports, media, media_library, uploads
+from medialib.api.routes import events, health, imports, media, media_library, project, uploads
 from medialib.api.versions import VersionTable
 from medialib.bootstrap import Runtime, prepare, start_worker
 from medialib.library.renditions import Renditions
@@ -73,6 +73,7 @@ def create_app(
     app.include_router(imports.router)
     app.include_router(media.router)
     app.include_router(events.router)
+    app.include_router(project.router)
     app.include_router(health.router)
     return app
 

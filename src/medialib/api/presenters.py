@@ -10,6 +10,7 @@ from medialib.api.versions import ApiVersion
 from medialib.events.views import DeliveryRecord
 from medialib.imports.jobs import JobStatus, JobSummary, Progress
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
+from medialib.library.projects import Project
 from medialib.media.urls import AssetUrls
 
 # A refused entry's status and error name in an import's per-entry results.
@@ -189,4 +190,28 @@ def delivery_json(delivery: DeliveryRecord) -> dict[str, Any]:
         "createdAt": timestamp(delivery.created_at),
         "lastError": attempts[-1]["error"] if attempts else None,
         "attempts": attempts,
+    }
+
+
+def project_config_json(project: Project) -> dict[str, Any]:
+    """The original API's project config, as far as medialib has one: the handle and the media
+    types with their metadata properties (a property's config without its unset keys)."""
+    return {
+        "v": 2,
+        "settings": {"handle": project.handle},
+        "mediaTypes": [
+            {
+                "handle": media_type.handle,
+                "type": media_type.kind,
+                "metadata": [
+                    {
+                        "handle": prop.handle,
+                        "type": prop.type,
+                        "config": prop.config.model_dump(exclude_defaults=True),
+                    }
+                    for prop in media_type.schema.properties.values()
+                ],
+            }
+            for media_type in project.media_types.values()
+        ],
     }

@@ -140,6 +140,24 @@ class JobSummary(BaseModel):
     progress: Progress
 
 
+class MetadataPropertyOut(BaseModel):
+    handle: str
+    type: str = Field(description="li-text, li-integer, li-boolean, …")
+    config: dict[str, Any]
+
+
+class MediaTypeOut(BaseModel):
+    handle: str
+    type: str = Field(description="mediaImage, mediaVideo or mediaFile")
+    metadata: list[MetadataPropertyOut]
+
+
+class ProjectConfig(BaseModel):
+    v: int
+    settings: dict[str, Any]
+    mediaTypes: list[MediaTypeOut]
+
+
 class JobList(BaseModel):
     jobs: list[JobSummary]
     cursor: str | None = Field(description="Where the next page starts; null on the last")

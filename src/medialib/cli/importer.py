@@ -13,9 +13,9 @@ from medialib.client.manifest import Manifest, ManifestError, Row, read_folder, 
 from medialib.client.progress import display_for, line_of
 from medialib.client.report import write_report
 from medialib.client.run import TRANSIENT, Importer, Options, Snapshot
-from medialib.client.server import ImportApi, ServerError
+from medialib.client.server import Busy, ImportApi, ServerError
 from medialib.client.state import State, StateError, state_path
-from medialib.client.upload import Uploader
+from medialib.client.upload import SINGULAR, Uploader
 
 KINDS = ("images", "files", "videos")
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -67,7 +67,8 @@ def import_command(
 ) -> None:
     """Import a manifest (CSV or JSON Lines) of KIND from URLs, or with --upload local files;
     run it again to resume."""
-    read = _read(manifest, kind, upload)
+    types = _property_types(server, token, api_version) if manifest.suffix == ".csv" else {}
+    read = _read(manifest, kind, upload, types)
     if read.problems:
         for problem in read.problems[:50]:
             click.echo(f"{manifest}: {problem}", err=True)
@@ -126,7 +127,24 @@ async def _run(
     return importer.snapshot
 
 
-def _read(source: Path, kind: str, upload: bool) -> Manifest:
+def _property_types(server: str, token: str, version: str) -> dict[str, dict[str, str]]:
+    """The project's metadata property types, which type a CSV's cells."""
+
+    async def ask() -> dict[str, dict[str, str]]:
+        api = ImportApi(server, token, version)
+        try:
+            return await api.property_types()
+        finally:
+            await api.close()
+
+    try:
+        return asyncio.run(ask())
+    except (Busy, ServerError) as error:
+        click.echo(f"medialib import: cannot read the project's config: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _read(source: Path, kind: str, upload: bool, types: dict[str, dict[str, str]]) -> Manifest:
     if upload and kind == "videos":
         raise click.UsageError("--upload takes images and files; videos are imported from URLs")
     if source.is_dir():
@@ -134,6 +152,6 @@ def _read(source: Path, kind: str, upload: bool) -> Manifest:
             raise click.UsageError(f"{source} is a folder: pass --upload to upload its files")
         return read_folder(source)
     try:
-        return read_manifest(source, uploading=upload)
+        return read_manifest(source, uploading=upload, media_type=SINGULAR[kind], types=types)
     except ManifestError as error:
         raise click.UsageError(str(error)) from error

@@ -1,8 +1,10 @@
 """Reading a manifest: the rows of an archive to import, checked before anything is sent.
 
 CSV: a header row with `url`, `id`, `fileName`, optionally `mediaType`, and `metadata.<property>`
-columns. A metadata cell is text unless its column names a type: `metadata.rank:integer`,
-`:number`, `:boolean` (true/false), `:json` (any JSON value). Empty cells are left out.
+columns. A metadata cell is typed by its property in the row's media type (the project config's
+`li-integer`, `li-numeric`, `li-boolean`, lists as JSON, the rest text), or by the type its
+column names: `metadata.rank:integer`, `:number`, `:boolean` (true/false), `:json` (any JSON
+value), `:text`. Empty cells are left out.
 JSON Lines: one item object per line, as the API takes it. Blank lines are skipped in both.
 """
 
@@ -50,12 +52,31 @@ class ManifestError(Exception):
     """The manifest cannot be read at all (missing, wrong format, bad header)."""
 
 
-def read_manifest(path: Path, *, uploading: bool = False) -> Manifest:
+# The project config's property types and how a CSV cell of each is read.
+PROPERTY_KINDS = {
+    "li-integer": "integer",
+    "li-numeric": "number",
+    "li-boolean": "boolean",
+    "li-string-list": "json",
+    "li-numeric-list": "json",
+}
+NO_TYPES: dict[str, dict[str, str]] = {}
+
+
+def read_manifest(
+    path: Path,
+    *,
+    uploading: bool = False,
+    media_type: str = "image",
+    types: dict[str, dict[str, str]] = NO_TYPES,
+) -> Manifest:
     """The rows of a manifest; with `uploading`, rows name local files (`path`, relative to the
-    manifest's folder) instead of URLs."""
+    manifest's folder) instead of URLs. `types` (media type -> property -> `li-…` type) types
+    the CSV cells of columns that name none; `media_type` is a row's when it names none."""
     if not path.is_file():
         raise ManifestError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    read: Callable[[Path, Typing], Read]
     if suffix == ".csv":
         read = _read_csv
     elif suffix in (".jsonl", ".ndjson"):
@@ -64,7 +85,7 @@ def read_manifest(path: Path, *, uploading: bool = False) -> Manifest:
         raise ManifestError(f"{path}: a manifest is a .csv or a .jsonl file")
     manifest = Manifest()
     seen: dict[str, int] = {}
-    for line, item, problem in read(path):
+    for line, item, problem in read(path, Typing(media_type, types)):
         if uploading and isinstance(item.get("path"), str):
             item["path"] = str((path.parent / item["path"]).resolve())
         problem = problem or _item_problem(item, uploading)
@@ -82,7 +103,22 @@ def read_manifest(path: Path, *, uploading: bool = False) -> Manifest:
 Read = Iterator[tuple[int, dict[str, Any], str | None]]
 
 
-def _read_jsonl(path: Path) -> Read:
+@dataclass(frozen=True)
+class Typing:
+    """How a CSV row's metadata cells are read: by the type their column names, else by their
+    property's type in the row's media type, else as text."""
+
+    media_type: str
+    types: dict[str, dict[str, str]]
+
+    def kind(self, column: _Column, item: dict[str, Any]) -> str:
+        if column.kind is not None:
+            return column.kind
+        of_type = self.types.get(item.get("mediaType") or self.media_type, {})
+        return PROPERTY_KINDS.get(of_type.get(column.property or "", ""), "text")
+
+
+def _read_jsonl(path: Path, _: Typing) -> Read:
     with path.open(encoding="utf-8") as lines:
         for number, text in enumerate(lines, start=1):
             if not text.strip():
@@ -137,14 +173,14 @@ _TYPES: dict[str, Callable[[str], Any]] = {
 class _Column:
     name: str
     property: str | None  # for metadata columns
-    parse: Callable[[str], Any]
+    kind: str | None  # the type the column names, if any
 
 
 def _columns(header: list[str]) -> list[_Column]:
     columns = []
     for name in header:
         if name in BASE_COLUMNS:
-            columns.append(_Column(name, None, _text))
+            columns.append(_Column(name, None, None))
             continue
         if not name.startswith("metadata.") or len(name) == len("metadata."):
             raise ManifestError(
@@ -153,7 +189,7 @@ def _columns(header: list[str]) -> list[_Column]:
         prop, _, kind = name.removeprefix("metadata.").partition(":")
         if kind and kind not in _TYPES:
             raise ManifestError(f"column '{name}': a type is one of {', '.join(sorted(_TYPES))}")
-        columns.append(_Column(name, prop, _TYPES[kind or "text"]))
+        columns.append(_Column(name, prop, kind or None))
     missing = [name for name in (*REQUIRED, "url|path") if name not in header]
     if "url" in header or "path" in header:
         missing.remove("url|path")
@@ -162,7 +198,7 @@ def _columns(header: list[str]) -> list[_Column]:
     return columns
 
 
-def _read_csv(path: Path) -> Read:
+def _read_csv(path: Path, typing: Typing) -> Read:
     with path.open(encoding="utf-8-sig", newline="") as file:
         reader = csv.reader(file)
         header = next(reader, None)
@@ -176,27 +212,25 @@ def _read_csv(path: Path) -> Read:
             if len(cells) != len(columns):
                 yield number, {}, f"{len(cells)} cells for {len(columns)} columns"
                 continue
-            yield (number, *_csv_item(columns, cells))
+            yield (number, *_csv_item(columns, cells, typing))
 
 
-def _csv_item(columns: list[_Column], cells: list[str]) -> tuple[dict[str, Any], str | None]:
+def _csv_item(
+    columns: list[_Column], cells: list[str], typing: Typing
+) -> tuple[dict[str, Any], str | None]:
     item: dict[str, Any] = {"metadata": {}}
     for column, cell in zip(columns, cells, strict=True):
-        if column.property is None:
-            if cell.strip():
-                item[column.name] = cell.strip()
+        if column.property is None and cell.strip():
+            item[column.name] = cell.strip()
+    for column, cell in zip(columns, cells, strict=True):
+        if column.property is None or cell == "":
             continue
-        if cell == "":
-            continue
+        kind = typing.kind(column, item)
         try:
-            item["metadata"][column.property] = column.parse(cell)
+            item["metadata"][column.property] = _TYPES[kind](cell)
         except ValueError as error:
-            return item, f"{column.name}: '{cell}' is not {_kind_of(column)} ({error})"
+            return item, f"{column.name}: '{cell}' is not {kind} ({error})"
     return item, None
-
-
-def _kind_of(column: _Column) -> str:
-    return next(kind for kind, parse in _TYPES.items() if parse is column.parse)
 
 
 def _item_problem(item: dict[str, Any], uploading: bool) -> str | None:

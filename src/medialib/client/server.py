@@ -102,6 +102,23 @@ class ImportApi:
             if not self.has_views or not cursor:
                 return found
 
+    async def property_types(self) -> dict[str, dict[str, str]]:
+        """Each media type's metadata properties and their types (`li-integer`, …), from the
+        project config; empty when the server has no such endpoint."""
+        try:
+            config = await self._call("GET", "/projectConfig")
+        except ServerError as error:
+            if error.status in (403, 404, 405):  # a token without read scope, the original API
+                return {}
+            raise
+        return {
+            str(media_type.get("handle")): {
+                str(prop.get("handle")): str(prop.get("type")) for prop in media_type["metadata"]
+            }
+            for media_type in config.get("mediaTypes", [])
+            if isinstance(media_type.get("metadata"), list)
+        }
+
     async def new_upload(self, file_name: str, mime_type: str, size: int) -> dict[str, Any]:
         """Where to PUT a file: `{key, uploadUrl, headers, expiresAt}`."""
         body = {"fileName": file_name, "mimeType": mime_type, "size": size}
