@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.client.test_import_command import jobs_of, medialib_import, read_report
-from tests.support import media
+from tests.support import media, videos
 from tests.support.stack import Stack
 
 
@@ -78,13 +80,34 @@ async def test_a_manifest_names_local_files_with_their_metadata(
     assert entry["asset"]["size"] == (tmp_path / "docs" / "report.pdf").stat().st_size
 
 
-async def test_upload_refuses_what_it_cannot_do(stack: Stack, project: str, tmp_path: Path) -> None:
+async def test_a_folder_needs_the_upload_flag(stack: Stack, project: str, tmp_path: Path) -> None:
     token = await stack.token(project)
     folder = tmp_path / "clips"
     folder.mkdir()
-    videos = await medialib_import(stack, token, "videos", folder, "--upload")
-    assert videos.returncode == 2
-    assert "--upload takes images and files" in videos.stderr
     no_flag = await medialib_import(stack, token, "images", folder)
     assert no_flag.returncode == 2
     assert "pass --upload" in no_flag.stderr
+
+
+async def test_videos_are_uploaded_with_their_duration_and_size(
+    stack: Stack, project: str, tmp_path: Path
+) -> None:
+    token = await stack.token(project)
+    api = stack.client(token)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "harbour.mp4").write_bytes(videos.video("mp4", width=64, height=48, seconds=2.0))
+    (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200)
+    report = tmp_path / "results.csv"
+
+    done = await medialib_import(stack, token, "videos", folder, "--upload", "--report", report)
+
+    assert done.returncode == 1  # broken.mp4
+    rows = {r["id"]: r for r in read_report(report)}
+    assert rows["broken.mp4"]["reasonCode"] == "unreadable_file"
+    [entry] = (
+        await api.get("/api/2026-05/mediaLibrary", params={"ids": rows["harbour.mp4"]["mediaId"]})
+    ).json()["results"]
+    asset = entry["asset"]
+    assert (asset["mimeType"], asset["width"], asset["height"]) == ("video/mp4", 64, 48)
+    assert asset["duration"] == pytest.approx(2.0, abs=0.2)

@@ -145,8 +145,6 @@ def _property_types(server: str, token: str, version: str) -> dict[str, dict[str
 
 
 def _read(source: Path, kind: str, upload: bool, types: dict[str, dict[str, str]]) -> Manifest:
-    if upload and kind == "videos":
-        raise click.UsageError("--upload takes images and files; videos are imported from URLs")
     if source.is_dir():
         if not upload:
             raise click.UsageError(f"{source} is a folder: pass --upload to upload its files")

@@ -10,6 +10,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from medialib.client.local_video import VideoFileError, describe_video
+
 # Pillow's format names and the types medialib takes as images (SVG is sent as a file).
 IMAGE_TYPES = {
     "JPEG": "image/jpeg",
@@ -25,7 +27,7 @@ class LocalFileError(Exception):
 
 
 def describe(path: Path, plural: str) -> dict[str, Any]:
-    """The asset fields of a local file for a `plural` import (images or files)."""
+    """The asset fields of a local file for a `plural` import (images, videos or files)."""
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -34,6 +36,11 @@ def describe(path: Path, plural: str) -> dict[str, Any]:
         raise LocalFileError(f"{path} is empty")
     if plural == "images":
         return {"size": size} | _image(path)
+    if plural == "videos":
+        try:
+            return {"size": size} | describe_video(path)
+        except VideoFileError as error:
+            raise LocalFileError(str(error)) from error
     guessed, _ = mimetypes.guess_type(path.name)
     return {"size": size, "mimeType": guessed or "application/octet-stream"}
 
