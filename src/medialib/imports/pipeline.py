@@ -26,7 +26,6 @@ from medialib.errors import ItemError
 from medialib.imports.jobs import ItemOutcome, ItemState, pending_positions, record_items
 from medialib.imports.kinds import ImportKind, Probed, kind_named
 from medialib.library import changes
-from medialib.library.assets import find_duplicate
 from medialib.library.changes import EntryEvent
 from medialib.library.extraction import extracted_metadata
 from medialib.library.metadata import without_nulls
@@ -99,7 +98,6 @@ class ItemImport:
     existing: Entry | None
     sniffed: Sniffed | None = field(default=None, init=False)
     stored: bool = field(default=False, init=False)  # its objects were written for it
-    duplicate_of: str | None = field(default=None, init=False)
 
     async def run(self) -> Worked:
         try:
@@ -148,7 +146,7 @@ class ItemImport:
             now=utcnow(),
             existing_id=existing.id if existing else None,
             new_asset=self.stored,
-            duplicate_of=self.duplicate_of,
+            stored_here=tuple(stored_objects(asset)) if self.stored else (),
         )
         outcome = ItemOutcome(item.position, ItemState.SUCCESS)
         if probed.notice is not None:
@@ -200,12 +198,6 @@ class ItemImport:
         if existing is not None and existing.asset.get("sha256") == download.sha256:
             # The same bytes again: keep the stored object, change only what describes it.
             return existing.asset | {"filename": filename}
-        project = self.project.handle
-        duplicate = await find_duplicate(self.services.db, project, download.sha256)
-        if duplicate is not None and duplicate.entry_id != (existing and existing.id):
-            # Bytes the project holds already (another id of the old archive): share them.
-            self.duplicate_of = duplicate.entry_id
-            return duplicate.asset | {"filename": filename}
         key = new_key(self.sniffed.extension)
         self.stored = True
         storage = self.services.storage
@@ -393,8 +385,8 @@ def _settle(worked: Worked) -> None:
 
 
 def _stored_keys(worked: Any) -> list[str]:
-    stored = [w.imported.asset for w in worked if w.imported and w.imported.new_asset]
-    return [key for asset in stored for key in stored_objects(asset)]
+    """The objects stored for these items (whatever their entries came to point at)."""
+    return [key for w in worked if w.imported for key in w.imported.stored_here]
 
 
 async def delete_quietly(storage: Storage, keys: Sequence[str]) -> None:

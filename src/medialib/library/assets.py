@@ -287,39 +287,38 @@ class Duplicate:
     asset: dict[str, Any]
 
 
-async def find_duplicate(db: Database, project: str, sha256: str) -> Duplicate | None:
-    """The oldest live entry of `project` whose asset's object has these bytes, if any.
-    Revoked entries are not offered: sharing their object would serve it again.
+def live_objects_with(tx: Tx, project: str, hashes: set[str]) -> dict[str, Duplicate]:
+    """For each sha256 of `hashes` the project already stores, the oldest live entry whose
+    asset is that object. Revoked entries are not offered: sharing their object would serve
+    it again.
 
     Two index lookups, not one join: the planner, left to order the whole library by age
     before it finds the bytes, took tens of seconds a lookup on freshly filled tables."""
-    same_bytes = sa.select(assets.c.key).where(
-        assets.c.project == project, assets.c.sha256 == sha256
-    )
-    # New bytes, the usual case, cost one point read (on SQLite one hop to a reader thread: a
-    # read through the async driver here halved an import's throughput).
-    if await db.first(same_bytes.limit(1)) is None:
-        return None
-    async with db.read() as conn:
-        keys = list((await conn.execute(same_bytes.limit(20))).scalars())
-        if not keys:
-            return None
-        rows = (
-            await conn.execute(
-                sa.select(entry_keys.c.key, media_entries.c.id, media_entries.c.asset)
-                .select_from(entry_keys.join(media_entries, _entry_of_key))
-                .where(
-                    entry_keys.c.project == project,
-                    entry_keys.c.key.in_(keys),
-                    media_entries.c.revoked.is_(False),
-                )
-                .order_by(media_entries.c.created_at, media_entries.c.id)
-            )
-        ).all()
+    if not hashes:
+        return {}
+    held = tx.execute(
+        sa.select(assets.c.key, assets.c.sha256).where(
+            assets.c.project == project, assets.c.sha256.in_(sorted(hashes))
+        )
+    ).all()
+    if not held:  # new bytes: the usual case, one index probe
+        return {}
+    sha_of = {row.key: row.sha256 for row in held}
+    rows = tx.execute(
+        sa.select(entry_keys.c.key, media_entries.c.id, media_entries.c.asset)
+        .select_from(entry_keys.join(media_entries, _entry_of_key))
+        .where(
+            entry_keys.c.project == project,
+            entry_keys.c.key.in_(sorted(sha_of)),
+            media_entries.c.revoked.is_(False),
+        )
+        .order_by(media_entries.c.created_at, media_entries.c.id)
+    ).all()
+    found: dict[str, Duplicate] = {}
     for row in rows:
         if row.asset.get("key") == row.key:  # the entry's asset now, not one it replaced
-            return Duplicate(row.id, row.asset)
-    return None
+            found.setdefault(sha_of[row.key], Duplicate(row.id, row.asset))
+    return found
 
 
 @dataclass(frozen=True)
