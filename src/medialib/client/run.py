@@ -130,11 +130,23 @@ class Importer:
         return True
 
     async def _poll(self) -> None:
-        for batch in self.state.batches(RUNNING):
+        """How the open jobs stand: one request for the project's running jobs where the server
+        has the job list; a job of ours not among them (finished, or past the first page) is
+        asked for alone, as is each job on a server without the list."""
+        running = self.state.batches(RUNNING)
+        if not running:
+            return
+        try:
+            started = await self.api.recent_jobs(pages=1, state="started")
+            listed = {job["id"]: job for job in started or []}
+        except Busy as busy:
+            await asyncio.sleep(busy.retry_after)
+            return
+        for batch in running:
             assert batch.job_id is not None
             plural = self.options.plural
             try:
-                status = await self.api.progress(plural, batch.job_id)
+                status = listed.get(batch.job_id) or await self.api.progress(plural, batch.job_id)
                 if not status.get("finished"):
                     self.snapshot.running[batch.job_id] = int(status["progress"]["done"])
                     continue

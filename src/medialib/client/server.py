@@ -61,14 +61,18 @@ class ImportApi:
             raise ServerError(200, f"no job id in {answer!r:.200}")
         return job_id
 
-    async def recent_jobs(self, pages: int = 2) -> list[dict[str, Any]] | None:
-        """The project's newest jobs (with their `context`); None when the server has no list."""
+    async def recent_jobs(
+        self, pages: int = 2, state: str | None = None
+    ) -> list[dict[str, Any]] | None:
+        """The project's newest jobs (with their `context`), only those in `state` if given;
+        None when the server has no list."""
         if self.has_views is False:
             return None
         found: list[dict[str, Any]] = []
         cursor = None
         for _ in range(pages):
             params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+            params |= {"state": state} if state else {}
             try:
                 answer = await self._call("GET", "/import/jobs", params=params)
             except ServerError as error:
