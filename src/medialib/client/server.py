@@ -71,7 +71,8 @@ class ImportApi:
         found: list[dict[str, Any]] = []
         cursor = None
         for _ in range(pages):
-            params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+            params: dict[str, str | int] = {"limit": 100}
+            params |= {"cursor": cursor} if cursor else {}
             params |= {"state": state} if state else {}
             try:
                 answer = await self._call("GET", "/import/jobs", params=params)
