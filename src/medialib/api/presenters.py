@@ -105,16 +105,8 @@ def outcome_json(outcome: ImportOutcome, version: ApiVersion, urls: AssetUrls) -
 
 def status_json(status: JobStatus, urls: AssetUrls) -> dict[str, Any]:
     """An import job's status, in the seeds' shape (and with `progress` and `webhook`)."""
-    job, progress = status.job, status.progress
-    out: dict[str, Any] = {
-        "finished": job.finished_at is not None,
-        "state": job.state,
-        "id": job.id,
-        "startedAt": timestamp(job.started_at),
-    }
-    if job.finished_at is not None:
-        out["finishedAt"] = timestamp(job.finished_at)
-    out["progress"] = progress_json(progress)
+    job = status.job
+    out = _job_head(job, status.progress)
     if job.webhook:
         webhook = status.webhook
         out["webhook"] = {
@@ -139,18 +131,28 @@ def progress_json(progress: Progress) -> dict[str, int]:
 def job_summary_json(summary: JobSummary) -> dict[str, Any]:
     """A job in the project's job list: what it is and how far it got, without its items."""
     job = summary.job
-    out: dict[str, Any] = {
+    head = _job_head(job, summary.progress)
+    return {
         "id": job.id,
         "kind": job.kind,
         "state": job.state,
-        "finished": job.finished_at is not None,
+        "finished": head["finished"],
         "systemName": job.system_name,
         "context": job.context,
+    } | head
+
+
+def _job_head(job: Any, progress: Progress) -> dict[str, Any]:
+    """What a job's status and its line in the job list both say, in the status's order."""
+    out: dict[str, Any] = {
+        "finished": job.finished_at is not None,
+        "state": job.state,
+        "id": job.id,
         "startedAt": timestamp(job.started_at),
     }
     if job.finished_at is not None:
         out["finishedAt"] = timestamp(job.finished_at)
-    out["progress"] = progress_json(summary.progress)
+    out["progress"] = progress_json(progress)
     return out
 
 

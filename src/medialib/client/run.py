@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medialib.client.manifest import Row
-from medialib.client.server import Busy, ImportApi
+from medialib.client.server import Busy, ImportApi, patiently
 from medialib.client.state import PLANNED, RUNNING, SENDING, Batch, State
 
 CONTEXT_KEY = "medialibImport"
@@ -53,6 +53,13 @@ class Snapshot:
     started: float = field(default_factory=time.monotonic)
     done_at_start: int = 0
 
+    @classmethod
+    def of(cls, state: State, total: int) -> Snapshot:
+        """Where a run starts: what the state file has finished already."""
+        snapshot = cls(total=total, counts=state.counts())
+        snapshot.done_at_start = snapshot.done
+        return snapshot
+
     @property
     def done(self) -> int:
         finished = sum(self.counts.get(s, 0) for s in ("success", "skipped", "failed"))
@@ -68,8 +75,7 @@ class Importer:
         self.state = state
         self.rows = rows
         self.options = options
-        self.snapshot = Snapshot(total=len(rows), counts=state.counts())
-        self.snapshot.done_at_start = self.snapshot.done
+        self.snapshot = Snapshot.of(state, len(rows))
 
     async def run(self, report: Report) -> None:
         self.state.plan(self.options.batch_size)
@@ -87,7 +93,7 @@ class Importer:
         sending = self.state.batches(SENDING)
         if not sending:
             return
-        jobs = await self._retrying(self.api.recent_jobs)
+        jobs = await patiently(self.api.recent_jobs)
         by_token = {(job.get("context") or {}).get(CONTEXT_KEY): job["id"] for job in jobs or []}
         for batch in sending:
             job_id = by_token.get(batch.token)
@@ -118,7 +124,7 @@ class Importer:
         try:
             job_id = await self.api.start(options.plural, body)
         except Busy as busy:
-            if self.api.has_views is not False and "cannot be reached" in str(busy):
+            if self.api.has_views is not False and busy.unreachable:
                 # The POST may have arrived: the next look at the job list tells.
                 await asyncio.sleep(busy.retry_after)
                 await self._settle_sending()
@@ -157,13 +163,6 @@ class Importer:
             self.state.finish(batch.id, {str(i.get("externalId")): result_of(i) for i in items})
             self.snapshot.running.pop(batch.job_id, None)
             self.snapshot.counts = self.state.counts()
-
-    async def _retrying(self, call: Callable[[], Any]) -> Any:
-        while True:
-            try:
-                return await call()
-            except Busy as busy:
-                await asyncio.sleep(busy.retry_after)
 
 
 def result_of(item: dict[str, Any]) -> dict[str, Any]:

@@ -7,13 +7,14 @@ them (the original API) the client reads the documented status answer whole.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 STATUS_PAGE = 1000
+T = TypeVar("T")
 
 
 class ServerError(Exception):
@@ -25,11 +26,22 @@ class ServerError(Exception):
 
 
 class Busy(Exception):
-    """The server asks to come back later (429, 503, or it cannot be reached)."""
+    """The server asks to come back later (429, 503), or cannot be reached: then a request may
+    have arrived all the same (`unreachable`)."""
 
-    def __init__(self, retry_after: float, why: str) -> None:
+    def __init__(self, retry_after: float, why: str, *, unreachable: bool = False) -> None:
         super().__init__(why)
         self.retry_after = retry_after
+        self.unreachable = unreachable
+
+
+async def patiently(call: Callable[[], Awaitable[T]]) -> T:
+    """`call()` again while the server asks to wait; a refusal for good goes up."""
+    while True:
+        try:
+            return await call()
+        except Busy as busy:
+            await asyncio.sleep(busy.retry_after)
 
 
 class ImportApi:
@@ -139,7 +151,8 @@ class ImportApi:
                     upload["uploadUrl"], content=_chunks(path), headers=headers
                 )
         except httpx.TransportError as error:
-            raise Busy(2.0, f"the upload URL cannot be reached: {error!r}") from error
+            why = f"the upload URL cannot be reached: {error!r}"
+            raise Busy(2.0, why, unreachable=True) from error
         if response.status_code in (429, 502, 503, 504):
             raise Busy(_retry_after(response), f"HTTP {response.status_code}")
         if response.status_code not in (200, 201, 204):
@@ -165,7 +178,8 @@ class ImportApi:
         try:
             response = await self.http.request(method, f"/api/{self.version}{path}", **options)
         except httpx.TransportError as error:
-            raise Busy(2.0, f"the server cannot be reached: {error!r}") from error
+            why = f"the server cannot be reached: {error!r}"
+            raise Busy(2.0, why, unreachable=True) from error
         if response.status_code in (429, 502, 503, 504):
             raise Busy(_retry_after(response), f"HTTP {response.status_code}")
         try:

@@ -16,7 +16,7 @@ from typing import Any
 from medialib.client.local import LocalFileError, describe
 from medialib.client.manifest import Row
 from medialib.client.run import Options, Report, Snapshot
-from medialib.client.server import Busy, ImportApi
+from medialib.client.server import ImportApi, patiently
 from medialib.client.state import PLANNED, RUNNING, State
 
 UPLOADS_AT_ONCE = 8
@@ -29,8 +29,7 @@ class Uploader:
         self.state = state
         self.rows = rows
         self.options = options
-        self.snapshot = Snapshot(total=len(rows), counts=state.counts())
-        self.snapshot.done_at_start = self.snapshot.done
+        self.snapshot = Snapshot.of(state, len(rows))
         self.gate = asyncio.Semaphore(UPLOADS_AT_ONCE)
 
     async def run(self, report: Report) -> None:
@@ -62,10 +61,10 @@ class Uploader:
     async def _upload(self, line: int, asset: dict[str, Any]) -> str:
         item = self.rows[line].item
         async with self.gate:
-            upload = await _patiently(
+            upload = await patiently(
                 lambda: self.api.new_upload(item["fileName"], asset["mimeType"], asset["size"])
             )
-            await _patiently(lambda: self.api.put_file(upload, Path(item["path"]), asset["size"]))
+            await patiently(lambda: self.api.put_file(upload, Path(item["path"]), asset["size"]))
         key = str(upload["key"])
         self.state.set_upload_key(line, key)
         return key
@@ -76,7 +75,7 @@ class Uploader:
         if not lines:
             return {}
         entries = [self._entry(line, keys[line], described[line]) for line in lines]
-        answers = await _patiently(lambda: self.api.register(entries))
+        answers = await patiently(lambda: self.api.register(entries))
         results = {}
         for line, answer in zip(lines, answers, strict=True):
             external_id = self.rows[line].external_id
@@ -99,7 +98,7 @@ class Uploader:
         error = str(answer.get("error") or "Error")
         details = answer.get("error_details") or {}
         if error == "UniqueIdViolation" and "externalId" in str(details):
-            found = await _patiently(
+            found = await patiently(
                 lambda: self.api.entry_by_external_id(self.options.system_name, external_id)
             )
             if found is not None:
@@ -115,12 +114,3 @@ class Uploader:
 
 def _failed(code: str, reason: str) -> dict[str, Any]:
     return {"state": "failed", "reasonCode": code, "reason": reason}
-
-
-async def _patiently(call: Any) -> Any:
-    """`call()` again while the server asks to wait; a refusal for good goes up."""
-    while True:
-        try:
-            return await call()
-        except Busy as busy:
-            await asyncio.sleep(busy.retry_after)

@@ -324,7 +324,7 @@ def cancel(tx: Tx, project: str, job_id: str) -> None:
     items is thrown away when it ends (recording skips items that are no longer pending)."""
     job = lock_job(tx, job_id) if JOB_ID.match(job_id) else None
     if job is None or job.project != project:
-        raise NotFound(details={"message": f"No import job found with id '{job_id}'"})
+        raise _unknown_job(job_id)
     if job.finished_at is not None:
         raise Conflict(
             f"The job finished at {job.finished_at.isoformat()}; there is nothing to cancel.",
@@ -468,8 +468,13 @@ async def job_summary(db: Database, project: str, job_id: str) -> JobSummary:
             )
         ).first()
         if job is None:
-            raise NotFound(details={"message": f"No import job found with id '{job_id}'"})
+            raise _unknown_job(job_id)
         return JobSummary(job, await progress(conn, job_id, job.total))
+
+
+def _unknown_job(job_id: str) -> NotFound:
+    """A job of any kind that the project does not have (the job list and cancel)."""
+    return NotFound(details={"message": f"No import job found with id '{job_id}'"})
 
 
 async def _counts_of(conn: AsyncConnection, job_ids: list[str]) -> dict[str, list[Any]]:

@@ -261,10 +261,6 @@ class Head:
     data: bytes
 
 
-def _local_heads(root: Path, keys: list[str], count: int) -> dict[str, Head | None]:
-    return {key: _local_head(root / key, count) for key in keys}
-
-
 def _local_head(path: Path, count: int) -> Head | None:
     try:
         with path.open("rb") as file:
