@@ -6,16 +6,23 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
-from medialib.client.manifest import Manifest, ManifestError, Row, read_folder, read_manifest
-from medialib.client.progress import display_for, line_of
+from medialib.client.manifest import (
+    SINGULAR,
+    Manifest,
+    ManifestError,
+    Row,
+    read_folder,
+    read_manifest,
+)
+from medialib.client.progress import Display, Plain, Quiet, line_of
 from medialib.client.report import write_report
 from medialib.client.run import TRANSIENT, Importer, Options, Snapshot
 from medialib.client.server import Busy, ImportApi, ServerError
 from medialib.client.state import State, StateError, state_path
-from medialib.client.upload import SINGULAR, Uploader
 
 KINDS = ("images", "files", "videos")
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -117,7 +124,14 @@ async def _run(
     upload: bool,
 ) -> Snapshot:
     api = ImportApi(server, token, version)
-    importer: Importer | Uploader = (Uploader if upload else Importer)(api, state, rows, options)
+    importer: Importer | Uploader
+    if upload:
+        # Loaded only for --upload: it reads files with Pillow and PyAV (~0.1 s at start).
+        from medialib.client.upload import Uploader
+
+        importer = Uploader(api, state, rows, options)
+    else:
+        importer = Importer(api, state, rows, options)
     display = display_for(sys.stderr, options.plural, quiet=quiet)
     try:
         await importer.run(display.show)
@@ -125,6 +139,18 @@ async def _run(
         display.close(importer.snapshot)
         await api.close()
     return importer.snapshot
+
+
+def display_for(out: TextIO, label: str, *, quiet: bool) -> Display:
+    """rich's live table on a terminal, a plain line every few seconds elsewhere, or nothing."""
+    if quiet:
+        return Quiet()
+    if out.isatty():
+        # Loaded only on a terminal: rich costs ~0.05 s at start where nobody looks.
+        from medialib.client.live import LiveTable
+
+        return LiveTable(out, label)
+    return Plain(out, label)
 
 
 def _property_types(server: str, token: str, version: str) -> dict[str, dict[str, str]]:

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+# Each import kind and the media type its items have unless they say otherwise.
+SINGULAR = {"images": "image", "files": "file", "videos": "video"}
 
 REQUIRED = ("id", "fileName")
 BASE_COLUMNS = {"url", "path", "id", "fileName", "mediaType"}
@@ -243,8 +245,8 @@ def _item_problem(item: dict[str, Any], uploading: bool) -> str | None:
         return f"id is longer than {MAX_ID} characters"
     if uploading:
         return None if Path(item["path"]).is_file() else f"no file at {item['path']}"
-    parts = urlsplit(item["url"])
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    scheme, _, rest = item["url"].partition("://")
+    if scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
         return f"url '{item['url'][:200]}' is not an http or https URL"
     if "metadata" in item and not isinstance(item["metadata"], dict):
         return "metadata must be an object"

@@ -6,10 +6,6 @@ from __future__ import annotations
 import time
 from typing import IO, Protocol
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-
 from medialib.client.run import Snapshot
 
 PLAIN_EVERY = 5.0
@@ -61,46 +57,3 @@ class Plain:
 
     def close(self, snapshot: Snapshot) -> None:
         print(line_of(snapshot, self.label), file=self.out, flush=True)
-
-
-class Live_:
-    """rich's live table: one row per kind being imported."""
-
-    def __init__(self, console: Console, label: str) -> None:
-        self.label = label
-        self.live = Live(console=console, refresh_per_second=4, transient=False)
-        self.live.start()
-
-    def show(self, snapshot: Snapshot) -> None:
-        self.live.update(self._table(snapshot))
-
-    def close(self, snapshot: Snapshot) -> None:
-        self.live.update(self._table(snapshot))
-        self.live.stop()
-
-    def _table(self, snapshot: Snapshot) -> Table:
-        counts = snapshot.counts
-        rate, left = rate_and_left(snapshot)
-        table = Table(title="medialib import", expand=False)
-        for heading in ("kind", "done", "created", "updated", "skipped", "failed", "rate", "left"):
-            table.add_column(heading, justify="left" if heading == "kind" else "right")
-        table.add_row(
-            self.label,
-            f"{snapshot.done}/{snapshot.total}",
-            str(counts.get("created", 0)),
-            str(counts.get("updated", 0)),
-            str(counts.get("skipped", 0)),
-            str(counts.get("failed", 0)),
-            f"{rate:.0f}/s",
-            f"{left:.0f} s" if left is not None else "-",
-        )
-        return table
-
-
-def display_for(out: IO[str], label: str, *, quiet: bool) -> Display:
-    if quiet:
-        return Quiet()
-    console = Console(file=out)
-    if console.is_terminal:
-        return Live_(console, label)
-    return Plain(out, label)

@@ -32,7 +32,6 @@ def write_report(path: Path, results: list[Result]) -> None:
                 out.write(json.dumps(record) + "\n")
         return
     with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
-        writer.writeheader()
-        for record in records:
-            writer.writerow({k: "" if v is None else v for k, v in record.items()})
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        writer.writerows(record.values() for record in records)  # csv writes None as ""

@@ -1,4 +1,5 @@
-"""The server as the client sees it: the import API over HTTP (httpx), errors translated here.
+"""The server as the client sees it: the import API over HTTP (aiohttp, JSON by orjson: the
+client's own CPU is a share of every import's time), errors translated here.
 
 The job list and the status's `items`/`limit`/`cursor` are medialib's; against a server without
 them (the original API) the client reads the documented status answer whole.
@@ -7,11 +8,12 @@ them (the original API) the client reads the documented status answer whole.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
+import aiohttp
+import orjson
 
 STATUS_PAGE = 1000
 T = TypeVar("T")
@@ -45,25 +47,25 @@ async def patiently(call: Callable[[], Awaitable[T]]) -> T:
 
 
 class ImportApi:
-    def __init__(
-        self,
-        server: str,
-        token: str,
-        version: str,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.version = version
-        self.http = httpx.AsyncClient(
-            base_url=server.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=httpx.Timeout(60.0, connect=10.0),
-            transport=transport,
-        )
+    def __init__(self, server: str, token: str, version: str) -> None:
+        self.base = f"{server.rstrip('/')}/api/{version}"
+        self.headers = {"Authorization": f"Bearer {token}"}
         self.has_views: bool | None = None  # learnt from the first job list request
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        # Made on first use: a session belongs to the running event loop.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60),
+                json_serialize=lambda value: orjson.dumps(value).decode(),
+            )
+        return self._session
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     async def start(self, plural: str, body: dict[str, Any]) -> str:
         """POST an import; its job id."""
@@ -145,18 +147,21 @@ class ImportApi:
         """Stream the file to the upload URL: medialib's own, or a presigned bucket URL, which
         must not see the token (hence a client without it)."""
         headers = dict(upload.get("headers") or {}) | {"Content-Length": str(size)}
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
         try:
-            async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=10.0)) as bare:
-                response = await bare.put(
-                    upload["uploadUrl"], content=_chunks(path), headers=headers
-                )
-        except httpx.TransportError as error:
+            with path.open("rb") as file:  # aiohttp reads it off the event loop
+                async with self.http.put(
+                    upload["uploadUrl"], data=file, headers=headers, timeout=timeout
+                ) as response:
+                    status, text = response.status, await response.text(errors="replace")
+                    retry_after = _retry_after(response.headers.get("Retry-After"))
+        except (aiohttp.ClientError, TimeoutError) as error:
             why = f"the upload URL cannot be reached: {error!r}"
             raise Busy(2.0, why, unreachable=True) from error
-        if response.status_code in (429, 502, 503, 504):
-            raise Busy(_retry_after(response), f"HTTP {response.status_code}")
-        if response.status_code not in (200, 201, 204):
-            raise ServerError(response.status_code, response.text[:300])
+        if status in (429, 502, 503, 504):
+            raise Busy(retry_after, f"HTTP {status}")
+        if status not in (200, 201, 204):
+            raise ServerError(status, text[:300])
 
     async def register(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The synchronous import: each entry's result, in order."""
@@ -176,24 +181,28 @@ class ImportApi:
 
     async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         try:
-            response = await self.http.request(method, f"/api/{self.version}{path}", **options)
-        except httpx.TransportError as error:
+            async with self.http.request(
+                method, self.base + path, headers=self.headers, **options
+            ) as response:
+                status, raw = response.status, await response.read()
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+        except (aiohttp.ClientError, TimeoutError) as error:
             why = f"the server cannot be reached: {error!r}"
             raise Busy(2.0, why, unreachable=True) from error
-        if response.status_code in (429, 502, 503, 504):
-            raise Busy(_retry_after(response), f"HTTP {response.status_code}")
+        if status in (429, 502, 503, 504):
+            raise Busy(retry_after, f"HTTP {status}")
         try:
-            body = response.json()
-        except ValueError:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             body = None
-        if response.status_code != 200 or not isinstance(body, dict):
-            raise ServerError(response.status_code, _message(body, response.text))
+        if status != 200 or not isinstance(body, dict):
+            raise ServerError(status, _message(body, raw.decode(errors="replace")))
         return body
 
 
-def _retry_after(response: httpx.Response) -> float:
+def _retry_after(header: str | None) -> float:
     try:
-        return max(0.1, min(300.0, float(response.headers.get("Retry-After", "2"))))
+        return max(0.1, min(300.0, float(header or "2")))
     except ValueError:
         return 2.0
 
@@ -203,13 +212,3 @@ def _message(body: Any, text: str) -> str:
         details = body.get("error_details")
         return f"{body['error']}: {details}" if details else str(body["error"])
     return text[:300]
-
-
-async def _chunks(path: Path) -> AsyncIterator[bytes]:
-    """The file a MiB at a time, read off the event loop."""
-    file = await asyncio.to_thread(path.open, "rb")
-    try:
-        while chunk := await asyncio.to_thread(file.read, 1024 * 1024):
-            yield chunk
-    finally:
-        file.close()

@@ -102,19 +102,18 @@ class State:
         """Record the manifest's rows (line, id); a line that now holds another id means the
         manifest changed under the state file."""
         with _transaction(self.db):
+            known = dict(self.db.execute("SELECT line, external_id FROM rows").fetchall())
+            new = []
             for line, external_id in rows:
-                known = self.db.execute(
-                    "SELECT external_id FROM rows WHERE line = ?", (line,)
-                ).fetchone()
-                if known is None:
-                    self.db.execute(
-                        "INSERT INTO rows (line, external_id) VALUES (?, ?)", (line, external_id)
-                    )
-                elif known[0] != external_id:
+                was = known.get(line)
+                if was is None:
+                    new.append((line, external_id))
+                elif was != external_id:
                     raise StateError(
-                        f"line {line} of the manifest was id '{known[0]}' and is now "
+                        f"line {line} of the manifest was id '{was}' and is now "
                         f"'{external_id}': the manifest changed; remove {self.path} to start anew"
                     )
+            self.db.executemany("INSERT INTO rows (line, external_id) VALUES (?, ?)", new)
 
     def retry_failed(self, codes: set[str] | None) -> int:
         """Make failed rows (with one of `codes`, or any) unsent again; how many."""
@@ -172,29 +171,40 @@ class State:
             (state, job_id, sent_at, batch),
         )
 
-    def finish(self, batch: int, results: dict[str, dict[str, Any]]) -> None:
-        """Record each row's result (by external id) and close the batch, in one transaction."""
-        with _transaction(self.db):
-            for line, external_id in self.db.execute(
-                "SELECT line, external_id FROM rows WHERE batch = ?", (batch,)
-            ).fetchall():
-                got = results.get(external_id, {})
-                self.db.execute(
-                    "UPDATE rows SET state = ?, action = ?, media_id = ?, reason_code = ?,"
-                    " reason = ?, duplicate_of = ? WHERE line = ?",
-                    (
-                        got.get("state", "failed"),
-                        got.get("action"),
-                        got.get("mediaId"),
-                        got.get("reasonCode", None if got else "missing"),
-                        got.get(
-                            "reason", None if got else "The job's status did not list this item."
-                        ),
-                        got.get("duplicateOf"),
-                        line,
-                    ),
+    def finish(self, batch: int, results: dict[str, dict[str, Any]]) -> dict[str, int]:
+        """Record each row's result (by external id) and close the batch, in one transaction;
+        the batch's rows by state and action, as `counts` tells them."""
+        missing = {"reasonCode": "missing", "reason": "The job's status did not list this item."}
+        lines = self.db.execute(
+            "SELECT line, external_id FROM rows WHERE batch = ?", (batch,)
+        ).fetchall()
+        updates = []
+        for line, external_id in lines:
+            got = results.get(external_id) or missing
+            updates.append(
+                (
+                    got.get("state") or "failed",
+                    got.get("action"),
+                    got.get("mediaId"),
+                    got.get("reasonCode"),
+                    got.get("reason"),
+                    got.get("duplicateOf"),
+                    line,
                 )
+            )
+        with _transaction(self.db):
+            self.db.executemany(
+                "UPDATE rows SET state = ?, action = ?, media_id = ?, reason_code = ?,"
+                " reason = ?, duplicate_of = ? WHERE line = ?",
+                updates,
+            )
             self.mark(batch, DONE)
+        tally = {"open": -len(updates)}  # they were open until now
+        for state, action, *_ in updates:
+            tally[state] = tally.get(state, 0) + 1
+            if action:
+                tally[action] = tally.get(action, 0) + 1
+        return tally
 
     def upload_keys(self, batch: int) -> dict[int, str]:
         """The keys of the batch's rows whose files were uploaded already."""

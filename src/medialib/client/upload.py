@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from medialib.client.local import LocalFileError, describe
-from medialib.client.manifest import Row
+from medialib.client.manifest import SINGULAR, Row
 from medialib.client.run import Options, Report, Snapshot
 from medialib.client.server import ImportApi, patiently
 from medialib.client.state import PLANNED, RUNNING, State
 
 UPLOADS_AT_ONCE = 8
-SINGULAR = {"images": "image", "files": "file", "videos": "video"}
 
 
 class Uploader:
@@ -54,8 +53,7 @@ class Uploader:
             keys |= dict(zip(missing, uploaded, strict=True))
             ready = [line for line in described if line in keys]
             results |= await self._register(ready, keys, described)
-            self.state.finish(batch.id, results)
-            self.snapshot.counts = self.state.counts()
+            self.snapshot.add(self.state.finish(batch.id, results))
             report(self.snapshot)
 
     async def _upload(self, line: int, asset: dict[str, Any]) -> str:
