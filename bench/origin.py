@@ -31,7 +31,10 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
-    types {{ image/jpeg jpg; video/mp4 mp4; application/octet-stream bin; }}
+    types {{
+        image/jpeg jpg jpeg; video/mp4 mp4; application/octet-stream bin;
+        text/html html; text/css css; application/javascript js;
+    }}
     client_body_temp_path {root}/tmp;
     proxy_temp_path {root}/tmp;
     fastcgi_temp_path {root}/tmp;

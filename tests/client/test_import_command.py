@@ -205,47 +205,70 @@ async def test_retry_failed_sends_only_the_failed_rows_again(
     assert rows_after[0]["mediaId"] == rows[0]["mediaId"]
 
 
-def _running_batches(state: Path) -> int:
+def _batches(state: Path, where: str) -> int:
+    """Batches of the state file in a state (`state = 'done'`), 0 before the file is made."""
     if not state.exists():
         return 0
     with sqlite3.connect(state) as db:
         try:
-            row = db.execute("SELECT count(*) FROM batches WHERE job_id IS NOT NULL").fetchone()
+            row = db.execute(f"SELECT count(*) FROM batches WHERE {where}").fetchone()
         except sqlite3.OperationalError:  # not made yet
             return 0
     return int(row[0])
 
 
+async def _entries_of(api: httpx.AsyncClient, system_name: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"systemName": system_name, "limit": 100}
+        params |= {"cursor": cursor} if cursor else {}
+        page = (await api.get("/api/2026-05/mediaLibrary", params=params)).json()
+        found += page["results"]
+        cursor = page["cursor"]
+        if cursor is None:
+            return found
+
+
 async def test_a_killed_client_resumes_without_sending_a_batch_twice(
     stack: Stack, project: str, origin: Origin, tmp_path: Path
 ) -> None:
+    """SIGKILL in the middle of a 5,000-row import (a batch done, another running), then the
+    same command again: every row in the library once, no batch sent twice."""
     token = await stack.token(project)
     api = stack.client(token)
-    urls = pictures(origin, 240)
+    rows = 5000
+    urls = pictures(origin, rows)
     manifest = tmp_path / "archive.csv"
     manifest.write_text(
         "url,id,fileName\n" + "".join(f"{u},k-{i},{i}.jpg\n" for i, u in enumerate(urls))
     )
     state = tmp_path / "archive.csv.medialib-import.sqlite"
     jobs_before = len(await jobs_of(api))
-    options = ("--batch-size", "40", "--open-jobs", "2")
+    system = f"killed-{uuid.uuid4().hex[:8]}"
+    options = ("--batch-size", "500", "--open-jobs", "2", "--system-name", system)
 
     client = await spawn_import(stack, token, "images", manifest, *options)
-    async with asyncio.timeout(60):
-        while _running_batches(state) < 2:
+    async with asyncio.timeout(120):
+        while not (
+            _batches(state, "state = 'done'") >= 1 and _batches(state, "state = 'running'") >= 1
+        ):
             await asyncio.sleep(0.02)
     client.send_signal(signal.SIGKILL)
     await client.wait()
+    assert _batches(state, "state = 'done'") < 10  # it was killed midway
     report = tmp_path / "results.csv"
     resumed = await medialib_import(stack, token, "images", manifest, *options, "--report", report)
 
     assert resumed.returncode == 0, resumed.stderr
-    assert len(await jobs_of(api)) - jobs_before == 6  # 240 rows in batches of 40, each sent once
-    rows = read_report(report)
-    assert len(rows) == 240
-    assert {r["state"] for r in rows} == {"success"}
-    assert {r["action"] for r in rows} == {"created"}  # no row was imported twice
-    assert len({r["mediaId"] for r in rows}) == 240
+    assert len(await jobs_of(api)) - jobs_before == 10  # 5,000 rows in batches of 500, each once
+    reported = read_report(report)
+    assert len(reported) == rows
+    assert {r["state"] for r in reported} == {"success"}
+    assert {r["action"] for r in reported} == {"created"}  # no row was imported twice
+    entries = await _entries_of(api, system)
+    assert sorted(e["externalId"] for e in entries) == sorted(f"k-{i}" for i in range(rows))
+    assert {e["id"] for e in entries} == {r["mediaId"] for r in reported}
 
 
 async def test_a_server_at_its_open_job_limit_is_waited_for(origin: Origin, tmp_path: Path) -> None:

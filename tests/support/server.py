@@ -18,12 +18,11 @@ class LiveServer:
     request at once: the kernel holds the connection until the app (after its start-up) accepts.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", sock: socket.socket | None = None
+    ) -> None:
         self.app = app
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
-        self.sock.listen(1024)
+        self.sock = sock or listening_socket(host)
         self.host, self.port = self.sock.getsockname()[:2]
         config = uvicorn.Config(
             app, log_level="warning", lifespan="on", loop="asyncio", **HTTP_OPTIONS
@@ -45,3 +44,13 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=30)
         self.sock.close()
+
+
+def listening_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A socket bound to a free port and listening: its port is known before the app is made
+    (an app whose settings must name its own address)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(1024)
+    return sock

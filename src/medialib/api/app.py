@@ -14,7 +14,16 @@ from medialib import __version__
 from medialib.api import errors, openapi
 from medialib.api.deps import ApiState
 from medialib.api.limits import RateLimits
-from medialib.api.routes import events, health, imports, media, media_library, project, uploads
+from medialib.api.routes import (
+    docs,
+    events,
+    health,
+    imports,
+    media,
+    media_library,
+    project,
+    uploads,
+)
 from medialib.api.versions import VersionTable
 from medialib.bootstrap import Runtime, prepare, start_worker
 from medialib.library.renditions import Renditions
@@ -62,7 +71,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs is routes/docs.py's: Swagger UI from the package's own files, not a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.api = state
@@ -75,6 +85,7 @@ def create_app(
     app.include_router(events.router)
     app.include_router(project.router)
     app.include_router(health.router)
+    app.include_router(docs.router)
     return app
 
 

@@ -201,11 +201,16 @@ _ERROR_CODES = {
 }
 
 
+def error_description(code: int) -> str:
+    """What an error status means in this API."""
+    return _ERROR_CODES[code]
+
+
 def answers(ok: type[BaseModel] | None, *errors: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: its 200 model and the errors it may give."""
     documented: dict[int | str, dict[str, Any]] = {200: {"model": ok}} if ok else {}
     for code in errors or tuple(_ERROR_CODES):
-        documented[code] = {"model": ErrorBody, "description": _ERROR_CODES[code]}
+        documented[code] = {"model": ErrorBody, "description": error_description(code)}
     return documented
 
 

@@ -101,3 +101,10 @@ class VersionTable:
 
     def live(self) -> list[str]:
         return [name for name in VERSION_NAMES if name not in self.retired]
+
+    def newest_first(self) -> list[str]:
+        """The live versions: dated releases newest first, then the older names."""
+        live = self.live()
+        return [name for name in reversed(live) if name in CHANGES] + [
+            name for name in live if name in ALIASES
+        ]

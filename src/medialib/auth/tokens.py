@@ -151,6 +151,16 @@ async def authenticate(db: Database, authorization: str | None) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _invalid("The access token must be sent as 'Authorization: Bearer <token>'.")
+    return await _principal(db, api_tokens.c.token_hash == hash_token(token))
+
+
+async def principal_of(db: Database, token_id: str) -> Principal:
+    """The principal of a token by its id (a web view session names its token so), or
+    Unauthorized when it is unknown, revoked or expired by now."""
+    return await _principal(db, api_tokens.c.id == token_id)
+
+
+async def _principal(db: Database, which: sa.ColumnElement[bool]) -> Principal:
     async with db.read() as conn:
         row = (
             await conn.execute(
@@ -160,7 +170,7 @@ async def authenticate(db: Database, authorization: str | None) -> Principal:
                     api_tokens.c.scopes,
                     api_tokens.c.expires_at,
                     api_tokens.c.revoked_at,
-                ).where(api_tokens.c.token_hash == hash_token(token))
+                ).where(which)
             )
         ).first()
     if row is None:

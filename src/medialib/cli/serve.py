@@ -8,12 +8,13 @@ from typing import Any
 import click
 import uvicorn
 
-from medialib.api.app import HTTP_OPTIONS, create_app
+from medialib.api.app import HTTP_OPTIONS
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime
 from medialib.cli.common import fail_cleanly, with_runtime
 from medialib.settings import Settings
 from medialib.tasks.processes import WorkerProcesses
+from medialib.web.app import create_app
 
 
 @click.command()
@@ -44,7 +45,8 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
     children = WorkerProcesses(extra, {**os.environ, **_env(shares)})
     children.start()
     click.echo(
-        f"medialib: serving on http://{settings.host}:{settings.port} (docs at /docs), "
+        f"medialib: serving on http://{settings.host}:{settings.port} "
+        "(web view at /ui, docs at /docs), "
         f"{extra + (0 if no_worker else 1)} process(es) working tasks"
     )
     try:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from medialib.api.deps import Caller, caller, parse_model, read_json, runtime
-from medialib.api.openapi import json_body
+from medialib.api.openapi import json_body, only_where
 from medialib.api.presenters import entry_json, outcome_json
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import (
@@ -136,7 +136,7 @@ def _utc(when: dt.datetime | None) -> dt.datetime | None:
     response_class=Response,
     responses={
         200: {"description": "The image's bytes", "content": {"image/*": {}}},
-        **answers(None, 401, 403, 404),
+        **answers(None, 401, 403, 404, 410, 429, 503),
     },
 )
 async def serve_image(
@@ -160,6 +160,7 @@ async def serve_image(
     "/mediaLibrary/{id}/keys",
     summary="Every key an entry has or had, with its renditions (for purging a CDN)",
     responses=answers(KeyList),
+    openapi_extra=only_where("entry_keys"),
 )
 async def entry_keys(
     id: str,

@@ -1,0 +1,122 @@
+"""What every page needs: the runtime, the templates, who is looking (from the session cookie),
+and the CSRF check of a form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Request
+from starlette.responses import HTMLResponse
+
+from medialib.auth.tokens import principal_of
+from medialib.bootstrap import Runtime
+from medialib.errors import Forbidden, MedialibError, Unauthorized
+from medialib.library.projects import Project, webhook_secret
+from medialib.web.session import (
+    COOKIE,
+    Session,
+    Viewer,
+    csrf_ok,
+    csrf_token,
+    is_valid,
+    parse_cookie,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class SignInNeeded(Exception):
+    """No valid session: the page sends the browser to the sign-in form."""
+
+
+def _size(value: Any) -> str:
+    size = float(value or 0)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+
+
+def _duration(seconds: Any) -> str:
+    total = int(float(seconds or 0))
+    return f"{total // 60}:{total % 60:02d}"
+
+
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters |= {"size": _size, "when": _when, "duration": _duration, "q": quote}
+
+
+def render(name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
+    return HTMLResponse(env.get_template(name).render(**context), status_code=code)
+
+
+async def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+async def session_of(request: Request, rt: Runtime) -> tuple[Session, str] | None:
+    """The request's session with its project's secret, when the cookie is genuine."""
+    session = parse_cookie(request.cookies.get(COOKIE))
+    if session is None or session.project not in rt.projects:
+        return None
+    secret = await webhook_secret(rt.db, session.project)
+    return (session, secret) if is_valid(session, secret) else None
+
+
+async def viewer(request: Request) -> Viewer:
+    """Who is signed in, with a token that is still good; else SignInNeeded."""
+    rt = await runtime(request)
+    found = await session_of(request, rt)
+    if found is None:
+        raise SignInNeeded
+    session, secret = found
+    try:
+        principal = await principal_of(rt.db, session.token_id)
+    except Unauthorized as error:
+        raise SignInNeeded from error
+    if principal.project != session.project:
+        raise SignInNeeded
+    return Viewer(principal, csrf_token(session, secret))
+
+
+async def writer(request: Request) -> Viewer:
+    """A viewer who may change things, having sent the form's CSRF token."""
+    who = await viewer(request)
+    given = request.headers.get("x-csrf-token")
+    if given is None:
+        form = await request.form()
+        value = form.get("csrf")
+        given = value if isinstance(value, str) else None
+    found = await session_of(request, await runtime(request))
+    if found is None or not csrf_ok(found[0], found[1], given):
+        raise Forbidden(details={"csrf": "The form is stale or from another site: reload it."})
+    if not who.can_write:
+        raise Forbidden(details={"access_token": "This token may only read."})
+    return who
+
+
+def project_of(rt: Runtime, who: Viewer) -> Project:
+    project = rt.projects.get(who.principal.project)
+    if project is None:
+        raise SignInNeeded
+    return project
+
+
+def error_page(request: Request, error: MedialibError, status: int) -> HTMLResponse:
+    details = error.details or {"message": error.message}
+    return render("error.html", status, request=request, status=status, details=details, who=None)

@@ -1,0 +1,1 @@
+"""One module per page group of the web view."""

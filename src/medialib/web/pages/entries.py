@@ -1,0 +1,185 @@
+"""One entry: its rendition, the original's facts, its metadata as a form checked by the media
+type (each problem shown at its field, in the API's words), and revoke, unrevoke, archive and
+delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from medialib.bootstrap import Runtime
+from medialib.library.entries import get_entry
+from medialib.library.metadata import MetadataProperty
+from medialib.library.models import Entry, PatchIn, PatchRequestIn
+from medialib.library.patches import MAX_NOTE_LENGTH, EntryPatcher, PatchRules
+from medialib.library.projects import Project
+from medialib.library.removal import delete_entry
+from medialib.library.renditions import keys_of_entry
+from medialib.web.deps import project_of, render, runtime, viewer, writer
+from medialib.web.pages.library import thumbnail
+from medialib.web.session import Viewer
+
+router = APIRouter()
+PREVIEW = {"w": "960", "auto": "format"}
+# The web view speaks the newest API version's patch rules.
+RULES = PatchRules(
+    operations=frozenset(
+        {"setMetadataProperty", "archive", "revokeAsset", "unrevokeAsset", "replaceAsset"}
+    ),
+    revoke_conflicts=True,
+    revoke_note=True,
+    preserve_updated_at=True,
+)
+
+
+def _properties(project: Project, entry: Entry) -> list[MetadataProperty]:
+    media_type = project.media_types.get(entry.media_type)
+    return list(media_type.schema.properties.values()) if media_type else []
+
+
+def _shown(prop: MetadataProperty, value: Any) -> str:
+    """A stored value as its form field shows it."""
+    if value is None:
+        return ""
+    if prop.type in ("li-string-list", "li-numeric-list"):
+        return "\n".join(str(v) for v in value)
+    if prop.type == "li-boolean":
+        return "true" if value else "false"
+    return str(value)
+
+
+def _read(prop: MetadataProperty, text: str) -> Any:
+    """A form field's text as the value to set: empty is unset; a number field's text that is
+    no number is sent as it is, so the media type's check names the problem."""
+    text = text.strip()
+    if text == "":
+        return None
+    try:
+        if prop.type == "li-integer":
+            return int(text)
+        if prop.type == "li-numeric":
+            number = float(text)
+            return int(number) if number.is_integer() and "." not in text else number
+        if prop.type == "li-boolean":
+            return {"true": True, "false": False}.get(text, text)
+        if prop.type == "li-string-list":
+            return [line.strip() for line in text.splitlines() if line.strip()]
+        if prop.type == "li-numeric-list":
+            return [json.loads(part) for part in text.replace(",", "\n").split()]
+        if prop.type == "li-enum":
+            options = prop.config.options or []
+            return next((o.value for o in options if str(o.value) == text), text)
+    except ValueError:
+        return text
+    return text
+
+
+async def _page(
+    request: Request,
+    rt: Runtime,
+    who: Viewer,
+    entry: Entry,
+    *,
+    values: dict[str, str] | None = None,
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    project = project_of(rt, who)
+    props = _properties(project, entry)
+    shown = values or {p.handle: _shown(p, entry.metadata.get(p.handle)) for p in props}
+    keys = await keys_of_entry(rt.db, rt.storage, who.principal.project, entry.id)
+    key = entry.asset["key"]
+    is_image = str(entry.asset.get("mimeType", "")).startswith("image/")
+    preview = rt.urls.rendition(key, PREVIEW) if is_image and rt.urls.renders else None
+    return render(
+        "entry.html",
+        status,
+        request=request,
+        who=who,
+        entry=entry,
+        props=props,
+        values=shown,
+        problems=problems or {},
+        keys=keys,
+        thumbnail=preview or thumbnail(rt, entry),
+        original=f"/ui/entries/{entry.id}/original",
+        max_note=MAX_NOTE_LENGTH,
+    )
+
+
+@router.get("/entries/{entry_id}")
+async def entry_page(
+    request: Request, entry_id: str, who: Viewer = Depends(viewer), rt: Runtime = Depends(runtime)
+) -> Response:
+    entry = await get_entry(rt.db, who.principal.project, entry_id)
+    return await _page(request, rt, who, entry)
+
+
+@router.get("/entries/{entry_id}/original")
+async def original(
+    entry_id: str, who: Viewer = Depends(viewer), rt: Runtime = Depends(runtime)
+) -> Response:
+    """The stored original, where the store serves it."""
+    entry = await get_entry(rt.db, who.principal.project, entry_id)
+    return RedirectResponse(rt.urls.asset(entry.asset["key"]), status_code=303)
+
+
+@router.post("/entries/{entry_id}/metadata")
+async def save_metadata(
+    request: Request, entry_id: str, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
+) -> Response:
+    form = await request.form()
+    entry = await get_entry(rt.db, who.principal.project, entry_id)
+    project = project_of(rt, who)
+    props = _properties(project, entry)
+    values = {p.handle: _text(form, p.handle) for p in props}
+    schema = project.media_types[entry.media_type].schema
+    patches, problems = [], {}
+    for prop in props:
+        value = _read(prop, values[prop.handle])
+        if value == entry.metadata.get(prop.handle):
+            continue
+        issues = schema.validate_property(prop.handle, value)
+        if issues:
+            problems[prop.handle] = issues[0].message()
+        patches.append(
+            PatchIn(operation="setMetadataProperty", propertyName=prop.handle, value=value)
+        )
+    if problems:
+        return await _page(request, rt, who, entry, values=values, problems=problems, status=400)
+    if patches:
+        request_in = PatchRequestIn(version=_text(form, "version") or None, patches=patches)
+        await EntryPatcher(rt.db, rt.storage, project, RULES).apply(entry_id, request_in)
+    return RedirectResponse(f"/ui/entries/{entry_id}?saved=1", status_code=303)
+
+
+@router.post("/entries/{entry_id}/{action}")
+async def change_state(
+    request: Request,
+    entry_id: str,
+    action: str,
+    who: Viewer = Depends(writer),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    project = project_of(rt, who)
+    if action == "delete":
+        await delete_entry(rt.db, project, entry_id)
+        return RedirectResponse("/ui/library", status_code=303)
+    operation = {"revoke": "revokeAsset", "unrevoke": "unrevokeAsset", "archive": "archive"}
+    if action not in operation:
+        return Response(status_code=404)
+    note = _text(await request.form(), "note")[:MAX_NOTE_LENGTH] or None
+    patch = PatchIn(operation=operation[action], note=note if action == "revoke" else None)
+    await EntryPatcher(rt.db, rt.storage, project, RULES).apply(
+        entry_id, PatchRequestIn(patches=[patch])
+    )
+    return RedirectResponse(f"/ui/entries/{entry_id}", status_code=303)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""

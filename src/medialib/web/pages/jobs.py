@@ -1,0 +1,76 @@
+"""The project's import jobs, newest first, with live progress; one job's counts, failed items,
+webhook delivery, and the buttons to retry its failed items or cancel it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from medialib.bootstrap import Runtime
+from medialib.events.views import DeliveryRecord, recent_deliveries
+from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, job_summary, list_jobs
+from medialib.imports.kinds import kind_named
+from medialib.imports.service import cancel_job, retry_failed
+from medialib.web.deps import project_of, render, runtime, viewer, writer
+from medialib.web.session import Viewer
+
+router = APIRouter()
+FAILED_SHOWN = 200
+
+
+@router.get("/jobs")
+async def jobs_page(
+    request: Request,
+    cursor: str | None = None,
+    who: Viewer = Depends(viewer),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    page = await list_jobs(rt.db, who.principal.project, limit=50, cursor=cursor)
+    running = any(s.job.state == JobState.STARTED for s in page.jobs)
+    fragment = "_job_rows.html" if request.headers.get("hx-request") else "jobs.html"
+    return render(fragment, request=request, who=who, page=page, running=running, cursor=cursor)
+
+
+@router.get("/jobs/{job_id}")
+async def job_page(
+    request: Request, job_id: str, who: Viewer = Depends(viewer), rt: Runtime = Depends(runtime)
+) -> Response:
+    project = who.principal.project
+    summary = await job_summary(rt.db, project, job_id)
+    kind = kind_named(summary.job.kind)
+    status = await job_status(
+        rt.db, project, kind, job_id, ItemPage(ItemFilter.FAILED, FAILED_SHOWN)
+    )
+    fragment = "_job_head.html" if request.headers.get("hx-request") else "job.html"
+    deliveries = await _deliveries_of(rt, project, job_id)
+    return render(
+        fragment, request=request, who=who, status=status, kind=kind, deliveries=deliveries
+    )
+
+
+async def _deliveries_of(rt: Runtime, project: str, job_id: str) -> list[DeliveryRecord]:
+    """The job's webhook deliveries among the project's recent ones."""
+    page = await recent_deliveries(rt.db, project, limit=100)
+    return [d for d in page.deliveries if d.subject == job_id]
+
+
+@router.post("/jobs/{job_id}/retry")
+async def retry_page(
+    job_id: str, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
+) -> Response:
+    new_id = await retry_failed(
+        rt.db,
+        project_of(rt, who),
+        job_id,
+        chunk_size=rt.settings.import_chunk_size,
+        max_open_jobs=rt.settings.max_open_jobs,
+    )
+    return RedirectResponse(f"/ui/jobs/{new_id}", status_code=303)
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_page(
+    job_id: str, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
+) -> Response:
+    await cancel_job(rt.db, who.principal.project, job_id)
+    return RedirectResponse(f"/ui/jobs/{job_id}", status_code=303)

@@ -1,0 +1,158 @@
+"""The library: a grid of thumbnails with search and filters, a page at a time as the reader
+scrolls; and files dropped onto it, uploaded by the browser and registered here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import JSONResponse, Response
+
+from medialib.bootstrap import Runtime
+from medialib.errors import BadRequest
+from medialib.library.browse import Browse, browse
+from medialib.library.entries import EntryImporter
+from medialib.library.models import Entry
+from medialib.library.projects import MediaKind, Project
+from medialib.library.uploads import parse_upload, start_upload
+from medialib.web.deps import project_of, render, runtime, viewer, writer
+from medialib.web.session import Viewer
+
+router = APIRouter()
+PAGE = 100  # thumbnails a page; the next page loads as the last one scrolls into view
+THUMB = {"w": "320", "h": "320", "fit": "crop", "auto": "format"}
+UPLOAD_SYSTEM = "web-upload"
+
+
+def thumbnail(rt: Runtime, entry: Entry) -> str | None:
+    """A small rendition of the entry's image, or a video's poster; None for files."""
+    asset = entry.asset
+    if entry.revoked:
+        return None
+    poster = asset.get("poster")
+    key = asset["key"] if str(asset.get("mimeType", "")).startswith("image/") else None
+    if key is None and isinstance(poster, dict):
+        key = poster.get("key")
+    if key is None:
+        return None
+    urls = rt.urls
+    return urls.rendition(key, THUMB) if urls.renders else urls.asset(key)
+
+
+def _flag(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+@router.get("/library")
+async def library_page(
+    request: Request,
+    q: str | None = Query(None, max_length=500),
+    media_type: str | None = Query(None, alias="mediaType", max_length=100),
+    system_name: str | None = Query(None, alias="systemName", max_length=200),
+    archived: str | None = Query(None, pattern="^(yes|no|)$"),
+    revoked: str | None = Query(None, pattern="^(yes|no|)$"),
+    cursor: str | None = Query(None, max_length=500),
+    who: Viewer = Depends(viewer),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    ask = Browse(
+        media_type=media_type or None,
+        system_name=system_name or None,
+        archived=_flag(archived),
+        revoked=_flag(revoked),
+        q=q or None,
+        limit=PAGE,
+        cursor=cursor or None,
+    )
+    page = await browse(rt.db, who.principal.project, ask)
+    filters = {
+        "q": q or "",
+        "mediaType": media_type or "",
+        "systemName": system_name or "",
+        "archived": archived or "",
+        "revoked": revoked or "",
+    }
+    cards = [(entry, thumbnail(rt, entry)) for entry in page.entries]
+    more = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    fragment = "_cards.html" if request.headers.get("hx-request") and cursor else "library.html"
+    return render(
+        fragment,
+        request=request,
+        who=who,
+        cards=cards,
+        cursor=page.cursor,
+        filters=filters,
+        more=more,
+        media_types=sorted(project_of(rt, who).media_types),
+    )
+
+
+@router.post("/uploads")
+async def new_upload(
+    request: Request, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
+) -> Response:
+    asked = parse_upload(await _json(request), rt.settings.video_max_bytes)
+    upload = await start_upload(
+        rt.db, rt.storage, who.principal.project, asked, base_url=_origin(request)
+    )
+    return JSONResponse({"key": upload.key, "uploadUrl": upload.url, "headers": upload.headers})
+
+
+async def _json(request: Request) -> Any:
+    """The body as JSON (upload.js sends small objects), or the API's 400."""
+    body = await request.body()
+    if len(body) > 64 * 1024:
+        raise BadRequest(details={"body": "must be at most 64 KB"})
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(details={"body": f"Invalid JSON: {error}"}) from error
+
+
+def _origin(request: Request) -> str:
+    """Where the browser reached medialib (the upload URL is medialib's own, outside /ui)."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def media_type_for(project: Project, mime_type: str) -> str:
+    kind: MediaKind = "mediaFile"
+    if mime_type in ("image/jpeg", "image/png", "image/gif", "image/webp"):
+        kind = "mediaImage"
+    elif mime_type.startswith("video/"):
+        kind = "mediaVideo"
+    for handle, media_type in project.media_types.items():
+        if media_type.kind == kind:
+            return handle
+    raise BadRequest(details={"mediaType": f"the project has no media type for {mime_type}"})
+
+
+@router.post("/uploads/register")
+async def register_upload(
+    request: Request, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
+) -> Response:
+    """Register an uploaded file as a new entry; the browser tells its facts (an image's size,
+    a video's duration) and the server checks them against the stored bytes."""
+    facts = await _json(request)
+    if not isinstance(facts, dict):
+        raise BadRequest(details={"body": "must be a JSON object"})
+    project = project_of(rt, who)
+    mime_type = str(facts.get("mimeType") or "application/octet-stream")
+    asset = {
+        name: facts[name]
+        for name in ("key", "size", "width", "height", "duration")
+        if facts.get(name) is not None
+    }
+    asset |= {"mimeType": mime_type, "filename": str(facts.get("fileName") or "")[:500] or None}
+    entry = {
+        "systemName": UPLOAD_SYSTEM,
+        "externalId": str(facts.get("key")),
+        "mediaType": media_type_for(project, mime_type),
+        "asset": {k: v for k, v in asset.items() if v is not None},
+        "metadata": {},
+    }
+    [outcome] = await EntryImporter(rt.db, rt.storage, project).run([entry])
+    if outcome.failure is not None:
+        return JSONResponse({"error": outcome.failure.message}, status_code=400)
+    assert outcome.entry is not None
+    return JSONResponse({"id": outcome.entry.id, "url": f"/ui/entries/{outcome.entry.id}"})
