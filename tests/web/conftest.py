@@ -26,7 +26,11 @@ from tests.support.server import LiveServer, listening_socket
 from tests.support.stack import Stack, stack_config
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -61,8 +65,10 @@ class Browser:
         return found
 
     async def texts(self, css: str) -> list[str]:
-        found: list[str] = await self._run(
-            lambda: [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css)]
+        """The rendered text of every match, read in one step (htmx may swap them any time)."""
+        found: list[str] = await self.script(
+            "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim())",
+            css,
         )
         return found
 
@@ -82,7 +88,9 @@ class Browser:
 
         def waiting() -> Any:
             try:
-                return WebDriverWait(self.driver, WAIT).until(check)
+                # An element may be swapped out (htmx, a navigation) between finding and reading.
+                ignored = (StaleElementReferenceException, NoSuchElementException)
+                return WebDriverWait(self.driver, WAIT, ignored_exceptions=ignored).until(check)
             except TimeoutException:
                 raise AssertionError(
                     f"the page never showed {what}; it is {self.driver.current_url}:\n"
