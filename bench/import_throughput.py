@@ -96,7 +96,12 @@ STEPS = (
 
 
 def _step_of(stack: str) -> str:
-    for frame in reversed(stack.split(";")):
+    frames = stack.split(";")
+    if frames[-1].startswith(("Runner.run ", "BaseEventLoop.run_")):
+        return "event loop (uvloop: sockets, timers)"  # its C code, below any Python frame
+    if frames[-1].startswith("ThreadPoolExecutor.submit "):
+        return "thread hops"
+    for frame in reversed(frames):
         for step, marks in STEPS:
             if any(mark in frame for mark in marks):
                 return step
