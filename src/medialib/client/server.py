@@ -148,20 +148,17 @@ class ImportApi:
         must not see the token (hence a client without it)."""
         headers = dict(upload.get("headers") or {}) | {"Content-Length": str(size)}
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
-        try:
-            with path.open("rb") as file:  # aiohttp reads it off the event loop
-                async with self.http.put(
-                    upload["uploadUrl"], data=file, headers=headers, timeout=timeout
-                ) as response:
-                    status, text = response.status, await response.text(errors="replace")
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
-        except (aiohttp.ClientError, TimeoutError) as error:
-            why = f"the upload URL cannot be reached: {error!r}"
-            raise Busy(2.0, why, unreachable=True) from error
-        if status in (429, 502, 503, 504):
-            raise Busy(retry_after, f"HTTP {status}")
+        with path.open("rb") as file:  # aiohttp reads it off the event loop
+            status, raw = await self._send(
+                "PUT",
+                upload["uploadUrl"],
+                "the upload URL",
+                data=file,
+                headers=headers,
+                timeout=timeout,
+            )
         if status not in (200, 201, 204):
-            raise ServerError(status, text[:300])
+            raise ServerError(status, raw.decode(errors="replace")[:300])
 
     async def register(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The synchronous import: each entry's result, in order."""
@@ -180,17 +177,9 @@ class ImportApi:
         return str(found[0]["id"]) if found else None
 
     async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
-        try:
-            async with self.http.request(
-                method, self.base + path, headers=self.headers, **options
-            ) as response:
-                status, raw = response.status, await response.read()
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-        except (aiohttp.ClientError, TimeoutError) as error:
-            why = f"the server cannot be reached: {error!r}"
-            raise Busy(2.0, why, unreachable=True) from error
-        if status in (429, 502, 503, 504):
-            raise Busy(retry_after, f"HTTP {status}")
+        status, raw = await self._send(
+            method, self.base + path, "the server", headers=self.headers, **options
+        )
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -198,6 +187,18 @@ class ImportApi:
         if status != 200 or not isinstance(body, dict):
             raise ServerError(status, _message(body, raw.decode(errors="replace")))
         return body
+
+    async def _send(self, method: str, url: str, what: str, **options: Any) -> tuple[int, bytes]:
+        """The answer's status and body; Busy when `what` cannot be reached or asks to wait."""
+        try:
+            async with self.http.request(method, url, **options) as response:
+                status, raw = response.status, await response.read()
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise Busy(2.0, f"{what} cannot be reached: {error!r}", unreachable=True) from error
+        if status in (429, 502, 503, 504):
+            raise Busy(retry_after, f"HTTP {status}")
+        return status, raw
 
 
 def _retry_after(header: str | None) -> float:

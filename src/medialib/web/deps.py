@@ -78,8 +78,9 @@ async def session_of(request: Request, rt: Runtime) -> tuple[Session, str] | Non
     return (session, secret) if is_valid(session, secret) else None
 
 
-async def viewer(request: Request) -> Viewer:
-    """Who is signed in, with a token that is still good; else SignInNeeded."""
+async def _signed_in(request: Request) -> tuple[Session, str, Viewer]:
+    """The session, its project's secret and who is signed in with a token still good; else
+    SignInNeeded."""
     rt = await runtime(request)
     found = await session_of(request, rt)
     if found is None:
@@ -91,19 +92,22 @@ async def viewer(request: Request) -> Viewer:
         raise SignInNeeded from error
     if principal.project != session.project:
         raise SignInNeeded
-    return Viewer(principal, csrf_token(session, secret))
+    return session, secret, Viewer(principal, csrf_token(session, secret))
+
+
+async def viewer(request: Request) -> Viewer:
+    return (await _signed_in(request))[2]
 
 
 async def writer(request: Request) -> Viewer:
     """A viewer who may change things, having sent the form's CSRF token."""
-    who = await viewer(request)
+    session, secret, who = await _signed_in(request)
     given = request.headers.get("x-csrf-token")
     if given is None:
         form = await request.form()
         value = form.get("csrf")
         given = value if isinstance(value, str) else None
-    found = await session_of(request, await runtime(request))
-    if found is None or not csrf_ok(found[0], found[1], given):
+    if not csrf_ok(session, secret, given):
         raise Forbidden(details={"csrf": "The form is stale or from another site: reload it."})
     if not who.can_write:
         raise Forbidden(details={"access_token": "This token may only read."})
