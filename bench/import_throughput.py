@@ -166,7 +166,7 @@ def _medialib_seconds(
 ) -> float:
     """One import on a fresh installation: `medialib serve` as it comes, or with `workers`, an
     API-only server beside that many `medialib worker` processes."""
-    database = _create_database(postgres_admin) if postgres_admin else None
+    database = create_database(postgres_admin) if postgres_admin else None
     with tempfile.TemporaryDirectory(prefix="medialib-bench-") as home:
         env = {
             "MEDIALIB_FETCH_ALLOW": "127.0.0.1/32",
@@ -204,17 +204,17 @@ def _medialib_seconds(
             for process in processes:
                 process.stop()
             if database and postgres_admin:
-                _drop_database(postgres_admin, database)
+                drop_database(postgres_admin, database)
 
 
-def _create_database(admin: str) -> str:
+def create_database(admin: str) -> str:
     name = f"medialib_bench_{os.urandom(4).hex()}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return admin.rsplit("/", 1)[0] + f"/{name}"
 
 
-def _drop_database(admin: str, database: str) -> None:
+def drop_database(admin: str, database: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database.rsplit("/", 1)[1]}" WITH (FORCE)')
 

@@ -1,12 +1,21 @@
-"""Throughput of POST /import/mediaLibrary against a real server, beside plain SQL inserts.
+"""Entries per second through POST /import/mediaLibrary, beside plain SQL writing the same rows
+in the same run.
 
-Starts `medialib serve` in a fresh home (embedded default unless --database-url is given),
-stores one small object per entry, posts REQUESTS requests of BATCH entries each, and prints
-entries per second. Beside it: inserting the same rows with plain SQL (sqlite3 executemany, one
-transaction per batch, into medialib's own migrated schema: the same tables, indexes and
-full-text triggers) in the same run, and the ratio of the two.
+    python bench/media_library_import.py [--requests 20] [--batch 1000] [--rounds 5] \
+        [--postgres ADMIN_URL]
 
-    python bench/media_library_import.py [--requests 20] [--batch 1000] [--concurrency 1]
+Rounds are interleaved, the limit first: plain SQL, API, plain SQL, API, ..., and a last plain
+SQL run, so every API run sits between two limit runs; each runs on a fresh installation
+(`medialib migrate`: the same tables, indexes and full-text index), and the server is stopped
+before the next limit is measured. The API run is `medialib serve` (embedded default, `make
+serve` settings) taking REQUESTS requests of BATCH entries one after the other; every entry's
+object is stored beforehand (a real 1600x900 JPEG, as registering checks each object's size,
+type and dimensions). The plain SQL run writes what the API writes for the same entries (the
+`assets`, `media_entries` and `entry_keys` rows, one transaction per batch, with the stdlib's
+sqlite3 or psycopg) and nothing else: no checks, no HTTP.
+
+Printed: every round's figures, and the median of the per-round ratios (an API run against the
+mean of the plain SQL runs on either side of it).
 """
 
 from __future__ import annotations
@@ -16,13 +25,14 @@ import asyncio
 import io
 import json
 import os
-import socket
 import sqlite3
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +40,16 @@ import httpx
 import psycopg
 from PIL import Image
 
-TARGET_PER_SECOND = 5000
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.support.process import ServerProcess
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from bench.import_throughput import create_database, drop_database
+
+TARGET_PER_SECOND = 20_000
 
 
 def _picture() -> bytes:
-    """What every entry's object holds: a real 1600x900 JPEG, as registering checks the
-    object's size, type and dimensions against what the entry says."""
     out = io.BytesIO()
     Image.new("RGB", (1600, 900), (120, 90, 60)).save(out, "JPEG", quality=90)
     return out.getvalue()
@@ -52,85 +59,89 @@ PICTURE = _picture()
 
 
 def _entries(count: int, batch: int) -> list[list[dict[str, Any]]]:
-    entries = []
-    for i in range(count):
-        key = f"2026/11/23/{uuid.uuid4()}.jpeg"
-        entries.append(
-            {
-                "id": f"bench-{i}",
-                "systemName": "bench-archive",
-                "externalId": f"archive-{i}",
-                "mediaType": "image",
-                "asset": {
-                    "key": key,
-                    "size": len(PICTURE),
-                    "width": 1600,
-                    "height": 900,
-                    "filename": f"picture-{i}.jpeg",
-                    "mimeType": "image/jpeg",
-                },
-                "metadata": {"title": f"Picture {i}", "caption": "From the archive"},
-            }
-        )
+    entries = [
+        {
+            "id": f"bench-{i}",
+            "systemName": "bench-archive",
+            "externalId": f"archive-{i}",
+            "mediaType": "image",
+            "asset": {
+                "key": f"2026/11/23/{uuid.uuid4()}.jpeg",
+                "size": len(PICTURE),
+                "width": 1600,
+                "height": 900,
+                "filename": f"picture-{i}.jpeg",
+                "mimeType": "image/jpeg",
+            },
+            "metadata": {"title": f"Picture {i}", "caption": "From the archive"},
+        }
+        for i in range(count)
+    ]
     return [entries[i : i + batch] for i in range(0, count, batch)]
 
 
-def _store_objects(storage: Path, batches: list[list[dict[str, Any]]]) -> None:
-    for batch in batches:
-        for entry in batch:
-            path = storage / entry["asset"]["key"]
+@contextmanager
+def _installation(postgres_admin: str | None) -> Iterator[tuple[ServerProcess, str, str | None]]:
+    """A fresh home (and database): migrated, with a write token for project `demo`."""
+    database = create_database(postgres_admin) if postgres_admin else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="medialib-bench-") as home:
+            env = {"MEDIALIB_DATABASE_URL": database} if database else {}
+            server = ServerProcess(Path(home), env=env)
+            server.run("migrate")
+            token = server.run(
+                "token", "create", "--project", "demo", "--scope", "public-api:write"
+            )
+            yield server, token, database
+    finally:
+        if database and postgres_admin:
+            drop_database(postgres_admin, database)
+
+
+def _api_seconds(postgres_admin: str | None, batches: list[list[dict[str, Any]]]) -> float:
+    with _installation(postgres_admin) as (server, token, _):
+        for entry in (e for batch in batches for e in batch):
+            path = server.home / "storage" / entry["asset"]["key"]
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(PICTURE)
+        os.sync()
+        server.serve()
+        try:
+            return asyncio.run(_post_all(server.url, token, batches))
+        finally:
+            server.stop()
 
 
-def _medialib(home: Path, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "medialib.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
-def _start_server(home: Path, env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "medialib.cli", "serve", "--port", str(port)],
-        env={**env, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "Application startup complete" in line:
-            return process
-    raise RuntimeError("the server did not start")
-
-
-async def _post_all(
-    url: str, token: str, batches: list[list[dict[str, Any]]], concurrency: int
-) -> float:
-    gate = asyncio.Semaphore(concurrency)
+async def _post_all(url: str, token: str, batches: list[list[dict[str, Any]]]) -> float:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     bodies = [json.dumps({"mediaLibraryEntries": b}).encode() for b in batches]
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300) as client:
-
-        async def post(body: bytes) -> None:
-            async with gate:
-                response = await client.post("/api/2026-05/import/mediaLibrary", content=body)
-                response.raise_for_status()
-                results = response.json()["results"]
-                failed = [r for r in results if not r["ok"]]
-                assert not failed, failed[:3]
-
         started = time.perf_counter()
-        await asyncio.gather(*(post(body) for body in bodies))
+        for body in bodies:
+            response = await client.post("/api/2026-05/import/mediaLibrary", content=body)
+            response.raise_for_status()
+            failed = [r for r in response.json()["results"] if not r["ok"]]
+            if failed:
+                raise SystemExit(f"entries were refused: {failed[:3]}")
         return time.perf_counter() - started
 
 
-def _sqlite_rows(batch: list[dict[str, Any]], now: str) -> tuple[list[Any], list[Any]]:
+# What the API writes for each entry, as plain SQL.
+ASSET_SQL = (
+    "INSERT INTO assets (key, project, mime_type, size, sha256, revoked, created_at)"
+    " VALUES ({p}, 'demo', {p}, {p}, NULL, {false}, {p})"
+)
+ENTRY_SQL = (
+    "INSERT INTO media_entries (project, id, media_type, system_name, external_id, asset,"
+    " metadata, translations, version, archived, revoked, revoke_note, created_at, updated_at)"
+    " VALUES ('demo', {p}, {p}, {p}, {p}, {p}, {p}, '[]', 1, {false}, {false}, NULL, {p}, {p})"
+)
+KEY_SQL = (
+    "INSERT INTO entry_keys (project, entry_id, key, created_at) VALUES ('demo', {p}, {p}, {p})"
+)
+
+
+def _rows(batch: list[dict[str, Any]], now: Any) -> tuple[list[Any], list[Any], list[Any]]:
     assets = [(e["asset"]["key"], e["asset"]["mimeType"], e["asset"]["size"], now) for e in batch]
     entries = [
         (
@@ -145,57 +156,45 @@ def _sqlite_rows(batch: list[dict[str, Any]], now: str) -> tuple[list[Any], list
         )
         for e in batch
     ]
-    return assets, entries
+    keys = [(e["id"], e["asset"]["key"], now) for e in batch]
+    return assets, entries, keys
 
 
-def _plain_sqlite_seconds(batches: list[list[dict[str, Any]]]) -> float:
-    """The same rows into the same tables (medialib's schema, migrated: its indexes and its
-    full-text triggers) with the stdlib driver: the floor under the API."""
-    with tempfile.TemporaryDirectory() as folder:
-        home = Path(folder)
-        _medialib(home, {**os.environ, "MEDIALIB_HOME": str(home)}, "migrate")
-        db = sqlite3.connect(home / "medialib.db", isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        started = time.perf_counter()
-        for batch in batches:
-            assets, entries = _sqlite_rows(batch, time.strftime("%Y-%m-%d %H:%M:%S"))
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany(
-                "INSERT INTO assets (key, project, mime_type, size, sha256, revoked, created_at)"
-                " VALUES (?, 'demo', ?, ?, NULL, 0, ?)",
-                assets,
-            )
-            db.executemany(
-                "INSERT INTO media_entries (project, id, media_type, system_name, external_id,"
-                " asset, metadata, translations, version, archived, revoked, revoke_note,"
-                " created_at, updated_at) VALUES ('demo',?,?,?,?,?,?,'[]',1,0,0,NULL,?,?)",
-                entries,
-            )
-            db.execute("COMMIT")
-        elapsed = time.perf_counter() - started
-        db.close()
-        return elapsed
+def _plain_seconds(postgres_admin: str | None, batches: list[list[dict[str, Any]]]) -> float:
+    with _installation(postgres_admin) as (server, _, database):
+        os.sync()
+        if database:
+            return _plain_postgres_seconds(database, batches)
+        return _plain_sqlite_seconds(server.home / "medialib.db", batches)
+
+
+def _plain_sqlite_seconds(path: Path, batches: list[list[dict[str, Any]]]) -> float:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    sql = [s.format(p="?", false="0") for s in (ASSET_SQL, ENTRY_SQL, KEY_SQL)]
+    started = time.perf_counter()
+    for batch in batches:
+        rows = _rows(batch, time.strftime("%Y-%m-%d %H:%M:%S.000000"))
+        db.execute("BEGIN IMMEDIATE")
+        for statement, values in zip(sql, rows, strict=True):
+            db.executemany(statement, values)
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    db.close()
+    return elapsed
 
 
 def _plain_postgres_seconds(url: str, batches: list[list[dict[str, Any]]]) -> float:
-    """The same rows into copies of the same tables with psycopg, in the same database."""
+    sql = [s.format(p="%s", false="false") for s in (ASSET_SQL, ENTRY_SQL, KEY_SQL)]
     with psycopg.connect(url, autocommit=True) as db:
-        db.execute("CREATE TEMP TABLE plain_entries (LIKE media_entries INCLUDING ALL)")
-        db.execute("CREATE TEMP TABLE plain_assets (LIKE assets INCLUDING ALL)")
         started = time.perf_counter()
         for batch in batches:
-            assets, entries = _sqlite_rows(batch, time.strftime("%Y-%m-%d %H:%M:%S+00"))
+            rows = _rows(batch, time.strftime("%Y-%m-%d %H:%M:%S+00"))
             with db.transaction(), db.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO plain_assets VALUES (%s, 'demo', %s, %s, NULL, false, %s)",
-                    assets,
-                )
-                cursor.executemany(
-                    "INSERT INTO plain_entries VALUES ('demo',%s,%s,%s,%s,%s,%s,'[]',1,false,"
-                    "false,NULL,%s,%s)",
-                    entries,
-                )
+                for statement, values in zip(sql, rows, strict=True):
+                    cursor.executemany(statement, values)
         return time.perf_counter() - started
 
 
@@ -203,46 +202,49 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=1)
-    parser.add_argument("--database-url", default=None, help="e.g. postgresql://… (migrated)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        help="a PostgreSQL URL to make a fresh database per run on (default: SQLite)",
+    )
     args = parser.parse_args()
 
     batches = _entries(args.requests * args.batch, args.batch)
-    with tempfile.TemporaryDirectory(prefix="medialib-bench-") as folder:
-        home = Path(folder)
-        env = {**os.environ, "MEDIALIB_HOME": str(home)}
-        if args.database_url:
-            env["MEDIALIB_DATABASE_URL"] = args.database_url
-            _medialib(home, env, "migrate")
-        _store_objects(home / "storage", batches)
-        port = _free_port()
-        token = _medialib(
-            home, env, "token", "create", "--project", "demo", "--scope", "public-api:write"
-        )
-        server = _start_server(home, env, port)
-        try:
-            api_seconds = asyncio.run(
-                _post_all(f"http://127.0.0.1:{port}", token, batches, args.concurrency)
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        if args.database_url:
-            sql_seconds = _plain_postgres_seconds(args.database_url, batches)
-        else:
-            sql_seconds = _plain_sqlite_seconds(batches)
-
     total = args.requests * args.batch
-    api_rate, sql_rate = total / api_seconds, total / sql_seconds
-    backend = "postgresql" if args.database_url else "sqlite"
-    print(f"media library import, {args.requests} requests x {args.batch} entries, {backend}")
-    print(f"  API (HTTP, validation, storage checks, insert): {api_rate:9,.0f} entries/s")
-    print(f"  ({args.concurrency} request(s) at a time)")
-    driver = "psycopg" if args.database_url else "sqlite3"
-    print(f"  plain SQL inserts of the same rows ({driver}): {sql_rate:10,.0f} entries/s")
-    print(f"  ratio API / plain SQL:                          {api_rate / sql_rate:9.2f}")
-    verdict = "meets" if api_rate >= TARGET_PER_SECOND else "MISSES"
-    print(f"  target {TARGET_PER_SECOND:,} entries/s: {verdict}")
+    plain: list[float] = []
+    api: list[float] = []
+
+    def run(measure: Callable[..., float]) -> float:
+        return measure(args.postgres, batches)
+
+    for number in range(1, args.rounds + 1):
+        plain.append(run(_plain_seconds))
+        api.append(run(_api_seconds))
+        print(
+            f"round {number}: plain SQL {total / plain[-1]:7,.0f}/s, API {total / api[-1]:7,.0f}/s",
+            flush=True,
+        )
+    plain.append(run(_plain_seconds))
+    print(f"last plain SQL: {total / plain[-1]:,.0f}/s", flush=True)
+
+    ratios = [
+        (total / api[i]) / ((total / plain[i] + total / plain[i + 1]) / 2)
+        for i in range(args.rounds)
+    ]
+    backend = "PostgreSQL (psycopg)" if args.postgres else "SQLite (sqlite3)"
+    print(
+        f"\nmedia library import, {args.requests} requests x {args.batch} entries one after the "
+        f"other, {backend}, {args.rounds} interleaved rounds"
+    )
+    rate = total / statistics.median(api)
+    print(f"  API (HTTP, checks, stored objects read, writes): {rate:8,.0f} entries/s (median)")
+    limit = total / statistics.median(plain)
+    print(f"  plain SQL, the same rows (median):               {limit:8,.0f} entries/s")
+    shown = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"  API / plain SQL, median of rounds: {statistics.median(ratios):.2f}  ({shown})")
+    met = "met" if rate >= TARGET_PER_SECOND else "NOT MET"
+    print(f"  target {TARGET_PER_SECOND:,} entries/s: {met}")
 
 
 if __name__ == "__main__":
