@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from medialib.db.engine import Database
-from medialib.db.migrate import ensure_schema
+from medialib.db.schema import ensure_schema
 from medialib.errors import ConfigError
 from medialib.events.tasks import TASKS as EVENT_TASKS
 from medialib.events.tasks import dispatch
@@ -22,7 +22,6 @@ from medialib.media.urls import AssetUrls, ImageService
 from medialib.settings import Settings
 from medialib.tasks.core import Registry, RetryPolicy, Runner, Worker
 from medialib.tasks.local import LocalRunner
-from medialib.tasks.procrastinate import ProcrastinateRunner
 
 REGISTRY = Registry(IMPORT_TASKS, EVENT_TASKS, LIBRARY_TASKS)
 
@@ -79,6 +78,10 @@ def _runner(settings: Settings) -> Runner:
     retry = RetryPolicy(settings.task_retry_base)
     if settings.is_sqlite:
         return LocalRunner(REGISTRY, retry)
+    # Imported here, not at the top: procrastinate and psycopg (libpq, about 11 MB resident)
+    # are loaded by PostgreSQL deployments only.
+    from medialib.tasks.procrastinate import ProcrastinateRunner
+
     return ProcrastinateRunner(
         settings.resolved_database_url, REGISTRY, retry, stalled_after=settings.stalled_after
     )

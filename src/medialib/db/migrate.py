@@ -12,7 +12,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from medialib.db.engine import Database
-from medialib.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any number of processes may start at once against one PostgreSQL; one migrates, the others
@@ -59,17 +58,4 @@ async def current_revision(db: Database) -> str | None:
     async with db.read() as conn:
         return await conn.run_sync(
             lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
-        )
-
-
-async def ensure_schema(db: Database) -> None:
-    """Migrate the embedded default; elsewhere refuse to run on an old schema."""
-    if db.is_sqlite:
-        await migrate(db)
-        return
-    current, head = await current_revision(db), head_revision()
-    if current != head:
-        raise ConfigError(
-            f"the database schema is at {current or 'nothing'}, this medialib needs {head}: "
-            "run `medialib migrate` first"
         )

@@ -1,0 +1,40 @@
+"""What a rendition is made as: its output formats, the limits it is made within, and what
+comes back. Shared by engine.py (which callers use) and vips.py (which does the work)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# The formats renditions are made in, and their types.
+OUTPUT_TYPES = {
+    "jpg": "image/jpeg",
+    "pjpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "gif": "image/gif",
+}
+EXTENSIONS = {"pjpg": "jpg"}
+
+Source = Path | bytes
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    max_pixels: int  # of one frame of the source, as imports check
+    max_side: int  # of the rendition, after dpr
+    max_frames_pixels: int  # all frames of an animation; beyond it the first frame is made
+
+
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+    frames: int
+
+
+def variant_extension(output: str) -> str:
+    return EXTENSIONS.get(output, output)
