@@ -154,6 +154,45 @@ def _profiled(
 
 
 PROFILE_RATE = 250  # samples a second
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time of a process and of its children it has waited for (video probers)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@contextmanager
+def _cpu_time(roles: dict[str, list[int]], cpu: dict[str, float]) -> Iterator[None]:
+    """The CPU time each role's processes spend while the block runs, added to `cpu`; the
+    "PostgreSQL" role is every postgres process on the machine (backends started during the
+    block count from zero)."""
+
+    def now() -> dict[tuple[str, int], float]:
+        found = {(role, pid): _cpu_seconds(pid) for role, pids in roles.items() for pid in pids}
+        found |= {("PostgreSQL", pid): _cpu_seconds(pid) for pid in _postgres_pids()}
+        return found
+
+    before = now()
+    yield
+    for (role, pid), seconds in now().items():
+        cpu[role] = cpu.get(role, 0.0) + seconds - before.get((role, pid), 0.0)
 
 
 def _medialib_seconds(
@@ -163,6 +202,7 @@ def _medialib_seconds(
     workers: int | None,
     profile: Path | None = None,
     samples: collections.Counter[str] | None = None,
+    cpu: dict[str, float] | None = None,
 ) -> float:
     """One import on a fresh installation: `medialib serve` as it comes, or with `workers`, an
     API-only server beside that many `medialib worker` processes."""
@@ -196,8 +236,14 @@ def _medialib_seconds(
                     worker.start("worker", ready="ready")
                     processes.append(worker)
             pids = [p.process.pid for p in processes if p.process is not None]
-            with _profiled(
-                pids, profile, samples if samples is not None else collections.Counter()
+            assert server.process is not None
+            roles = {"API server": [server.process.pid], "workers": pids[1:]}
+            if workers is None:  # `serve` starts its worker processes itself
+                roles = {"server": [server.process.pid], "its workers": _children(pids[0])}
+                pids += roles["its workers"]
+            with (
+                _profiled(pids, profile, samples if samples is not None else collections.Counter()),
+                _cpu_time(roles, cpu if cpu is not None else {}),
             ):
                 return asyncio.run(_import(server, token, urls))
         finally:
@@ -205,6 +251,10 @@ def _medialib_seconds(
                 process.stop()
             if database and postgres_admin:
                 drop_database(postgres_admin, database)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def create_database(admin: str) -> str:
@@ -248,6 +298,7 @@ def main() -> None:
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
     samples: collections.Counter[str] = collections.Counter()
+    cpu: dict[str, float] = {}
     curl: list[float] = []
     plain: list[float] = []
     ours: list[float] = []
@@ -262,7 +313,7 @@ def main() -> None:
             profile = out / f"profile-round{number}" if args.profile else None
             ours.append(
                 _medialib_seconds(
-                    urls, args.concurrency, args.postgres, args.workers, profile, samples
+                    urls, args.concurrency, args.postgres, args.workers, profile, samples, cpu
                 )
             )
             print(
@@ -298,8 +349,11 @@ def main() -> None:
     print(f"  medialib / aiohttp, median of rounds: {statistics.median(to_plain):.2f}  ({shown})")
     met = "met" if statistics.median(to_curl) >= TARGET_RATIO else "NOT MET"
     print(f"  target: at least {TARGET_RATIO} of curl: {met}")
+    images = n * args.rounds
+    print("\nCPU time per image, by process (all rounds; /proc/<pid>/stat):")
+    for role, seconds in cpu.items():
+        print(f"  {role:12} {seconds / images * 1e6:8,.0f} us")
     if args.profile:
-        images = n * args.rounds
         total = sum(samples.values())
         print(
             f"\nCPU per image by step (py-spy, {PROFILE_RATE} samples/s, every medialib process):"
