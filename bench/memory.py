@@ -53,6 +53,18 @@ def mapped_libraries(pid: int) -> list[str]:
     return [name for name in BIG_LIBRARIES if name in maps]
 
 
+def _wait_until_settled(root: int) -> None:
+    """Until the worker processes `serve` starts have started too: no process's resident
+    memory has changed for half a second (at most 30 s)."""
+    last: dict[int, float] = {}
+    for _ in range(60):
+        now = {pid: resident_mb(pid) for pid in [root, *_descendants(root)]}
+        if now == last and len(now) > 1:
+            return
+        last = now
+        time.sleep(0.5)
+
+
 async def _import_all(server: ServerProcess, token: str, jobs: dict[str, list[str]]) -> Any:
     receiver = await Receiver().start()
     headers = {"Authorization": f"Bearer {token}"}
@@ -95,6 +107,7 @@ def run_round(nginx: Nginx, jobs: dict[str, list[str]], size: int) -> dict[int, 
         assert server.process is not None
         root = server.process.pid
         try:
+            _wait_until_settled(root)
             print("at start, idle:")
             for pid in [root, *_descendants(root)]:
                 libraries = ", ".join(mapped_libraries(pid)) or "none of them"

@@ -145,6 +145,8 @@ class Sampler:
                 seen = self.seen.get(pid)
                 if seen is None:
                     seen = self.seen[pid] = Seen(_role(pid, self.root), now, now)
+                elif seen.role == "worker":  # a fork server is one until it has exec'd
+                    seen.role = _role(pid, self.root)
                 seen.last, seen.peak_mb = now, max(seen.peak_mb, peak)
             time.sleep(0.005)
 
