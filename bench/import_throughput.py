@@ -7,8 +7,10 @@ raw download limit of the same machine in the same run.
 nginx serves ~100 KB JPEGs on 127.0.0.1. Rounds are interleaved, limits first: curl, aiohttp,
 medialib, curl, aiohttp, medialib, ..., and a last curl, so every import sits between two curl
 runs. Each import runs on a fresh `medialib serve` (embedded default, `make serve` settings) that
-is stopped before the next limit is measured: nothing of ours runs while a limit is. The disk's
-write-back is synced before each run.
+is stopped before the next limit is measured: nothing of ours runs while a limit is. The clock
+starts once the server and the worker processes it starts have said they are ready (a worker
+still importing its libraries would be start-up, not throughput). The disk's write-back is
+synced before each run.
 
 Printed: every round's figures, and the median of the per-round ratios (an import against the
 mean of the curl runs on either side of it; against the aiohttp run of its round). With
@@ -134,6 +136,7 @@ def _profiled(
                 "--output",
                 str(out.with_suffix(f".{pid}.txt")),
                 "--nonblocking",
+                "--gil",  # the thread holding the GIL: threads waiting on a queue are not work
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -157,13 +160,14 @@ PROFILE_RATE = 250  # samples a second
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """The CPU time of a process and of its children it has waited for (video probers)."""
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """The user and the system CPU time of a process, with its children it has waited for."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
+        return 0.0, 0.0
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return (utime + cutime) / TICKS, (stime + cstime) / TICKS
 
 
 def _postgres_pids() -> list[int]:
@@ -179,20 +183,22 @@ def _postgres_pids() -> list[int]:
 
 
 @contextmanager
-def _cpu_time(roles: dict[str, list[int]], cpu: dict[str, float]) -> Iterator[None]:
-    """The CPU time each role's processes spend while the block runs, added to `cpu`; the
-    "PostgreSQL" role is every postgres process on the machine (backends started during the
-    block count from zero)."""
+def _cpu_time(roles: dict[str, list[int]], cpu: dict[str, tuple[float, float]]) -> Iterator[None]:
+    """The user and system CPU time each role's processes spend while the block runs, added to
+    `cpu`; the "PostgreSQL" role is every postgres process on the machine (backends started
+    during the block count from zero)."""
 
-    def now() -> dict[tuple[str, int], float]:
+    def now() -> dict[tuple[str, int], tuple[float, float]]:
         found = {(role, pid): _cpu_seconds(pid) for role, pids in roles.items() for pid in pids}
         found |= {("PostgreSQL", pid): _cpu_seconds(pid) for pid in _postgres_pids()}
         return found
 
     before = now()
     yield
-    for (role, pid), seconds in now().items():
-        cpu[role] = cpu.get(role, 0.0) + seconds - before.get((role, pid), 0.0)
+    for (role, pid), (user, system) in now().items():
+        user_before, system_before = before.get((role, pid), (0.0, 0.0))
+        user_sum, system_sum = cpu.get(role, (0.0, 0.0))
+        cpu[role] = (user_sum + user - user_before, system_sum + system - system_before)
 
 
 def _medialib_seconds(
@@ -202,7 +208,7 @@ def _medialib_seconds(
     workers: int | None,
     profile: Path | None = None,
     samples: collections.Counter[str] | None = None,
-    cpu: dict[str, float] | None = None,
+    cpu: dict[str, tuple[float, float]] | None = None,
 ) -> float:
     """One import on a fresh installation: `medialib serve` as it comes, or with `workers`, an
     API-only server beside that many `medialib worker` processes."""
@@ -224,6 +230,9 @@ def _medialib_seconds(
             )
             if workers is None:
                 server.serve()
+                # The import starts when every process is working: a worker process still
+                # importing its libraries is start-up, not throughput.
+                server.wait_for("ready (pid", times=(os.cpu_count() or 1) - 1)
             else:
                 # The machine's fetch limits, shared out as `serve` does.
                 share = {
@@ -298,7 +307,7 @@ def main() -> None:
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
     samples: collections.Counter[str] = collections.Counter()
-    cpu: dict[str, float] = {}
+    cpu: dict[str, tuple[float, float]] = {}
     curl: list[float] = []
     plain: list[float] = []
     ours: list[float] = []
@@ -351,8 +360,11 @@ def main() -> None:
     print(f"  target: at least {TARGET_RATIO} of curl: {met}")
     images = n * args.rounds
     print("\nCPU time per image, by process (all rounds; /proc/<pid>/stat):")
-    for role, seconds in cpu.items():
-        print(f"  {role:12} {seconds / images * 1e6:8,.0f} us")
+    for role, (user, system) in cpu.items():
+        print(
+            f"  {role:12} {(user + system) / images * 1e6:8,.0f} us  (user "
+            f"{user / images * 1e6:,.0f}, system {system / images * 1e6:,.0f})"
+        )
     if args.profile:
         total = sum(samples.values())
         print(

@@ -36,6 +36,8 @@ class ServerProcess:
         }
         self.process: subprocess.Popen[str] | None = None
         self.output: deque[str] = deque(maxlen=200)
+        self._lines = threading.Condition()
+        self._all_lines: list[str] = []  # every line, for wait_for
 
     @property
     def url(self) -> str:
@@ -76,9 +78,21 @@ class ServerProcess:
         assert process.stdout is not None
         for line in process.stdout:
             self.output.append(line)
+            with self._lines:
+                self._all_lines.append(line)
+                self._lines.notify_all()
             if ready in line:
                 started.set()
         started.set()
+
+    def wait_for(self, text: str, times: int = 1, timeout: float = 120) -> None:
+        """Until `times` lines of the output contain `text` (a process `serve` started says so
+        through the same output: its worker processes' "ready")."""
+        with self._lines:
+            if not self._lines.wait_for(
+                lambda: sum(text in line for line in self._all_lines) >= times, timeout=timeout
+            ):
+                raise RuntimeError(f"medialib did not say {text!r}:\n" + "".join(self.output))
 
     def kill(self) -> None:
         assert self.process is not None
