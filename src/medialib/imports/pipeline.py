@@ -128,7 +128,11 @@ class ItemImport:
                 )
         download = await self._download()
         try:
-            probed = await asyncio.to_thread(self._probe, download)
+            assert self.sniffed is not None  # the download sniffed it
+            if self.kind.cheap_probe(self.sniffed, download.size):
+                probed = self._probe(download)  # cheaper than the hop to a thread
+            else:
+                probed = await asyncio.to_thread(self._probe, download)
             try:
                 metadata = self._metadata(probed)
                 asset = await self._asset(download, probed)
@@ -178,7 +182,7 @@ class ItemImport:
         return min(limit, rules.max_size) if rules.max_size else limit
 
     def _probe(self, download: Download) -> Probed:
-        """Runs in a thread: probes read files and parse headers."""
+        """Probes read files and parse headers: in a thread unless the kind says it is cheap."""
         assert self.sniffed is not None
         return self.kind.probe(download.path, self.sniffed, download.tail, self.services.settings)
 
