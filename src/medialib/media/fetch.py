@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import ipaddress
 import random
 import re
@@ -354,7 +355,9 @@ class _Sink:
     """
 
     def __init__(self, path: Path, limit_for: LimitFor, declared: int | None) -> None:
-        self.file = _local(path.open, "wb")
+        # A buffer size of our own: Python then skips asking whether the file is a terminal
+        # and what its block size is (two system calls per download).
+        self.file = _local(path.open, "wb", io.DEFAULT_BUFFER_SIZE)
         self.limit_for = limit_for
         self.declared = declared
         self.digest = hashlib.sha256()
