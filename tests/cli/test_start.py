@@ -47,7 +47,7 @@ def _loaded_at_start(home: Path, env: dict[str, str] | None = None) -> set[str]:
 
 
 def test_the_schema_head_medialib_knows_is_alembics() -> None:
-    assert SCHEMA_HEAD == head_revision()
+    assert head_revision() == SCHEMA_HEAD
 
 
 def test_a_first_start_migrates_and_later_starts_load_no_alembic(tmp_path: Path) -> None:
@@ -72,7 +72,8 @@ def test_a_running_server_and_its_worker_map_neither_libvips_nor_libpq(tmp_path:
             assert worker.process is not None
             for pid in (server.process.pid, worker.process.pid):
                 maps = Path(f"/proc/{pid}/maps").read_text()
-                assert "libvips" not in maps and "libpq" not in maps, pid
+                assert "libvips" not in maps, pid
+                assert "libpq" not in maps, pid
         finally:
             worker.stop()
     finally:

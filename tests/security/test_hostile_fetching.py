@@ -315,3 +315,32 @@ async def test_a_lying_or_dangerous_file_fails_with_its_reason(
     )
     assert stored.json() == {"results": []}
     assert (await stack.client().get("/healthz")).status_code == 200
+
+
+async def test_a_cookie_one_origin_sets_is_never_sent_with_a_later_download(
+    origin: Origin, tmp_path: Path
+) -> None:
+    """The fetcher serves every project: state an archive hands one download (a session
+    cookie) must not ride along with the next request to that host."""
+    setter, reader = path("set.jpg"), path("read.jpg")
+    cookies_seen: list[str | None] = []
+
+    async def set_cookie(_: web.Request) -> web.StreamResponse:
+        response = web.Response(body=media.jpeg(), content_type="image/jpeg")
+        response.set_cookie("session", "project-a-secret")
+        return response
+
+    async def read_cookie(request: web.Request) -> web.StreamResponse:
+        cookies_seen.append(request.headers.get("Cookie"))
+        return web.Response(body=media.jpeg(), content_type="image/jpeg")
+
+    origin.route(setter, set_cookie)
+    origin.route(reader, read_cookie)
+    fetcher = _fetcher(ScriptedDNS(["127.0.0.1"]))
+
+    # A name, not an address: cookie jars keep no cookies of a bare IP address.
+    await fetcher.download(origin.url(setter, host="archive.test"), tmp_path / "a", _any_type)
+    await fetcher.download(origin.url(reader, host="archive.test"), tmp_path / "b", _any_type)
+    await fetcher.close()
+
+    assert cookies_seen == [None]

@@ -220,6 +220,9 @@ class Fetcher:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers={"User-Agent": USER_AGENT},
+                # No cookies: one item's origin must not hand state to the next request (another
+                # project's, perhaps) to the same host; and keeping none costs nothing per request.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.policy.connect_timeout),
                 max_line_size=16 * 1024,
                 max_field_size=16 * 1024,
