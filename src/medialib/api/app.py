@@ -27,7 +27,7 @@ from medialib.api.routes import (
 from medialib.api.versions import VersionTable
 from medialib.bootstrap import Runtime, prepare, start_worker
 from medialib.library.renditions import Renditions
-from medialib.media.renditions.engine import EngineLimits
+from medialib.media.renditions.outputs import EngineLimits
 from medialib.settings import Settings
 
 # uvicorn's HTTP settings: h11 bounds how much of a request's head it buffers (httptools, the

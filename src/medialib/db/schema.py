@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from medialib.db.engine import Database
 from medialib.errors import ConfigError
 
-# The newest migration's revision (tests/db/test_migrations.py checks that alembic agrees).
+# The newest migration's revision (tests/cli/test_start.py checks that alembic agrees).
 SCHEMA_HEAD = "0007"
 
 

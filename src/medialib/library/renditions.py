@@ -12,11 +12,11 @@ from medialib.db.engine import Database
 from medialib.errors import BadRequest, Forbidden, NotFound
 from medialib.library.assets import keys_ever_used, servable, variant_prefix
 from medialib.library.entries import get_entry
-from medialib.media.renditions.engine import (
+from medialib.media.renditions.engine import render
+from medialib.media.renditions.outputs import (
     OUTPUT_TYPES,
     EngineLimits,
     Rendered,
-    render,
     variant_extension,
 )
 from medialib.media.renditions.params import Spec, output_format

@@ -4,16 +4,8 @@ first image request) does not need to hold."""
 
 from __future__ import annotations
 
-from medialib.media.renditions.outputs import (
-    OUTPUT_TYPES,
-    EngineLimits,
-    Rendered,
-    Source,
-    variant_extension,
-)
+from medialib.media.renditions.outputs import EngineLimits, Rendered, Source
 from medialib.media.renditions.params import Spec
-
-__all__ = ["OUTPUT_TYPES", "EngineLimits", "Rendered", "Source", "render", "variant_extension"]
 
 
 def render(source: Source, spec: Spec, output: str, limits: EngineLimits) -> Rendered:

@@ -1,5 +1,5 @@
 """What a rendition is made as: its output formats, the limits it is made within, and what
-comes back. Shared by engine.py (which callers use) and vips.py (which does the work)."""
+comes back. Shared by its callers, engine.py (which they call) and vips.py (which does the work)."""
 
 from __future__ import annotations
 
