@@ -232,7 +232,7 @@ def _medialib_seconds(
                 server.serve()
                 # The import starts when every process is working: a worker process still
                 # importing its libraries is start-up, not throughput.
-                server.wait_for("ready (pid", times=(os.cpu_count() or 1) - 1)
+                server.wait_for("ready (pid", times=os.cpu_count() or 1)
             else:
                 # The machine's fetch limits, shared out as `serve` does.
                 share = {

@@ -63,7 +63,11 @@ class Runtime:
     def fetcher(self) -> Fetcher:
         """Made on first use, inside the event loop that will use it."""
         if self._fetcher is None:
-            self._fetcher = Fetcher(self.fetch_policy)
+            # Imported here, not at the top: aiohttp (about 6 MB resident) is loaded by the
+            # processes that fetch, never by a server that only serves HTTP.
+            from medialib.media.http_fetcher import HttpFetcher
+
+            self._fetcher = HttpFetcher(self.fetch_policy)
         return self._fetcher
 
     async def close(self) -> None:

@@ -1,6 +1,7 @@
 """What a process holds when it starts: a server on SQLite loads neither libvips (until its first
-rendition), nor procrastinate and libpq (PostgreSQL's), nor alembic (until there is something to
-migrate); and a PostgreSQL server on an old schema refuses to start."""
+rendition), nor procrastinate, libpq and SQLAlchemy's PostgreSQL dialect, nor alembic (until
+there is something to migrate), nor aiohttp (its worker processes fetch, it does not); and a
+PostgreSQL server on an old schema refuses to start."""
 
 from __future__ import annotations
 
@@ -24,14 +25,14 @@ from medialib.web.app import create_app
 
 async def main():
     runtime = Runtime.from_settings(Settings())
-    create_app(runtime=runtime, worker=True)
+    create_app(runtime=runtime, worker=False)  # as `serve` with its worker processes
     await prepare(runtime)
     await runtime.close()
 
 asyncio.run(main())
-print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
+print(" ".join(sorted(sys.modules)))
 """
-NOT_AT_START = {"alembic", "av", "procrastinate", "psycopg", "pyvips"}
+NOT_AT_START = {"aiohttp", "alembic", "av", "procrastinate", "psycopg", "pyvips"}
 
 
 def _loaded_at_start(home: Path, env: dict[str, str] | None = None) -> set[str]:
@@ -46,18 +47,23 @@ def _loaded_at_start(home: Path, env: dict[str, str] | None = None) -> set[str]:
     return set(done.stdout.split())
 
 
+def _packages(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
 def test_the_schema_head_medialib_knows_is_alembics() -> None:
     assert head_revision() == SCHEMA_HEAD
 
 
 def test_a_first_start_migrates_and_later_starts_load_no_alembic(tmp_path: Path) -> None:
-    first = _loaded_at_start(tmp_path)
+    first = _packages(_loaded_at_start(tmp_path))
     assert "alembic" in first  # the database was new: it was migrated
 
     later = _loaded_at_start(tmp_path)
 
-    assert later & NOT_AT_START == set()
-    assert {"aiohttp", "fastapi", "sqlalchemy"} <= later  # what a server does need
+    assert _packages(later) & NOT_AT_START == set()
+    assert "sqlalchemy.dialects.postgresql" not in later
+    assert {"fastapi", "sqlalchemy", "medialib.imports.pipeline"} <= later  # what it does need
 
 
 def test_a_running_server_and_its_worker_map_neither_libvips_nor_libpq(tmp_path: Path) -> None:

@@ -7,13 +7,8 @@ import ipaddress
 
 import pytest
 
-from medialib.media.fetch import (
-    BlockedAddressError,
-    FetchError,
-    GuardedResolver,
-    check_url,
-    refusal,
-)
+from medialib.media.fetch import FetchError, check_url, refusal
+from medialib.media.http_fetcher import BlockedAddressError, GuardedResolver
 
 
 @pytest.mark.parametrize(

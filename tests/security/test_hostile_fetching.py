@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from medialib.media.fetch import Fetcher, FetchError, FetchPolicy, parse_networks
+from medialib.media.fetch import FetchError, FetchPolicy, parse_networks
+from medialib.media.http_fetcher import HttpFetcher
 from tests.support import media
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
@@ -137,9 +138,9 @@ class ScriptedDNS(AbstractResolver):
         return None
 
 
-def _fetcher(dns: ScriptedDNS) -> Fetcher:
+def _fetcher(dns: ScriptedDNS) -> HttpFetcher:
     policy = FetchPolicy(allow=parse_networks(["127.0.0.1/32"]), retries=0, timeout=5)
-    return Fetcher(policy, dns=dns)
+    return HttpFetcher(policy, dns=dns)
 
 
 def _any_type(head: bytes) -> int:

@@ -1,4 +1,8 @@
-"""`medialib serve`: the API, working tasks itself and in worker processes beside it."""
+"""`medialib serve`: the API, with worker processes beside it that work the tasks.
+
+The server itself only serves HTTP when it has worker processes: a request is answered by a
+process whose memory and event loop no import is using (and the server never loads the fetcher).
+With `--workers 0` it works the tasks itself, one process for everything."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from medialib.web.app import create_app
     "--workers",
     default=None,
     type=click.IntRange(min=0),
-    help="Worker processes besides the server (default: one per core but one).",
+    help="Worker processes beside the server (default: one per core; 0: the server works them).",
 )
 @click.option("--no-worker", is_flag=True, help="Serve HTTP only; run `medialib worker` apart.")
 @fail_cleanly
@@ -35,19 +39,20 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
-    extra = 0 if no_worker else (workers if workers is not None else (os.cpu_count() or 1) - 1)
+    extra = 0 if no_worker else (workers if workers is not None else os.cpu_count() or 1)
+    works_tasks = not no_worker and extra == 0
     settings = Settings(**overrides)
     # The fetch limits are for the machine: every process that works tasks takes its share.
-    shares = _fetch_shares(settings, extra + (0 if no_worker else 1))
+    shares = _fetch_shares(settings, max(extra, 1))
     settings = Settings(**overrides, **shares)
     with_runtime(_print_first_token, settings)
-    app = create_app(runtime=Runtime.from_settings(settings), worker=not no_worker)
+    app = create_app(runtime=Runtime.from_settings(settings), worker=works_tasks)
     children = WorkerProcesses(extra, {**os.environ, **_env(shares)})
     children.start()
     click.echo(
         f"medialib: serving on http://{settings.host}:{settings.port} "
         "(web view at /ui, docs at /docs), "
-        f"{extra + (0 if no_worker else 1)} process(es) working tasks"
+        f"{_working(extra, works_tasks)}"
     )
     try:
         uvicorn.run(
@@ -60,6 +65,14 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
         )
     finally:
         children.stop()
+
+
+def _working(extra: int, works_tasks: bool) -> str:
+    if works_tasks:
+        return "working tasks itself"
+    if extra == 0:
+        return "no process working tasks (start `medialib worker`)"
+    return f"{extra} worker process(es) working tasks"
 
 
 def _fetch_shares(settings: Settings, processes: int) -> dict[str, Any]:

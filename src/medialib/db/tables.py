@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+
+
+def dialect_module(dialect: Dialect) -> ModuleType:
+    """`sqlalchemy.dialects.<name>` of the database a connection is on, for what only that
+    dialect spells (JSONB, ON CONFLICT). It is loaded already, with the connection; naming the
+    other dialect at the top of a module would load it too (PostgreSQL's costs 2 MB on SQLite).
+    """
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect.name}")
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -44,7 +53,17 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+class JSONType(sa.TypeDecorator[Any]):
+    """JSON values: JSONB on PostgreSQL, JSON text on SQLite."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(dialect_module(dialect).JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
 
 metadata = sa.MetaData(
     naming_convention={
