@@ -16,6 +16,7 @@ from medialib.api.app import HTTP_OPTIONS
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime
 from medialib.cli.common import fail_cleanly, with_runtime
+from medialib.cli.malloc import give_large_buffers_back
 from medialib.settings import Settings
 from medialib.tasks.processes import WorkerProcesses
 from medialib.web.app import create_app
@@ -34,6 +35,7 @@ from medialib.web.app import create_app
 @fail_cleanly
 def serve(host: str | None, port: int | None, workers: int | None, no_worker: bool) -> None:
     """Serve the API and work the imports (migrating SQLite, printing a first token)."""
+    give_large_buffers_back()
     overrides: dict[str, Any] = {}
     if host is not None:
         overrides["host"] = host

@@ -12,6 +12,7 @@ import uvloop
 
 from medialib.bootstrap import Runtime, prepare, start_worker
 from medialib.cli.common import fail_cleanly
+from medialib.cli.malloc import give_large_buffers_back
 from medialib.settings import Settings
 from medialib.tasks.processes import die_with_parent
 
@@ -22,6 +23,7 @@ from medialib.tasks.processes import die_with_parent
 def worker(concurrency: int | None) -> None:
     """Work background tasks only (no HTTP)."""
     die_with_parent()
+    give_large_buffers_back()
     overrides: dict[str, Any] = {"worker_concurrency": concurrency} if concurrency else {}
     uvloop.run(_work(Settings(**overrides)))
 
