@@ -88,10 +88,16 @@ async def _import(server: ServerProcess, token: str, urls: list[str]) -> float:
 # Where a sampled stack's CPU goes, by the first of its frames (innermost first) that names one.
 STEPS = (
     ("sniff and probe", ("medialib/media/probe", "PIL/", "filetype/", "defusedxml")),
-    ("hashing", ("hashlib", "_write (medialib/media/fetch.py:430)")),
-    ("storage", ("medialib/media/storage", "obstore", "shutil.py", "_local (medialib/media/fetch")),
+    ("hashing", ("hashlib", "_Sink._write (medialib/media/http_fetcher.py")),
+    (
+        "storage",
+        ("medialib/media/storage", "obstore", "shutil.py", "_local (medialib/media/http_f"),
+    ),
     ("database", ("sqlalchemy/", "sqlite3", "aiosqlite/", "psycopg", "medialib/db/")),
-    ("HTTP client (fetch)", ("aiohttp/", "medialib/media/fetch", "yarl/", "multidict/")),
+    (
+        "HTTP client (fetch)",
+        ("aiohttp/", "medialib/media/fetch", "medialib/media/http_fetcher", "yarl/", "multidict/"),
+    ),
     ("HTTP server and status", ("uvicorn/", "starlette/", "fastapi/", "h11/", "medialib/api/")),
     ("task runner", ("medialib/tasks/", "procrastinate/")),
 )

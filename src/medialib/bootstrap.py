@@ -117,6 +117,7 @@ async def prepare(rt: Runtime) -> None:
 async def start_worker(rt: Runtime) -> Worker:
     """This process works tasks too, `worker_concurrency` at once."""
     rt.settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    rt.fetcher  # noqa: B018 (loads aiohttp now: a first download must not wait for the import)
     worker = rt.runner.worker(rt, concurrency=rt.settings.worker_concurrency)
     await worker.start()
     return worker
