@@ -262,9 +262,14 @@ class Head:
 
 
 def _local_head(path: Path, count: int) -> Head | None:
+    # Plain descriptor calls: a Python file object would also ask whether the file is a
+    # terminal and where it stands, and the synchronous import reads a thousand heads at once.
     try:
-        with path.open("rb") as file:
-            return Head(os.fstat(file.fileno()).st_size, file.read(count))
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return Head(os.fstat(descriptor).st_size, os.pread(descriptor, count, 0))
+        finally:
+            os.close(descriptor)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     except OSError as exc:
