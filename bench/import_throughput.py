@@ -91,7 +91,7 @@ STEPS = (
     ("hashing", ("hashlib", "_Sink._write (medialib/media/http_fetcher.py")),
     (
         "storage",
-        ("medialib/media/storage", "obstore", "shutil.py", "_local (medialib/media/http_f"),
+        ("medialib/media/storage", "obstore", "shutil.py", "_local (medialib/media/http_fetcher"),
     ),
     ("database", ("sqlalchemy/", "sqlite3", "aiosqlite/", "psycopg", "medialib/db/")),
     (

@@ -61,7 +61,10 @@ class Runtime:
 
     @property
     def fetcher(self) -> Fetcher:
-        """Made on first use, inside the event loop that will use it."""
+        """Made on first use (or by `load_fetcher`), inside the event loop that will use it."""
+        return self._fetcher or self.load_fetcher()
+
+    def load_fetcher(self) -> Fetcher:
         if self._fetcher is None:
             # Imported here, not at the top: aiohttp (about 6 MB resident) is loaded by the
             # processes that fetch, never by a server that only serves HTTP.
@@ -117,7 +120,7 @@ async def prepare(rt: Runtime) -> None:
 async def start_worker(rt: Runtime) -> Worker:
     """This process works tasks too, `worker_concurrency` at once."""
     rt.settings.temp_dir.mkdir(parents=True, exist_ok=True)
-    rt.fetcher  # noqa: B018 (loads aiohttp now: a first download must not wait for the import)
+    rt.load_fetcher()  # aiohttp now: a first download must not wait for its import
     worker = rt.runner.worker(rt, concurrency=rt.settings.worker_concurrency)
     await worker.start()
     return worker

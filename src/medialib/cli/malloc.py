@@ -10,7 +10,6 @@ from 128 KB up in their own mappings, returned to the kernel when they are freed
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 _M_MMAP_THRESHOLD = -3  # from glibc's malloc.h; setting it also stops the raising
 THRESHOLD = 128 * 1024
@@ -18,7 +17,7 @@ THRESHOLD = 128 * 1024
 
 def give_large_buffers_back() -> bool:
     """Fix the mmap threshold; False where the C library is not glibc (nothing to tell)."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc = ctypes.CDLL(None)  # the C library Python runs on (as tasks/processes.py does)
     mallopt = getattr(libc, "mallopt", None)
     if mallopt is None:
         return False
