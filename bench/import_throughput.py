@@ -25,10 +25,7 @@ import argparse
 import asyncio
 import collections
 import os
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +42,7 @@ from tests.support.process import ServerProcess
 from tests.support.webhooks import Receiver
 
 from bench.origin import Nginx, aiohttp_seconds, curl_seconds, jpeg_files
+from bench.profiling import Steps, cpu_seconds, print_steps, profiled
 
 TARGET_RATIO = 0.5
 JOB_SIZE = 1000
@@ -85,8 +83,8 @@ async def _import(server: ServerProcess, token: str, urls: list[str]) -> float:
     return elapsed
 
 
-# Where a sampled stack's CPU goes, by the first of its frames (innermost first) that names one.
-STEPS = (
+# Where a sampled stack's CPU goes (bench/profiling.py).
+STEPS: Steps = (
     ("sniff and probe", ("medialib/media/probe", "PIL/", "filetype/", "defusedxml")),
     ("hashing", ("hashlib", "_Sink._write (medialib/media/http_fetcher.py")),
     (
@@ -101,79 +99,6 @@ STEPS = (
     ("HTTP server and status", ("uvicorn/", "starlette/", "fastapi/", "h11/", "medialib/api/")),
     ("task runner", ("medialib/tasks/", "procrastinate/")),
 )
-
-
-def _step_of(stack: str) -> str:
-    frames = stack.split(";")
-    if frames[-1].startswith(("Runner.run ", "BaseEventLoop.run_")):
-        return "event loop (uvloop: sockets, timers)"  # its C code, below any Python frame
-    if frames[-1].startswith("ThreadPoolExecutor.submit "):
-        return "thread hops"
-    for frame in reversed(frames):
-        for step, marks in STEPS:
-            if any(mark in frame for mark in marks):
-                return step
-    return "other (event loop, Python)"
-
-
-@contextmanager
-def _profiled(
-    pids: list[int], out: Path | None, samples: collections.Counter[str]
-) -> Iterator[None]:
-    """py-spy sampling `pids` (their CPU only: idle threads are not sampled) while the block runs;
-    the samples per step are added to `samples`, the raw stacks kept in `out`."""
-    if out is None:
-        yield
-        return
-    spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    if spy is None:
-        raise SystemExit("--profile needs py-spy: pip install -e '.[bench]'")
-    spies = [
-        subprocess.Popen(
-            [
-                spy,
-                "record",
-                "--pid",
-                str(pid),
-                "--rate",
-                str(PROFILE_RATE),
-                "--format",
-                "raw",
-                "--output",
-                str(out.with_suffix(f".{pid}.txt")),
-                "--nonblocking",
-                "--gil",  # the thread holding the GIL: threads waiting on a queue are not work
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for pid in pids
-    ]
-    try:
-        yield
-    finally:
-        for process in spies:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
-        for pid in pids:
-            raw = out.with_suffix(f".{pid}.txt")
-            for line in raw.read_text().splitlines() if raw.exists() else []:
-                stack, _, count = line.rpartition(" ")
-                samples[_step_of(stack)] += int(count)
-
-
-PROFILE_RATE = 250  # samples a second
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> tuple[float, float]:
-    """The user and the system CPU time of a process, with its children it has waited for."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0, 0.0
-    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
-    return (utime + cutime) / TICKS, (stime + cstime) / TICKS
 
 
 def _postgres_pids() -> list[int]:
@@ -195,8 +120,8 @@ def _cpu_time(roles: dict[str, list[int]], cpu: dict[str, tuple[float, float]]) 
     during the block count from zero)."""
 
     def now() -> dict[tuple[str, int], tuple[float, float]]:
-        found = {(role, pid): _cpu_seconds(pid) for role, pids in roles.items() for pid in pids}
-        found |= {("PostgreSQL", pid): _cpu_seconds(pid) for pid in _postgres_pids()}
+        found = {(role, pid): cpu_seconds(pid) for role, pids in roles.items() for pid in pids}
+        found |= {("PostgreSQL", pid): cpu_seconds(pid) for pid in _postgres_pids()}
         return found
 
     before = now()
@@ -257,7 +182,9 @@ def _medialib_seconds(
                 roles = {"server": [server.process.pid], "its workers": _children(pids[0])}
                 pids += roles["its workers"]
             with (
-                _profiled(pids, profile, samples if samples is not None else collections.Counter()),
+                profiled(
+                    pids, profile, samples if samples is not None else collections.Counter(), STEPS
+                ),
                 _cpu_time(roles, cpu if cpu is not None else {}),
             ):
                 return asyncio.run(_import(server, token, urls))
@@ -372,15 +299,7 @@ def main() -> None:
             f"{user / images * 1e6:,.0f}, system {system / images * 1e6:,.0f})"
         )
     if args.profile:
-        total = sum(samples.values())
-        print(
-            f"\nCPU per image by step (py-spy, {PROFILE_RATE} samples/s, every medialib process):"
-        )
-        for step, count in samples.most_common():
-            print(
-                f"  {step:28} {count / PROFILE_RATE / images * 1e6:8,.0f} us  ({count / total:.0%})"
-            )
-        print(f"  {'all':28} {total / PROFILE_RATE / images * 1e6:8,.0f} us; raw stacks in {out}")
+        print_steps(samples, images, "image", out)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 in the same run.
 
     python bench/media_library_import.py [--requests 20] [--batch 1000] [--rounds 5] \
-        [--postgres ADMIN_URL]
+        [--postgres ADMIN_URL] [--profile]
 
 Rounds are interleaved, the limit first: plain SQL, API, plain SQL, API, ..., and a last plain
 SQL run, so every API run sits between two limit runs; each runs on a fresh installation
@@ -15,13 +15,16 @@ type and dimensions). The plain SQL run writes what the API writes for the same 
 sqlite3 or psycopg) and nothing else: no checks, no HTTP.
 
 Printed: every round's figures, and the median of the per-round ratios (an API run against the
-mean of the plain SQL runs on either side of it).
+mean of the plain SQL runs on either side of it). With `--profile`, py-spy samples the server
+during each API run (`pip install -e '.[bench]'`; every running thread, so SQLite's own work in
+the writer thread counts) and the CPU microseconds per entry of each step are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import io
 import json
 import os
@@ -31,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.process import ServerProcess
 
 from bench.import_throughput import create_database, drop_database
+from bench.profiling import Steps, cpu_seconds, print_steps, profiled
 
 TARGET_PER_SECOND = 20_000
 
@@ -98,7 +102,27 @@ def _installation(postgres_admin: str | None) -> Iterator[tuple[ServerProcess, s
             drop_database(postgres_admin, database)
 
 
-def _api_seconds(postgres_admin: str | None, batches: list[list[dict[str, Any]]]) -> float:
+# Where a sampled stack's CPU goes (bench/profiling.py).
+STEPS: Steps = (
+    ("image facts (Pillow)", ("PIL/", "medialib/media/probe")),
+    ("object heads (storage)", ("medialib/media/storage",)),
+    ("database", ("sqlalchemy/", "sqlite3", "psycopg", "medialib/db/")),
+    ("JSON", ("orjson", "json/", "read_json (medialib/api", "medialib/api/responses")),
+    (
+        "entry checks",
+        ("pydantic", "medialib/library/metadata", "medialib/library/models", "medialib/library/"),
+    ),
+    ("results", ("medialib/api/presenters",)),
+    ("HTTP server", ("uvicorn/", "starlette/", "fastapi/", "h11/", "httptools", "medialib/api/")),
+)
+
+
+def _api_seconds(
+    postgres_admin: str | None,
+    batches: list[list[dict[str, Any]]],
+    profile: Path | None = None,
+    samples: collections.Counter[str] | None = None,
+) -> float:
     with _installation(postgres_admin) as (server, token, _):
         for entry in (e for batch in batches for e in batch):
             path = server.home / "storage" / entry["asset"]["key"]
@@ -106,10 +130,29 @@ def _api_seconds(postgres_admin: str | None, batches: list[list[dict[str, Any]]]
             path.write_bytes(PICTURE)
         os.sync()
         server.serve()
+        assert server.process is not None
+        spied = samples if samples is not None else collections.Counter()
+        pid = server.process.pid
         try:
-            return asyncio.run(_post_all(server.url, token, batches))
+            before = cpu_seconds(pid)
+            with profiled([pid], profile, spied, STEPS, gil=False):
+                seconds = asyncio.run(_post_all(server.url, token, batches))
+            after = cpu_seconds(pid)
+            entries = sum(len(batch) for batch in batches)
+            user, system = ((b - a) / entries * 1e6 for a, b in zip(before, after, strict=True))
+            print(
+                f"  server: CPU per entry {user:.0f} us user, {system:.0f} us system; "
+                f"peak resident memory {_peak_mb(pid):.0f} MB",
+                flush=True,
+            )
+            return seconds
         finally:
             server.stop()
+
+
+def _peak_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
 async def _post_all(url: str, token: str, batches: list[list[dict[str, Any]]]) -> float:
@@ -208,24 +251,26 @@ def main() -> None:
         default=None,
         help="a PostgreSQL URL to make a fresh database per run on (default: SQLite)",
     )
+    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy")
     args = parser.parse_args()
+    out = Path(__file__).parent / "out"
+    out.mkdir(exist_ok=True)
+    samples: collections.Counter[str] = collections.Counter()
 
     batches = _entries(args.requests * args.batch, args.batch)
     total = args.requests * args.batch
     plain: list[float] = []
     api: list[float] = []
 
-    def run(measure: Callable[..., float]) -> float:
-        return measure(args.postgres, batches)
-
     for number in range(1, args.rounds + 1):
-        plain.append(run(_plain_seconds))
-        api.append(run(_api_seconds))
+        plain.append(_plain_seconds(args.postgres, batches))
+        profile = out / f"registrations-round{number}" if args.profile else None
+        api.append(_api_seconds(args.postgres, batches, profile, samples))
         print(
             f"round {number}: plain SQL {total / plain[-1]:7,.0f}/s, API {total / api[-1]:7,.0f}/s",
             flush=True,
         )
-    plain.append(run(_plain_seconds))
+    plain.append(_plain_seconds(args.postgres, batches))
     print(f"last plain SQL: {total / plain[-1]:,.0f}/s", flush=True)
 
     ratios = [
@@ -245,6 +290,8 @@ def main() -> None:
     print(f"  API / plain SQL, median of rounds: {statistics.median(ratios):.2f}  ({shown})")
     met = "met" if rate >= TARGET_PER_SECOND else "NOT MET"
     print(f"  target {TARGET_PER_SECOND:,} entries/s: {met}")
+    if args.profile:
+        print_steps(samples, total * args.rounds, "entry", out)
 
 
 if __name__ == "__main__":

@@ -41,9 +41,11 @@ async def test_a_stored_file_reads_back_whole_and_in_ranges(
     part = await storage.get(key, (1000, 2000))
     assert part is not None
     assert b"".join([chunk async for chunk in part.chunks]) == body[1000:2000]
-    heads = await storage.first_bytes([key, "2026/01/01/nothing.bin"], 10)
+    heads = await storage.first_bytes([key, "2026/01/01/nothing.bin"], 10, lambda head: head)
     assert heads[key] == Head(len(body), body[:10])
     assert heads["2026/01/01/nothing.bin"] is None
+    sizes = await storage.first_bytes([key], len(body) * 2, lambda head: len(head.data))
+    assert sizes == {key: len(body)}
 
 
 async def test_a_large_body_goes_up_in_parts(storage: Storage, tmp_path: Path) -> None:

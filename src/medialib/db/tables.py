@@ -35,14 +35,22 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
             return dialect.type_descriptor(sa.String())
         return dialect.type_descriptor(sa.DateTime(timezone=True))
 
+    # The last time written as text, with its text: a batch binds one `now` to thousands of
+    # rows, and a tuple is replaced whole, so writer threads never see half of one.
+    _last_text: tuple[dt.datetime | None, str] = (None, "")
+
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use UTC")
-        if dialect.name == "sqlite":
-            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return value
+        if dialect.name != "sqlite":
+            return value
+        last, text = self._last_text
+        if value is not last:
+            text = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            self._last_text = (value, text)
+        return text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

@@ -17,7 +17,7 @@ from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.models import AssetIn
 from medialib.library.projects import MediaKind, MediaType
 from medialib.media.probe.facts import Facts, read_facts
-from medialib.media.storage import Storage, is_valid_key
+from medialib.media.storage import Head, Storage, is_valid_key
 
 # Fields each kind of media needs to be shown and served (the original API's import schema;
 # `url` is not among them because medialib derives URLs from the key).
@@ -88,13 +88,15 @@ MORE_FACT_BYTES = 1024 * 1024  # large EXIF and ICC blocks before a JPEG's frame
 
 async def facts_of(storage: Storage, keys: Iterable[str]) -> dict[str, Facts | None]:
     """What each stored object is (None: no object), from a ranged read of its first bytes."""
-    heads = await storage.first_bytes(keys, FACT_BYTES)
-    facts = {k: read_facts(h.size, h.data) if h else None for k, h in heads.items()}
+    facts = await storage.first_bytes(keys, FACT_BYTES, _facts)
     unsure = [k for k, f in facts.items() if f and f.mime.startswith("image/") and f.width is None]
     if unsure:
-        more = await storage.first_bytes(unsure, MORE_FACT_BYTES)
-        facts |= {k: read_facts(h.size, h.data) if h else None for k, h in more.items()}
+        facts |= await storage.first_bytes(unsure, MORE_FACT_BYTES, _facts)
     return facts
+
+
+def _facts(head: Head) -> Facts:
+    return read_facts(head.size, head.data)
 
 
 def fact_problems(asset: dict[str, Any], facts: Facts, path: str) -> dict[str, str]:

@@ -12,10 +12,10 @@ import errno
 import os
 import re
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 import obstore
@@ -34,6 +34,8 @@ MAX_KEY_LENGTH = 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
 HEADS_AT_ONCE = 32
 INLINE_READ = 256 * 1024
+
+T = TypeVar("T")
 
 
 class StorageError(ServiceUnavailable):
@@ -165,28 +167,34 @@ class Storage:
         stream = result.stream(min_chunk_size=256 * 1024)
         return ObjectBody(_info(key, result.meta), start, end, _chunks(stream))
 
-    async def first_bytes(self, keys: Iterable[str], count: int) -> dict[str, Head | None]:
-        """Each object's size and its first `count` bytes (a ranged read, never the whole
-        object); None for a key with no object. A local folder answers from one thread."""
+    async def first_bytes(
+        self, keys: Iterable[str], count: int, read: Callable[[Head], T]
+    ) -> dict[str, T | None]:
+        """What `read` makes of each object's size and first `count` bytes (a ranged read, never
+        the whole object); None for a key with no object.
+
+        A local folder reads the heads one after the other in one thread, and `read` takes each
+        in turn there: a thousand heads of 64 KB are never held at once (nor their pages
+        faulted in afresh), and the event loop is not held up by `read`'s parsing."""
         wanted = sorted(set(keys))
         if self._root is not None:
             root = self._root
             return await asyncio.to_thread(
-                lambda: {k: _local_head(root / k, count) for k in wanted}
+                lambda: {k: _read_local_head(root / k, count, read) for k in wanted}
             )
         gate = asyncio.Semaphore(HEADS_AT_ONCE)
 
-        async def one(key: str) -> Head | None:
+        async def one(key: str) -> T | None:
             async with gate:
                 info = await self.head(key)
                 if info is None:
                     return None
                 if info.size == 0:
-                    return Head(0, b"")
+                    return read(Head(0, b""))
                 body = await self.get(key, (0, min(count, info.size)))
                 if body is None:
                     return None
-                return Head(info.size, b"".join([chunk async for chunk in body.chunks]))
+                return read(Head(info.size, b"".join([chunk async for chunk in body.chunks])))
 
         found = await asyncio.gather(*(one(key) for key in wanted))
         return dict(zip(wanted, found, strict=True))
@@ -261,13 +269,20 @@ class Head:
     data: bytes
 
 
+def _read_local_head(path: Path, count: int, read: Callable[[Head], T]) -> T | None:
+    head = _local_head(path, count)
+    return None if head is None else read(head)
+
+
 def _local_head(path: Path, count: int) -> Head | None:
     # Plain descriptor calls: a Python file object would also ask whether the file is a
     # terminal and where it stands, and the synchronous import reads a thousand heads at once.
+    # Reading no more than the file holds spares a 64 KB buffer that would be shrunk at once.
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            return Head(os.fstat(descriptor).st_size, os.pread(descriptor, count, 0))
+            size = os.fstat(descriptor).st_size
+            return Head(size, os.pread(descriptor, min(count, size), 0))
         finally:
             os.close(descriptor)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
