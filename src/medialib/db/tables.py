@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 
-def dialect_module(dialect: Dialect) -> ModuleType:
-    """`sqlalchemy.dialects.<name>` of the database a connection is on, for what only that
-    dialect spells (JSONB, ON CONFLICT). It is loaded already, with the connection; naming the
-    other dialect at the top of a module would load it too (PostgreSQL's costs 2 MB on SQLite).
-    """
-    return importlib.import_module(f"sqlalchemy.dialects.{dialect.name}")
+def dialect_module(name: str) -> ModuleType:
+    """`sqlalchemy.dialects.<name>` of the database a connection is on (`dialect.name`), for
+    what only that dialect spells (JSONB, ON CONFLICT). It is loaded already, with the
+    connection; naming the other dialect at the top of a module would load it too (PostgreSQL's
+    costs 2 MB on SQLite)."""
+    return importlib.import_module(f"sqlalchemy.dialects.{name}")
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -69,7 +69,7 @@ class JSONType(sa.TypeDecorator[Any]):
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(dialect_module(dialect).JSONB())
+            return dialect.type_descriptor(dialect_module(dialect.name).JSONB())
         return dialect.type_descriptor(sa.JSON())
 
 

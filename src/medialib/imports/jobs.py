@@ -166,17 +166,21 @@ def lock_job(tx: Tx, job_id: str) -> Any:
     return tx.execute(query).first()
 
 
+# The statements run for every few images are built once: SQLAlchemy keeps a statement's cache
+# key on it, and building one anew, with its key, costs more than running it.
+_PENDING = sa.select(import_items.c.position).where(
+    import_items.c.job_id == sa.bindparam("job_id"),
+    import_items.c.position.in_(sa.bindparam("positions", expanding=True)),
+    import_items.c.state == ItemState.PENDING,
+)
+_PENDING_LOCKED = _PENDING.with_for_update()
+
+
 def pending_positions(tx: Tx, job_id: str, positions: Sequence[int]) -> list[int]:
     """Which of `positions` are still pending; on PostgreSQL they stay locked to us until commit,
     so two runs of one chunk cannot both record them."""
-    query = sa.select(import_items.c.position).where(
-        import_items.c.job_id == job_id,
-        import_items.c.position.in_(list(positions)),
-        import_items.c.state == ItemState.PENDING,
-    )
-    if tx.is_postgres:
-        query = query.with_for_update()
-    return list(tx.execute(query).scalars())
+    query = _PENDING_LOCKED if tx.is_postgres else _PENDING
+    return list(tx.execute(query, {"job_id": job_id, "positions": list(positions)}).scalars())
 
 
 _ITEM_UPDATE = (
@@ -218,13 +222,16 @@ def record_items(tx: Tx, job_id: str, outcomes: Sequence[ItemOutcome]) -> bool:
             for o in outcomes
         ],
     )
-    left: int | None = tx.conn.scalar(
-        import_jobs.update()
-        .where(import_jobs.c.id == job_id)
-        .values(pending=import_jobs.c.pending - len(outcomes))
-        .returning(import_jobs.c.pending)
-    )
+    left: int | None = tx.conn.scalar(_PENDING_DOWN, {"b_id": job_id, "b_done": len(outcomes)})
     return left == 0
+
+
+_PENDING_DOWN = (
+    import_jobs.update()
+    .where(import_jobs.c.id == sa.bindparam("b_id"))
+    .values(pending=import_jobs.c.pending - sa.bindparam("b_done", type_=sa.Integer))
+    .returning(import_jobs.c.pending)
+)
 
 
 @dataclass

@@ -156,7 +156,7 @@ def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> 
         }
         for key, asset in described.items()
     ]
-    inserted = tx.execute(insert_ignoring_conflicts(tx.conn, assets).returning(assets.c.key), rows)
+    inserted = tx.execute(insert_ignoring_conflicts(tx.conn, assets, assets.c.key), rows)
     known = set(described) - set(inserted.scalars())
     if not known:
         return set()

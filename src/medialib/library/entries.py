@@ -160,7 +160,7 @@ class EntryImporter:
         if not candidates:
             return set()
         inserted = tx.execute(
-            insert_ignoring_conflicts(tx.conn, media_entries).returning(media_entries.c.id),
+            insert_ignoring_conflicts(tx.conn, media_entries, media_entries.c.id),
             [c.row for c in candidates],
         )
         written = set(inserted.scalars())

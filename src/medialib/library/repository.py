@@ -129,7 +129,7 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
     if creates:
         rows = [_row(project, system_name, w) for w in creates]
         inserted = tx.execute(
-            insert_ignoring_conflicts(tx.conn, media_entries).returning(media_entries.c.id), rows
+            insert_ignoring_conflicts(tx.conn, media_entries, media_entries.c.id), rows
         )
         written = set(inserted.scalars())
         for imported, row in zip(creates, rows, strict=True):
