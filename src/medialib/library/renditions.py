@@ -96,6 +96,11 @@ class Renditions:
         return await asyncio.shield(making)
 
     async def _make(self, key: str, spec: Spec, variant: Variant) -> bytes:
+        # A render that finished while the caller's own read was on its way left `_making`
+        # after storing the variant: read again rather than make it twice.
+        stored = await self.storage.read(variant.key)
+        if stored is not None:
+            return stored
         if self._gate is None:
             self._gate = asyncio.Semaphore(self.at_once)
         async with self._gate:
