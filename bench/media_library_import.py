@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.process import ServerProcess
 
 from bench.import_throughput import create_database, drop_database
-from bench.profiling import Steps, cpu_seconds, print_steps, profiled
+from bench.profiling import Steps, cpu_seconds, peak_mb, print_steps, profiled
 
 TARGET_PER_SECOND = 20_000
 
@@ -137,22 +137,17 @@ def _api_seconds(
             before = cpu_seconds(pid)
             with profiled([pid], profile, spied, STEPS, gil=False):
                 seconds = asyncio.run(_post_all(server.url, token, batches))
-            after = cpu_seconds(pid)
+            after, peak = cpu_seconds(pid), peak_mb(pid) or 0.0
             entries = sum(len(batch) for batch in batches)
             user, system = ((b - a) / entries * 1e6 for a, b in zip(before, after, strict=True))
             print(
                 f"  server: CPU per entry {user:.0f} us user, {system:.0f} us system; "
-                f"peak resident memory {_peak_mb(pid):.0f} MB",
+                f"peak resident memory {peak:.0f} MB",
                 flush=True,
             )
             return seconds
         finally:
             server.stop()
-
-
-def _peak_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
 async def _post_all(url: str, token: str, batches: list[list[dict[str, Any]]]) -> float:

@@ -1,6 +1,6 @@
-"""Where a benchmark's CPU time goes: a process's CPU time from /proc, and py-spy sampling of
-medialib processes while the timed part runs, counted by step of the work (`--profile`; py-spy
-comes with `pip install -e '.[bench]'`)."""
+"""Where a benchmark's time and memory go: a process's CPU time and peak memory from /proc, and
+py-spy sampling of medialib processes while the timed part runs, counted by step of the work
+(`--profile`; py-spy comes with `pip install -e '.[bench]'`)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,17 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
         return 0.0, 0.0
     utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
     return (utime + cutime) / TICKS, (stime + cstime) / TICKS
+
+
+def peak_mb(pid: int) -> float | None:
+    """A process's peak resident memory (VmHWM) so far; None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 # A step's name and the marks that name it in a frame ("function (file)").

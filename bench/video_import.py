@@ -46,6 +46,7 @@ from tests.support.process import ServerProcess
 from tests.support.webhooks import Receiver
 
 from bench.origin import Nginx, curl_seconds
+from bench.profiling import peak_mb
 
 TARGET_RATIO = 0.5
 TARGET_MB = 150
@@ -139,7 +140,7 @@ class Sampler:
         while not self._stop.is_set():
             now = time.perf_counter()
             for pid in [self.root, *_descendants(self.root)]:
-                peak = _peak_mb(pid)
+                peak = peak_mb(pid)
                 if peak is None:
                     continue
                 seen = self.seen.get(pid)
@@ -165,16 +166,6 @@ def _descendants(pid: int) -> list[int]:
         for child in children:
             found += [child, *_descendants(child)]
     return found
-
-
-def _peak_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def _role(pid: int, root: int) -> str:

@@ -199,6 +199,13 @@ _ITEM_UPDATE = (
     )
 )
 
+_PENDING_DOWN = (
+    import_jobs.update()
+    .where(import_jobs.c.id == sa.bindparam("b_id"))
+    .values(pending=import_jobs.c.pending - sa.bindparam("b_done", type_=sa.Integer))
+    .returning(import_jobs.c.pending)
+)
+
 
 def record_items(tx: Tx, job_id: str, outcomes: Sequence[ItemOutcome]) -> bool:
     """Write how the items ended and take them off the job's pending count; True when that
@@ -224,14 +231,6 @@ def record_items(tx: Tx, job_id: str, outcomes: Sequence[ItemOutcome]) -> bool:
     )
     left: int | None = tx.conn.scalar(_PENDING_DOWN, {"b_id": job_id, "b_done": len(outcomes)})
     return left == 0
-
-
-_PENDING_DOWN = (
-    import_jobs.update()
-    .where(import_jobs.c.id == sa.bindparam("b_id"))
-    .values(pending=import_jobs.c.pending - sa.bindparam("b_done", type_=sa.Integer))
-    .returning(import_jobs.c.pending)
-)
 
 
 @dataclass
