@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from medialib.api.app import HTTP_OPTIONS
+from medialib.api.protocol import HTTP_OPTIONS
 
 
 class LiveServer:

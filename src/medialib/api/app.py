@@ -6,7 +6,6 @@ import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -29,14 +28,6 @@ from medialib.bootstrap import Runtime, prepare, start_worker
 from medialib.library.renditions import Renditions
 from medialib.media.renditions.outputs import EngineLimits
 from medialib.settings import Settings
-
-# uvicorn's HTTP settings: h11 bounds how much of a request's head it buffers (httptools, the
-# faster parser, has no such bound, so one request could make it hold gigabytes of headers).
-HTTP_OPTIONS: dict[str, Any] = {
-    "http": "h11",
-    "h11_max_incomplete_event_size": 64 * 1024,
-    "ws": "none",  # no WebSocket routes: nothing to load wsproto for
-}
 
 DESCRIPTION = """\
 A media library with a bulk import API. Every `/api/{version}` endpoint takes

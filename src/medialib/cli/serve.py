@@ -12,7 +12,7 @@ from typing import Any
 import click
 import uvicorn
 
-from medialib.api.app import HTTP_OPTIONS
+from medialib.api.protocol import HTTP_OPTIONS
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime
 from medialib.cli.common import fail_cleanly, with_runtime

@@ -361,14 +361,11 @@ def _correlation(index: int, raw: Any) -> str:
 async def get_entry(db: Database, project: str, entry_id: str) -> Entry:
     if not is_valid_entry_id(entry_id):
         raise not_found(entry_id)  # no entry can have such an id
-    async with db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(media_entries).where(
-                    media_entries.c.project == project, media_entries.c.id == entry_id
-                )
-            )
-        ).first()
+    row = await db.first(
+        sa.select(media_entries).where(
+            media_entries.c.project == project, media_entries.c.id == entry_id
+        )
+    )
     if row is None:
         raise not_found(entry_id)
     return entry_from_row(row)
