@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -151,26 +152,29 @@ async def authenticate(db: Database, authorization: str | None) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _invalid("The access token must be sent as 'Authorization: Bearer <token>'.")
-    return await _principal(db, api_tokens.c.token_hash == hash_token(token))
+    return await _principal(db, _BY_HASH, hash_token(token))
 
 
 async def principal_of(db: Database, token_id: str) -> Principal:
     """The principal of a token by its id (a web view session names its token so), or
     Unauthorized when it is unknown, revoked or expired by now."""
-    return await _principal(db, api_tokens.c.id == token_id)
+    return await _principal(db, _BY_ID, token_id)
 
 
-async def _principal(db: Database, which: sa.ColumnElement[bool]) -> Principal:
-    # Every API request asks this: one read in one hop (db.first), not a transaction's three.
-    row = await db.first(
-        sa.select(
-            api_tokens.c.id,
-            api_tokens.c.project,
-            api_tokens.c.scopes,
-            api_tokens.c.expires_at,
-            api_tokens.c.revoked_at,
-        ).where(which)
-    )
+# Every API request reads its token: the statements are built once (see Database.first).
+_PRINCIPAL = sa.select(
+    api_tokens.c.id,
+    api_tokens.c.project,
+    api_tokens.c.scopes,
+    api_tokens.c.expires_at,
+    api_tokens.c.revoked_at,
+)
+_BY_HASH = _PRINCIPAL.where(api_tokens.c.token_hash == sa.bindparam("which"))
+_BY_ID = _PRINCIPAL.where(api_tokens.c.id == sa.bindparam("which"))
+
+
+async def _principal(db: Database, statement: sa.Select[Any], which: str) -> Principal:
+    row = await db.first(statement, {"which": which})
     if row is None:
         raise _invalid("The access token is invalid.")
     if row.revoked_at is not None:

@@ -331,13 +331,16 @@ class StoredAsset:
     revoked: bool
 
 
+_STORED_ASSET = sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(
+    assets.c.key == sa.bindparam("key")
+)
+
+
 async def stored_asset(db: Database, key: str) -> StoredAsset | None:
     """What the library knows of the object at `key`; None for a key it does not know."""
     if not is_valid_key(key):
         return None
-    row = await db.first(
-        sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(assets.c.key == key)
-    )
+    row = await db.first(_STORED_ASSET, {"key": key})
     if row is None:
         return None
     return StoredAsset(key, row.project, str(row.mime_type), bool(row.revoked))

@@ -358,14 +358,15 @@ def _correlation(index: int, raw: Any) -> str:
     return f"index: {index}"
 
 
+_ENTRY = sa.select(media_entries).where(
+    media_entries.c.project == sa.bindparam("project"), media_entries.c.id == sa.bindparam("id")
+)
+
+
 async def get_entry(db: Database, project: str, entry_id: str) -> Entry:
     if not is_valid_entry_id(entry_id):
         raise not_found(entry_id)  # no entry can have such an id
-    row = await db.first(
-        sa.select(media_entries).where(
-            media_entries.c.project == project, media_entries.c.id == entry_id
-        )
-    )
+    row = await db.first(_ENTRY, {"project": project, "id": entry_id})
     if row is None:
         raise not_found(entry_id)
     return entry_from_row(row)

@@ -7,6 +7,7 @@ BadRequest naming it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable
@@ -48,9 +49,7 @@ class Spec:
     def digest(self, output: str) -> str:
         """Names the variant: every value that changes its bytes, and the output format (which
         `auto=format` leaves to the request's Accept header). `w=400&dpr=2` is `w=800`."""
-        values = asdict(self.normalised()) | {"output": output, "auto_format": None}
-        text = repr(sorted(values.items()))
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return _digest(self, output)
 
     def normalised(self) -> Spec:
         """The same picture asked for with `dpr` folded into pixel sizes."""
@@ -220,3 +219,12 @@ def _accepted(accept: str) -> set[str]:
         if mime and not zero:
             taken.add(mime)
     return taken
+
+
+# A site asks for a few sizes over and over: each request would spend more on naming its
+# variant than on finding it.
+@functools.lru_cache(maxsize=1024)
+def _digest(spec: Spec, output: str) -> str:
+    values = asdict(spec.normalised()) | {"output": output, "auto_format": None}
+    text = repr(sorted(values.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
