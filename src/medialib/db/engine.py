@@ -20,6 +20,7 @@ commit with the rows they refer to, or not at all.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 T = TypeVar("T")
 _WRITE = "medialib_write"
+BUSY_MS = 60_000  # how long a SQLite connection waits for another's lock
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Database:
         self.dispatch = dispatch
         self.engine: AsyncEngine = _create_engine(url, pool_size=pool_size)
         self._sync_engine: Engine | None = None
+        self._loop_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
 
     async def transact(self, work: Callable[[Tx], T]) -> T:
@@ -138,6 +141,12 @@ class Database:
             self._sync_engine = _create_sync_sqlite_engine(self.url)
         return self._sync_engine
 
+    def _loop_reader(self) -> Engine:
+        """Connections for reads on the event loop: they never wait for a lock."""
+        if self._loop_engine is None:
+            self._loop_engine = _create_sync_sqlite_engine(self.url, busy_ms=0)
+        return self._loop_engine
+
     def _writer_thread(self) -> ThreadPoolExecutor:
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
@@ -171,13 +180,21 @@ class Database:
 
         On SQLite it runs right here on the event loop. Such a read takes tens of microseconds
         and never waits for a writer (WAL), while a hop to a thread and back costs 50 to 200 µs
-        of CPU, and the async driver pays one per statement, BEGIN and COMMIT included."""
-        if self.is_sqlite:
-            with self._sync().connect() as sync_conn:
-                return sync_conn.execute(statement, parameters).first()
-        async with self.engine.connect() as conn:
-            found: sa.Row[Any] | None = (await conn.execute(statement, parameters)).first()
-            return found
+        of CPU, and the async driver pays one per statement, BEGIN and COMMIT included. Only
+        when something holds the whole database (a process in exclusive locking mode, a WAL
+        being recovered) would it wait: then it gives up at once and waits in a thread, and
+        the event loop goes on serving."""
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn:
+                found: sa.Row[Any] | None = (await conn.execute(statement, parameters)).first()
+                return found
+        try:
+            return _first(self._loop_reader(), statement, parameters)
+        except sa.exc.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, _first, self._sync(), statement, parameters)
 
     async def ping(self) -> None:
         async with self.read() as conn:
@@ -188,9 +205,21 @@ class Database:
         if self._writer is not None:
             self._writer.shutdown(wait=True)
             self._writer = None
-        if self._sync_engine is not None:
-            self._sync_engine.dispose()
-            self._sync_engine = None
+        for engine in (self._sync_engine, self._loop_engine):
+            if engine is not None:
+                engine.dispose()
+        self._sync_engine = self._loop_engine = None
+
+
+def _first(engine: Engine, statement: sa.Select[Any], parameters: Any) -> sa.Row[Any] | None:
+    with engine.connect() as conn:
+        return conn.execute(statement, parameters).first()
+
+
+def _is_busy(exc: sa.exc.OperationalError) -> bool:
+    """Whether SQLite refused because another connection holds a lock it needs."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _json_dumps(value: Any) -> str:
@@ -213,34 +242,43 @@ def _create_engine(url: str, *, pool_size: int) -> AsyncEngine:
             connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
             **_JSON,
         )
-    engine = create_async_engine(url, connect_args={"timeout": 60}, pool_size=pool_size, **_JSON)
-    event.listen(engine.sync_engine, "connect", _configure_sqlite)
+    engine = create_async_engine(
+        url, connect_args={"timeout": BUSY_MS / 1000}, pool_size=pool_size, **_JSON
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_setup(BUSY_MS))
     event.listen(engine.sync_engine, "begin", _begin_sqlite)
     return engine
 
 
-def _create_sync_sqlite_engine(url: str) -> Engine:
+def _create_sync_sqlite_engine(url: str, *, busy_ms: int = BUSY_MS) -> Engine:
     sync_url = url.replace("sqlite+aiosqlite://", "sqlite://", 1)
     engine = sa.create_engine(
-        sync_url, connect_args={"timeout": 60, "check_same_thread": False}, **_JSON
+        sync_url,
+        connect_args={"timeout": busy_ms / 1000, "check_same_thread": False},
+        **_JSON,
     )
-    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "connect", _sqlite_setup(busy_ms))
     event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # Take transaction control from the driver so that BEGIN is ours to spell (see module doc).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-        "busy_timeout=60000",
-    ):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+def _sqlite_setup(busy_ms: int) -> Callable[[Any, Any], None]:
+    """Configures each new connection; `busy_ms`: how long it waits for another's lock."""
+
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN is ours to spell (module doc).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            f"busy_timeout={busy_ms}",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return configure
 
 
 def _begin_sqlite(conn: Connection) -> None:
