@@ -6,6 +6,7 @@ here; the worker command never loads the HTTP layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from medialib.db.engine import Database
 from medialib.db.schema import ensure_schema
@@ -19,6 +20,7 @@ from medialib.library.tasks import TASKS as LIBRARY_TASKS
 from medialib.media.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.media.storage import Storage
 from medialib.media.urls import AssetUrls, ImageService
+from medialib.server_secret import ServerSecret, load_server_secret
 from medialib.settings import Settings
 from medialib.tasks.core import Registry, RetryPolicy, Runner, Worker
 from medialib.tasks.local import LocalRunner
@@ -46,6 +48,14 @@ class Runtime:
         runner = _runner(settings)
         db = Database(settings.resolved_database_url, queue=runner.queue, dispatch=dispatch)
         return cls(settings, config, db, storage, runner, _fetch_policy(settings))
+
+    @cached_property
+    def secret(self) -> ServerSecret:
+        """The server secret (made in the home on first use): what only servers may sign."""
+        configured = self.settings.secret_key
+        return load_server_secret(
+            configured.get_secret_value() if configured else None, self.settings.home
+        )
 
     @property
     def projects(self) -> dict[str, Project]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from medialib.errors import ConfigError
@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, description="Base URL of stored assets.")
     s3_endpoint: str | None = Field(
         default=None, description="An S3-compatible server's URL (MinIO, Ceph, R2, …)."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs sessions, CSRF tokens and upload URLs; default: <home>/secret.key.",
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,5 +1,6 @@
-"""Content dedupe (issue 12, item 5): bytes a project stores already are not stored again; the
-item says which entry it duplicates, and the object lives until its last entry is deleted."""
+"""Content dedupe: an item whose bytes the project holds already says which entry it duplicates,
+and keeps an object and URLs of its own (trust issue, item 2): revoking or deleting either entry
+never touches the other. On a local store the two objects share their bytes (a hard link)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,6 @@ import asyncio
 import uuid
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
-
-from medialib.db.tables import media_entries, utcnow
-from medialib.errors import Conflict
-from medialib.library.repository import Imported, save_imported
 from tests.support import media
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
@@ -31,7 +26,11 @@ async def imported(importer: Importer, url: str, external_id: str) -> dict[str, 
     return dict(result)
 
 
-async def test_the_same_bytes_under_another_id_share_one_object(
+def key_of(result: dict[str, Any]) -> str:
+    return str(result["image"]["originalUrl"]).rsplit("/media/", 1)[1]
+
+
+async def test_the_same_bytes_under_another_id_say_so_and_keep_urls_of_their_own(
     importer: Importer, origin: Origin
 ) -> None:
     picture = media.jpeg(71, 53)
@@ -41,19 +40,45 @@ async def test_the_same_bytes_under_another_id_share_one_object(
     assert "duplicateOf" not in first
     assert second["duplicateOf"] == first["image"]["mediaId"]
     assert second["image"]["mediaId"] != first["image"]["mediaId"]
-    assert second["image"]["originalUrl"] == first["image"]["originalUrl"]
-    key = str(first["image"]["originalUrl"]).rsplit("/media/", 1)[1]
+    assert key_of(second) != key_of(first)
     storage = importer.stack.runtime.storage
+    if storage.is_local:  # one copy of the bytes underneath: a hard link
+        one, other = (storage.local_path(key_of(r)) for r in (first, second))
+        assert one is not None and other is not None
+        assert one.stat().st_ino == other.stat().st_ino
 
     deleted = await importer.api.delete(f"{LIBRARY}/{first['image']['mediaId']}")
     assert deleted.status_code == 200
-    assert (await importer.stack.client().get(f"/media/{key}")).status_code == 200
-    assert await storage.head(key) is not None
-
-    assert (await importer.api.delete(f"{LIBRARY}/{second['image']['mediaId']}")).status_code == 200
+    assert (await importer.stack.client().get(f"/media/{key_of(second)}")).content == picture
     async with asyncio.timeout(30):  # a task deletes it; storage is the only witness
-        while await storage.head(key) is not None:
+        while await storage.head(key_of(first)) is not None:
             await asyncio.sleep(0.02)
+    assert (await importer.stack.client().get(f"/media/{key_of(second)}")).content == picture
+
+
+async def test_revoking_one_of_two_entries_of_the_same_bytes_takes_down_its_urls_only(
+    importer: Importer, origin: Origin
+) -> None:
+    """A legal takedown of one entry: its original, renditions and serve-image answer 403 at
+    once, while the entry that holds the same bytes under another id is served as before."""
+    picture = media.jpeg(81, 67)
+    taken_down = await imported(importer, origin.file(path("a.jpg"), picture), "photo-g")
+    kept = await imported(importer, origin.file(path("b.jpg"), picture), "photo-h")
+    public, api = importer.stack.client(), importer.api
+    for result in (taken_down, kept):  # renditions exist before the takedown
+        assert (await public.get(f"/media/{key_of(result)}?w=20")).status_code == 200
+
+    revoke = {"version": 1, "patches": [{"operation": "revokeAsset"}]}
+    answer = await api.patch(f"{LIBRARY}/{taken_down['image']['mediaId']}", json=revoke)
+
+    assert answer.json() == {"status": 200}  # nothing shared: nothing else is affected
+    for url in (f"/media/{key_of(taken_down)}", f"/media/{key_of(taken_down)}?w=20"):
+        assert (await public.get(url)).status_code == 403
+    serve = f"{LIBRARY}/serve-image/{key_of(taken_down)}"
+    assert (await api.get(serve)).status_code == 403
+    assert (await public.get(f"/media/{key_of(kept)}")).content == picture
+    assert (await public.get(f"/media/{key_of(kept)}?w=20")).status_code == 200
+    assert (await api.get(f"{LIBRARY}/serve-image/{key_of(kept)}")).content == picture
 
 
 async def test_a_revoked_entrys_bytes_are_stored_again(importer: Importer, origin: Origin) -> None:
@@ -69,35 +94,3 @@ async def test_a_revoked_entrys_bytes_are_stored_again(importer: Importer, origi
     assert second["image"]["originalUrl"] != first["image"]["originalUrl"]
     served = str(second["image"]["originalUrl"]).rsplit("/media/", 1)[1]
     assert (await importer.stack.client().get(f"/media/{served}")).status_code == 200
-
-
-async def test_an_object_released_meanwhile_is_not_taken_up(
-    importer: Importer, origin: Origin, project: str
-) -> None:
-    """The race a dedupe can lose: the entry whose bytes an item found is deleted (its object
-    released) before the item is recorded. Recording refuses, so the chunk's items are worked
-    again, and nothing points at an object that is being deleted."""
-    first = await imported(importer, origin.file(path("a.jpg"), media.jpeg(75, 61)), "photo-e")
-    found = first["image"]
-    key = str(found["originalUrl"]).rsplit("/media/", 1)[1]
-    asset = {"key": key, "mimeType": "image/jpeg", "width": 75, "height": 61, "size": 1}
-    assert (await importer.api.delete(f"{LIBRARY}/{found['mediaId']}")).status_code == 200
-    late = Imported(
-        external_id="photo-f",
-        media_type="image",
-        asset=asset,
-        metadata={},
-        fingerprint="f" * 64,
-        now=utcnow(),
-        new_asset=False,
-        duplicate_of=found["mediaId"],
-    )
-    db = importer.stack.runtime.db
-
-    with pytest.raises(Conflict):
-        await db.transact(lambda tx: save_imported(tx, project, "archive", [late]))
-    async with db.read() as conn:
-        rows = await conn.execute(
-            sa.select(media_entries.c.id).where(media_entries.c.external_id == "photo-f")
-        )
-        assert rows.all() == []

@@ -12,7 +12,7 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
-from medialib.api.app import create_app
+from medialib.web.app import create_app  # the whole HTTP process, as `serve` runs it
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime, prepare
 from medialib.db.migrate import migrate

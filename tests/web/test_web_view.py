@@ -7,7 +7,6 @@ Each test saves a screenshot of the pages it saw into the artifacts folder."""
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import httpx
@@ -16,6 +15,7 @@ from medialib.auth.tokens import READ, list_tokens, revoke_token
 from tests.support import media
 from tests.support.entries import image_entry, import_entries, new_key
 from tests.support.origin import Origin
+from tests.support.sessions import sign_in
 from tests.support.stack import Stack
 from tests.web.conftest import Browser
 
@@ -39,12 +39,7 @@ async def _entries(
 async def _session(web: Stack, token: str) -> tuple[httpx.AsyncClient, str]:
     """A signed-in HTTP client (its session cookie) and the CSRF token its pages carry."""
     client = web.client()
-    signed = await client.post("/ui/sign-in", data={"token": token, "next": "/ui/library"})
-    assert signed.status_code == 303, signed.text
-    page = await client.get("/ui/library")
-    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-    assert csrf is not None, page.text
-    return client, csrf.group(1)
+    return client, await sign_in(client, token)
 
 
 async def _entry(api: httpx.AsyncClient, entry_id: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ def create_app(
 ) -> FastAPI:
     """The app; with `worker`, the server process also works the background tasks."""
     rt = runtime or Runtime.from_settings(settings or Settings())
+    rt.secret  # noqa: B018  read (or made, at the first start) before anything is served
     state = ApiState(
         runtime=rt,
         versions=VersionTable(rt.settings.retired_versions),

@@ -81,8 +81,18 @@ class ImportResults(BaseModel):
     results: list[ImportResult] | None = None
 
 
+class SharedObject(BaseModel):
+    key: str
+    entries: list[str] = Field(description="The other entries that share the object")
+
+
 class PatchDone(BaseModel):
     status: int = Field(examples=[200])
+    sharedWith: list[SharedObject] | None = Field(
+        default=None,
+        description="After a revoke or unrevoke of an entry whose objects are shared on purpose: "
+        "the other entries of each object. An object is revoked while any of its entries is.",
+    )
 
 
 class JobCreated(BaseModel):

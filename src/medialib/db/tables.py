@@ -157,6 +157,17 @@ assets = sa.Table(
     sa.Index("ix_assets_project_sha256", "project", "sha256"),
 )
 
+# Upload URLs handed out whose object is not registered yet: the key is the asking project's,
+# and no other project may register it (migration 0008). Registering it removes the row.
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("key", sa.String(1024), primary_key=True),
+    sa.Column("project", sa.String(100), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
+)
+
 
 # Every key an entry has pointed at, now or before (replaced assets, translations' assets,
 # posters): what a CDN in front of medialib must purge when the entry changes. Rows are added

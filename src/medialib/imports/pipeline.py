@@ -345,6 +345,7 @@ async def record_chunk(
     that finished the last items of the job. Stored objects that end up unused are deleted."""
     job = chunk.job
     unused: list[str] = []
+    saved: list[Imported] = []
 
     def record(tx: Tx) -> None:
         still = set(pending_positions(tx, job.id, [w.outcome.position for w in chunk.worked]))
@@ -353,6 +354,7 @@ async def record_chunk(
         recorded = [w for w in chunk.worked if w.outcome.position in still]
         wanted = [w.imported for w in recorded if w.imported is not None]
         unused.extend(save_imported(tx, job.project, job.system_name, wanted))
+        saved[:] = wanted
         _record_changes(tx, services.projects.get(job.project), wanted)
         for worked in recorded:
             _settle(worked)
@@ -365,6 +367,9 @@ async def record_chunk(
         await delete_quietly(services.storage, _stored_keys(chunk.worked))
         raise
     await delete_quietly(services.storage, unused)
+    for imported in saved:
+        if imported.same_bytes_as is not None and imported.action != Action.UNCHANGED:
+            services.storage.share_bytes(imported.asset["key"], imported.same_bytes_as)
 
 
 def _record_changes(tx: Tx, project: Project | None, saved: list[Imported]) -> None:

@@ -11,7 +11,7 @@ import pydantic
 import sqlalchemy as sa
 
 from medialib.db.engine import Database, Tx
-from medialib.db.tables import assets, entry_keys, media_entries, utcnow
+from medialib.db.tables import assets, entry_keys, media_entries, uploads, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.models import AssetIn
@@ -47,10 +47,8 @@ def check_asset(
         for name in REQUIRED_FIELDS[media_type.kind]
         if getattr(asset, name) is None
     }
-    if not is_valid_key(asset.key):
-        problems[f"{path}.key"] = (
-            "must be a relative path of letters, digits, '.', '_', '-' and '/'"
-        )
+    if problem := key_problem(asset.key):
+        problems[f"{path}.key"] = problem
     family = _MIME_FAMILY[media_type.kind]
     if asset.mimeType and family and not asset.mimeType.startswith(family):
         problems[f"{path}.mimeType"] = f"must be {family}* for media type '{media_type.handle}'"
@@ -68,8 +66,8 @@ def check_asset(
     if asset.poster is not None:
         if media_type.kind != "mediaVideo":
             problems[f"{path}.poster"] = "only a video's asset has a poster"
-        elif not is_valid_key(asset.poster.key):
-            problems[f"{path}.poster.key"] = "must be a relative path like the asset's key"
+        elif problem := key_problem(asset.poster.key):
+            problems[f"{path}.poster.key"] = problem
     # Strict types and no extra fields: what was accepted is what is stored (minus the URLs,
     # which medialib derives from the keys).
     stored = {
@@ -80,6 +78,17 @@ def check_asset(
     if asset.poster is not None:
         stored["poster"] = asset.poster.model_dump(exclude={"url", "originalUrl"})
     return stored, problems
+
+
+def key_problem(key: str) -> str | None:
+    """Why no asset may be registered at `key`; None when one may. Renditions are medialib's
+    own objects, kept under `v/`: whoever could register one could serve anything under an
+    original's name, as immutable."""
+    if not is_valid_key(key):
+        return "must be a relative path of letters, digits, '.', '_', '-' and '/'"
+    if key.startswith(VARIANTS):
+        return f"is under '{VARIANTS}', where medialib keeps renditions: no asset can be there"
+    return None
 
 
 FACT_BYTES = 64 * 1024  # an image's header is nearly always in these
@@ -140,9 +149,17 @@ def asset_paths(asset: dict[str, Any], translations: list[dict[str, Any]]) -> di
 
 
 def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> set[str]:
-    """Record the assets (key -> asset) for `project`; returns the keys another project holds."""
+    """Record the assets (key -> asset) for `project`; returns the keys another project holds,
+    as an asset or as an upload it was given and has not registered yet. An upload of
+    `project`'s own is registered now: its key is no longer pending."""
     if not described:
         return set()
+    keys = list(described)
+    theirs = set(
+        tx.execute(
+            sa.select(uploads.c.key).where(uploads.c.key.in_(keys), uploads.c.project != project)
+        ).scalars()
+    )
     now = utcnow()
     rows = [
         {
@@ -155,15 +172,19 @@ def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> 
             "created_at": now,
         }
         for key, asset in described.items()
+        if key not in theirs
     ]
+    if not rows:
+        return theirs
     inserted = tx.execute(insert_ignoring_conflicts(tx.conn, assets, assets.c.key), rows)
-    known = set(described) - set(inserted.scalars())
+    known = set(described) - theirs - set(inserted.scalars())
+    tx.execute(uploads.delete().where(uploads.c.key.in_(keys), uploads.c.project == project))
     if not known:
-        return set()
+        return theirs
     owners = tx.execute(
         sa.select(assets.c.key).where(assets.c.key.in_(list(known)), assets.c.project != project)
     )
-    return set(owners.scalars())
+    return theirs | set(owners.scalars())
 
 
 def remember_keys(tx: Tx, project: str, keys_by_entry: dict[str, list[str]]) -> None:
@@ -188,9 +209,12 @@ async def keys_ever_used(db: Database, project: str, entry_id: str) -> list[str]
         return list(rows.scalars())
 
 
+VARIANTS = "v/"  # renditions are stored under here (variant_prefix)
+
+
 def variant_prefix(key: str) -> str:
     """Where the renditions of the object at `key` are stored."""
-    return f"v/{key}"
+    return f"{VARIANTS}{key}"
 
 
 def shares_on_purpose(raw: Any) -> bool:
@@ -231,25 +255,48 @@ def holders(tx: Tx, project: str, keys: list[str]) -> dict[str, set[str]]:
 
 
 def refresh_revoked(tx: Tx, project: str, keys: list[str]) -> None:
-    """Revocation belongs to entries; an object is revoked when every entry that has pointed at
-    it is (an object shared with a live entry stays served)."""
+    """Revocation belongs to entries, and a revoked entry's URLs stop, all of them: an object
+    is revoked while any entry that has pointed at it is. Only objects shared on purpose
+    (`"shared": true`) have more than one entry, and revoking either says so
+    (`sharing_entries`)."""
     if not keys:
         return
-    live = (
+    revoked_holder = (
         sa.select(1)
         .select_from(entry_keys.join(media_entries, _entry_of_key))
         .where(
             entry_keys.c.project == assets.c.project,
             entry_keys.c.key == assets.c.key,
-            media_entries.c.revoked.is_(False),
+            media_entries.c.revoked.is_(True),
         )
         .exists()
     )
     tx.execute(
         assets.update()
         .where(assets.c.project == project, assets.c.key.in_(keys))
-        .values(revoked=~live)
+        .values(revoked=revoked_holder)
     )
+
+
+def sharing_entries(tx: Tx, project: str, entry_id: str) -> dict[str, list[str]]:
+    """The other entries that have pointed at each object the entry has: what revoking it
+    takes down with it (or what keeps its objects down after an unrevoke)."""
+    mine = sa.select(entry_keys.c.key).where(
+        entry_keys.c.project == project, entry_keys.c.entry_id == entry_id
+    )
+    rows = tx.execute(
+        sa.select(entry_keys.c.key, entry_keys.c.entry_id)
+        .where(
+            entry_keys.c.project == project,
+            entry_keys.c.key.in_(mine),
+            entry_keys.c.entry_id != entry_id,
+        )
+        .order_by(entry_keys.c.key, entry_keys.c.entry_id)
+    )
+    shared: dict[str, list[str]] = {}
+    for row in rows:
+        shared.setdefault(row.key, []).append(row.entry_id)
+    return shared
 
 
 _entry_of_key = sa.and_(

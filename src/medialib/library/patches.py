@@ -23,7 +23,7 @@ from medialib.library.entries import not_found
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
-from medialib.media.storage import Storage, is_valid_key
+from medialib.media.storage import Storage
 
 MAX_NOTE_LENGTH = 200
 
@@ -77,6 +77,16 @@ def _patch_problems(i: int, patch: PatchIn, rules: PatchRules) -> dict[str, str]
     return problems
 
 
+@dataclass(frozen=True)
+class Patched:
+    """The entry as a patch left it and, when the patch revoked or unrevoked it, the other
+    entries that share each of its objects on purpose (their URLs of that object are revoked
+    while any of them is)."""
+
+    entry: Entry
+    shared: dict[str, list[str]]
+
+
 class EntryPatcher:
     def __init__(self, db: Database, storage: Storage, project: Project, rules: PatchRules) -> None:
         self.db = db
@@ -86,7 +96,7 @@ class EntryPatcher:
         # Each key replaceAsset patches bring: where in the request, and whether it is shared.
         self._brought: dict[str, tuple[str, bool]] = {}
 
-    async def apply(self, entry_id: str, request: PatchRequestIn) -> Entry:
+    async def apply(self, entry_id: str, request: PatchRequestIn) -> Patched:
         if not is_valid_entry_id(entry_id):
             raise not_found(entry_id)
         new_assets = await self._new_assets(request)
@@ -103,7 +113,7 @@ class EntryPatcher:
 
     def _patch(
         self, tx: Tx, entry_id: str, request: PatchRequestIn, new_assets: dict[str, dict[str, Any]]
-    ) -> Entry:
+    ) -> Patched:
         query = sa.select(media_entries).where(
             media_entries.c.project == self.project.handle, media_entries.c.id == entry_id
         )
@@ -146,7 +156,10 @@ class EntryPatcher:
             asset_rules.refresh_revoked(tx, entry.project, keys)
         for event in _events(entry, patched):
             changes.record(tx, self.project, event, [entry.id])
-        return patched
+        shared = {}
+        if patched.revoked != entry.revoked:
+            shared = asset_rules.sharing_entries(tx, entry.project, entry.id)
+        return Patched(patched, shared)
 
     async def _new_assets(self, request: PatchRequestIn) -> dict[str, dict[str, Any]]:
         """Objects that replaceAsset patches bring (an asset, a video's poster), each of which
@@ -165,8 +178,10 @@ class EntryPatcher:
                 brought.append((f"patches.{i}.value.poster", poster))
             for at, described in brought:
                 key = described.get("key")
-                if not isinstance(key, str) or not is_valid_key(key):
+                if not isinstance(key, str):
                     raise BadRequest(details={f"{at}.key": "must be a valid key"})
+                if problem := asset_rules.key_problem(key):
+                    raise BadRequest(details={f"{at}.key": problem})
                 facts = (await asset_rules.facts_of(self.storage, [key]))[key]
                 if facts is None:
                     raise BadRequest(details={f"{at}.key": f"no stored object at '{key}'"})

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from medialib.db.engine import Tx
 from medialib.db.tables import media_entries
 from medialib.db.upsert import insert_ignoring_conflicts
-from medialib.errors import Conflict
 from medialib.library import assets
 from medialib.library.models import Entry, stored_objects
 
@@ -113,8 +112,11 @@ class Imported:
     now: dt.datetime
     existing_id: str | None = None  # the entry it updates, when one was known before
     new_asset: bool = True  # the asset's object was stored for this import
-    duplicate_of: str | None = None  # the entry whose object (the same bytes) it shares
     stored_here: tuple[str, ...] = ()  # the objects this import stored (deleted if unused)
+    # The live entry that holds the same bytes already, and its object's key: the import keeps
+    # an object (and URLs) of its own, and says whose copy it is.
+    duplicate_of: str | None = field(default=None, init=False)
+    same_bytes_as: str | None = field(default=None, init=False)
     # Filled in by save_imported: the entry, what was done to it, and the asset it holds now.
     media_id: str | None = field(default=None, init=False)
     action: Action | None = field(default=None, init=False)
@@ -124,7 +126,8 @@ class Imported:
 def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Imported]) -> list[str]:
     """Create and update the entries, record their new assets; returns the keys of stored
     objects nothing refers to after all (an identical concurrent import won the race)."""
-    orphans = _share_known_bytes(tx, project, wanted)
+    _note_known_bytes(tx, project, wanted)
+    orphans: list[str] = []
     creates = [w for w in wanted if w.existing_id is None]
     if creates:
         rows = [_row(project, system_name, w) for w in creates]
@@ -145,43 +148,32 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             imported.entry_asset = imported.asset
     kept: dict[str, dict[str, Any]] = {}
     taken: dict[str, list[str]] = {}
-    reused: list[str] = []
     for imported in wanted:
         if imported.action == Action.UNCHANGED or imported.media_id is None:
             continue
-        objects = stored_objects(imported.asset)
         if imported.new_asset:
+            objects = stored_objects(imported.asset)
             kept |= objects
             taken[imported.media_id] = list(objects)
-        elif imported.duplicate_of is not None:
-            taken[imported.media_id] = list(objects)
-            reused += objects
-    if reused and (gone := set(reused) - assets.lock_objects(tx, project, reused)):
-        # The entry that held these bytes was deleted meanwhile and its objects released:
-        # the items are worked again (they find no duplicate then, and store their own).
-        raise Conflict(f"the shared objects {sorted(gone)} were deleted meanwhile")
     assets.claim_assets(tx, project, kept)
     assets.remember_keys(tx, project, taken)
-    assets.refresh_revoked(tx, project, reused)
     return orphans
 
 
-def _share_known_bytes(tx: Tx, project: str, wanted: Sequence[Imported]) -> list[str]:
+def _note_known_bytes(tx: Tx, project: str, wanted: Sequence[Imported]) -> None:
     """Imports whose bytes the project holds already in a live entry (another id of the old
-    archive) take that entry's object and say so; the objects they stored are returned, to be
-    deleted. Looked up here, in the transaction that records them, rather than before storing:
-    a read of its own per item, before, halved an import's throughput."""
+    archive) say whose copy they are. Each keeps its own object all the same: an entry's URLs
+    are its own, so that revoking one entry never leaves its picture served under another's
+    key, nor takes another entry's picture down with it. Looked up here, in the transaction
+    that records them, rather than before storing: a read of its own per item, before, halved
+    an import's throughput."""
     fresh = [w for w in wanted if w.new_asset and w.asset.get("sha256")]
     known = assets.live_objects_with(tx, project, {str(w.asset["sha256"]) for w in fresh})
-    unused: list[str] = []
     for imported in fresh:
         duplicate = known.get(str(imported.asset["sha256"]))
-        if duplicate is None or duplicate.entry_id == imported.existing_id:
-            continue
-        unused += stored_objects(imported.asset)
-        imported.asset = duplicate.asset | {"filename": imported.asset.get("filename")}
-        imported.new_asset, imported.duplicate_of = False, duplicate.entry_id
-    return unused
+        if duplicate is not None and duplicate.entry_id != imported.existing_id:
+            imported.duplicate_of = duplicate.entry_id
+            imported.same_bytes_as = str(duplicate.asset["key"])
 
 
 def _row(project: str, system_name: str, imported: Imported) -> dict[str, Any]:

@@ -2,16 +2,16 @@
 with the synchronous import (which checks the stored object against what the entry says).
 
 On S3 the place is a presigned PUT straight into the bucket. On a local folder it is a short-lived
-URL on medialib itself, signed with a key derived from the project's webhook secret, whose
-handler streams the body to disk and takes exactly the size that was announced.
+URL on medialib itself, signed with a key derived from the server secret for upload URLs only,
+whose handler streams the body to disk and takes exactly the size that was announced. Either
+way the key is recorded as the asking project's (the `uploads` table): no other project can
+register the object, even one that learns its key.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import mimetypes
 import re
 import uuid
@@ -25,16 +25,16 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from medialib.db.engine import Database
+from medialib.db.tables import uploads
 from medialib.errors import (
     BadRequest,
     Conflict,
     Forbidden,
-    NotFound,
     PayloadTooLarge,
     field_problems,
 )
-from medialib.library.projects import webhook_secret
 from medialib.media.storage import Storage, new_key
+from medialib.server_secret import Purpose, ServerSecret
 
 UPLOAD_TTL = dt.timedelta(hours=1)
 _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
@@ -68,12 +68,14 @@ class UploadTerms:
     mime_type: str
     expires: int  # seconds since the epoch
 
-    def signature(self, secret: str) -> str:
-        signing_key = hmac.new(secret.encode(), b"medialib upload url", hashlib.sha256).digest()
-        terms = f"{self.project}\n{self.key}\n{self.size}\n{self.mime_type}\n{self.expires}"
-        return hmac.new(signing_key, terms.encode(), hashlib.sha256).hexdigest()
+    @property
+    def text(self) -> str:
+        return f"{self.project}\n{self.key}\n{self.size}\n{self.mime_type}\n{self.expires}"
 
-    def query(self, secret: str) -> str:
+    def signature(self, secret: ServerSecret) -> str:
+        return secret.sign(Purpose.UPLOAD_URL, self.text)
+
+    def query(self, secret: ServerSecret) -> str:
         return urlencode(
             {
                 "project": self.project,
@@ -105,28 +107,31 @@ def extension_of(asked: UploadIn) -> str:
 
 
 async def start_upload(
-    db: Database, storage: Storage, project: str, asked: UploadIn, *, base_url: str
+    db: Database,
+    storage: Storage,
+    secret: ServerSecret,
+    project: str,
+    asked: UploadIn,
+    *,
+    base_url: str,
 ) -> Upload:
-    """A fresh key and the URL to PUT its bytes to."""
+    """A fresh key, recorded as `project`'s, and the URL to PUT its bytes to."""
     key = new_key(extension_of(asked))
     expires_at = (dt.datetime.now(dt.UTC) + UPLOAD_TTL).replace(microsecond=0)
     headers = {"Content-Type": asked.mimeType}
+    async with db.write() as conn:
+        await conn.execute(uploads.insert().values(key=key, project=project, expires_at=expires_at))
     presigned = await storage.signed_put_url(key, UPLOAD_TTL)
     if presigned is not None:
         return Upload(key, presigned, headers, expires_at)
     terms = UploadTerms(project, key, asked.size, asked.mimeType, int(expires_at.timestamp()))
-    url = f"{base_url.rstrip('/')}/uploads/{key}?{terms.query(await webhook_secret(db, project))}"
+    url = f"{base_url.rstrip('/')}/uploads/{key}?{terms.query(secret)}"
     return Upload(key, url, headers, expires_at)
 
 
-async def check_terms(db: Database, terms: UploadTerms, signature: str) -> None:
+def check_terms(secret: ServerSecret, terms: UploadTerms, signature: str) -> None:
     """A forged, altered or expired upload URL is refused before any byte is read."""
-    try:
-        secret = await webhook_secret(db, terms.project)
-    except NotFound:  # an unknown project: as forged as a bad signature
-        secret = ""
-    valid = bool(secret) and hmac.compare_digest(terms.signature(secret), signature)
-    if not valid:
+    if not secret.verify(Purpose.UPLOAD_URL, terms.text, signature):
         raise Forbidden(details={"signature": "is not a signature of this upload URL"})
     if terms.expires < dt.datetime.now(dt.UTC).timestamp():
         raise Forbidden(details={"expires": "this upload URL has expired; ask for another"})

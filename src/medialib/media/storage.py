@@ -7,8 +7,10 @@ Every obstore error is translated into `StorageError` here, at the boundary.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import errno
+import logging
 import os
 import re
 import uuid
@@ -36,6 +38,7 @@ HEADS_AT_ONCE = 32
 INLINE_READ = 256 * 1024
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class StorageError(ServiceUnavailable):
@@ -151,6 +154,24 @@ class Storage:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
         os.replace(path, target)
+
+    def share_bytes(self, key: str, same_as: str) -> None:
+        """Let the object at `key` take no space of its own beside `same_as`, which holds the
+        same bytes: in a local folder it becomes a hard link to it, so an archive's duplicates
+        take their space once. Each key stays an object of its own (deleting either leaves the
+        other whole). In a bucket nothing is done: a copy would take its space again. Failing
+        (the other object deleted meanwhile) only leaves the object its own bytes."""
+        if self._root is None:
+            return
+        target = self._root / key
+        draft = target.with_name(f".{target.name}.same")
+        try:
+            os.link(self._root / same_as, draft)
+            os.replace(draft, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                draft.unlink(missing_ok=True)
+            log.info("%s keeps its own bytes (no link to %s: %s)", key, same_as, exc)
 
     async def get(self, key: str, byte_range: tuple[int, int] | None = None) -> ObjectBody | None:
         """The object's bytes, or the bytes [start, end) of it; None when there is no object."""

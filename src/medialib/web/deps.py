@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from fastapi import Request
@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 from medialib.auth.tokens import principal_of
 from medialib.bootstrap import Runtime
 from medialib.errors import Forbidden, MedialibError, Unauthorized
-from medialib.library.projects import Project, webhook_secret
+from medialib.library.projects import Project
 from medialib.web.session import (
     COOKIE,
     Session,
@@ -69,39 +69,60 @@ async def runtime(request: Request) -> Runtime:
     return rt
 
 
-async def session_of(request: Request, rt: Runtime) -> tuple[Session, str] | None:
-    """The request's session with its project's secret, when the cookie is genuine."""
+def session_of(request: Request, rt: Runtime) -> Session | None:
+    """The request's session, when the cookie is genuine and not expired."""
     session = parse_cookie(request.cookies.get(COOKIE))
     if session is None or session.project not in rt.projects:
         return None
-    secret = await webhook_secret(rt.db, session.project)
-    return (session, secret) if is_valid(session, secret) else None
+    return session if is_valid(session, rt.secret) else None
 
 
-async def _signed_in(request: Request) -> tuple[Session, str, Viewer]:
-    """The session, its project's secret and who is signed in with a token still good; else
-    SignInNeeded."""
+async def _signed_in(request: Request) -> tuple[Session, Viewer]:
+    """The session and who is signed in with a token still good; else SignInNeeded."""
     rt = await runtime(request)
-    found = await session_of(request, rt)
-    if found is None:
+    session = session_of(request, rt)
+    if session is None:
         raise SignInNeeded
-    session, secret = found
     try:
         principal = await principal_of(rt.db, session.token_id)
     except Unauthorized as error:
         raise SignInNeeded from error
     if principal.project != session.project:
         raise SignInNeeded
-    return session, secret, Viewer(principal, csrf_token(session, secret))
+    return session, Viewer(principal, csrf_token(session, rt.secret))
 
 
 async def viewer(request: Request) -> Viewer:
-    return (await _signed_in(request))[2]
+    return (await _signed_in(request))[1]
+
+
+def refuse_other_sites(request: Request) -> None:
+    """A form may change things only when the browser says it was sent from this site's own
+    pages: by Sec-Fetch-Site, which every current browser sends and no page can set, else by
+    Origin naming this host. A client that is no browser sends neither, and has no cookie that
+    a page elsewhere could ride on; the CSRF tokens must match all the same."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        same = site in ("same-origin", "none")
+    else:
+        origin = request.headers.get("origin")
+        same = origin is None or _host_of(origin) == request.headers.get("host")
+    if not same:
+        raise Forbidden(details={"origin": "A form of another site cannot change anything here."})
+
+
+def _host_of(origin: str) -> str | None:
+    try:
+        return urlsplit(origin).netloc
+    except ValueError:  # not a URL at all ("http://[")
+        return None
 
 
 async def writer(request: Request) -> Viewer:
-    """A viewer who may change things, having sent the form's CSRF token."""
-    session, secret, who = await _signed_in(request)
+    """A viewer who may change things, having sent the form's CSRF token from this site."""
+    refuse_other_sites(request)
+    session, who = await _signed_in(request)
+    secret = (await runtime(request)).secret
     given = request.headers.get("x-csrf-token")
     if given is None:
         form = await request.form()

@@ -1,22 +1,28 @@
-"""The web view's session: a signed cookie naming the token someone signed in with, and the
-CSRF token its forms carry.
+"""The web view's session: a signed cookie naming the token someone signed in with, the CSRF
+token its forms carry, and the pre-session token that binds the sign-in form to its browser.
 
 The cookie holds `project.token_id.expires.signature`, never the token itself, and is signed with
-a key derived from the project's webhook secret (as upload URLs are): a forged or changed cookie
-is refused, and the token is looked up on every request, so revoking it ends the session.
+a key derived from the server secret for this purpose only (never a webhook secret, which every
+webhook receiver holds): a forged or changed cookie is refused, and the token is looked up on every
+request, so revoking it ends the session.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import re
+import secrets
 import time
 from dataclasses import dataclass
 
 from medialib.auth.tokens import WRITE, Principal
+from medialib.server_secret import Purpose, ServerSecret
 
 COOKIE = "medialib_session"
 LIFETIME = 12 * 3600  # seconds a sign-in lasts
+SIGN_IN_COOKIE = "medialib_sign_in"  # the pre-session nonce the sign-in form is bound to
+SIGN_IN_LIFETIME = 3600
+_EXPIRES = re.compile(r"[0-9]{1,12}", re.ASCII)
+_NONCE = re.compile(r"[A-Za-z0-9_-]{32,64}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -35,42 +41,52 @@ class Session:
         return f"{self.terms}.{self.signature}"
 
 
-def _key(secret: str) -> bytes:
-    return hmac.new(secret.encode(), b"medialib web session", hashlib.sha256).digest()
-
-
-def _sign(secret: str, text: str) -> str:
-    return hmac.new(_key(secret), text.encode(), hashlib.sha256).hexdigest()
-
-
-def new_session(principal: Principal, secret: str, now: float | None = None) -> Session:
+def new_session(principal: Principal, secret: ServerSecret, now: float | None = None) -> Session:
     expires = int((now or time.time()) + LIFETIME)
     terms = f"{principal.project}.{principal.token_id}.{expires}"
-    return Session(principal.project, principal.token_id, expires, _sign(secret, terms))
+    return Session(
+        principal.project, principal.token_id, expires, secret.sign(Purpose.WEB_SESSION, terms)
+    )
 
 
 def parse_cookie(value: str | None) -> Session | None:
-    """The cookie's parts, unchecked (the project's secret checks them: `is_valid`)."""
+    """The cookie's parts, unchecked (the server secret checks them: `is_valid`)."""
     parts = (value or "").split(".")
-    if len(parts) != 4 or not parts[2].isdigit():
+    if len(parts) != 4 or not _EXPIRES.fullmatch(parts[2]):
         return None
     return Session(parts[0], parts[1], int(parts[2]), parts[3])
 
 
-def is_valid(session: Session, secret: str, now: float | None = None) -> bool:
+def is_valid(session: Session, secret: ServerSecret, now: float | None = None) -> bool:
     if session.expires <= (now or time.time()):
         return False
-    return hmac.compare_digest(_sign(secret, session.terms), session.signature)
+    return secret.verify(Purpose.WEB_SESSION, session.terms, session.signature)
 
 
-def csrf_token(session: Session, secret: str) -> str:
+def csrf_token(session: Session, secret: ServerSecret) -> str:
     """What a form of this session must send back: bound to the session, so a page of another
     site cannot know it."""
-    return _sign(secret, "csrf:" + session.cookie)
+    return secret.sign(Purpose.WEB_CSRF, session.cookie)
 
 
-def csrf_ok(session: Session, secret: str, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(csrf_token(session, secret), given or "")
+def csrf_ok(session: Session, secret: ServerSecret, given: str | None) -> bool:
+    return bool(given) and secret.verify(Purpose.WEB_CSRF, session.cookie, given or "")
+
+
+def new_sign_in_nonce() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def sign_in_token(nonce: str, secret: ServerSecret) -> str:
+    """What the sign-in form carries: bound to the browser's pre-session cookie, so a page of
+    another site cannot post a sign-in of its own choosing (login CSRF)."""
+    return secret.sign(Purpose.WEB_SIGN_IN, nonce)
+
+
+def sign_in_ok(nonce: str | None, secret: ServerSecret, given: str | None) -> bool:
+    if not nonce or not given or not _NONCE.fullmatch(nonce):
+        return False
+    return secret.verify(Purpose.WEB_SIGN_IN, nonce, given)
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,10 @@ async def patch_entry(
         preserve_updated_at=version.preserve_updated_at,
     )
     patch = parse_patch_request(await read_json(request, rt.settings.max_body_bytes), rules)
-    await EntryPatcher(rt.db, rt.storage, call.project, rules).apply(id, patch)
+    patched = await EntryPatcher(rt.db, rt.storage, call.project, rules).apply(id, patch)
+    if patched.shared:  # a revocation that reaches other entries says so
+        shared = [{"key": key, "entries": ids} for key, ids in patched.shared.items()]
+        return JSONBody({"status": 200, "sharedWith": shared})
     return JSONBody({"status": 200})
 
 

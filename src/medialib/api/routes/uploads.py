@@ -37,7 +37,7 @@ async def new_upload(
     raw = await read_json(request, rt.settings.max_body_bytes)
     asked = parse_upload(raw, rt.settings.video_max_bytes)
     upload = await start_upload(
-        rt.db, rt.storage, call.project.handle, asked, base_url=str(request.base_url)
+        rt.db, rt.storage, rt.secret, call.project.handle, asked, base_url=str(request.base_url)
     )
     return JSONBody(
         {
@@ -67,6 +67,6 @@ async def put_upload(
     if not is_valid_key(key):
         raise Forbidden(details={"key": "is not a key medialib gives"})
     terms = UploadTerms(project, key, size, type, expires)
-    await check_terms(rt.db, terms, signature)
+    check_terms(rt.secret, terms, signature)
     await receive(rt.storage, rt.settings.temp_dir, terms, request.stream())
     return JSONBody({"status": 200})

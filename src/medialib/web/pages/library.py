@@ -94,7 +94,7 @@ async def new_upload(
 ) -> Response:
     asked = parse_upload(await _json(request), rt.settings.video_max_bytes)
     upload = await start_upload(
-        rt.db, rt.storage, who.principal.project, asked, base_url=_origin(request)
+        rt.db, rt.storage, rt.secret, who.principal.project, asked, base_url=_origin(request)
     )
     return JSONResponse({"key": upload.key, "uploadUrl": upload.url, "headers": upload.headers})
 
