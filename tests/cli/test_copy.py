@@ -106,6 +106,15 @@ async def test_the_copy_serves_what_the_original_served(
             "key"
         ]
         assert (await copied.client().get(f"/media/{revoked_key}")).status_code == 403
+        # The copy revokes as the original does: every URL an entry has had is in its keys.
+        revoke = {"patches": [{"operation": "revokeAsset"}]}
+        taken_down = await same_token.patch(
+            f"/api/2026-05/mediaLibrary/{synced['id']}", json=revoke
+        )
+        assert taken_down.status_code == 200, taken_down.text
+        assert (await copied.client().get(f"/media/{key}")).status_code == 403
+        keys = await same_token.get(f"/api/2026-05/mediaLibrary/{synced['id']}/keys")
+        assert keys.json()["results"][0] == key
         assert set(s3_server.keys(storage_url.split("/")[2])) == {
             f"media/{key}",
             f"media/{revoked_key}",

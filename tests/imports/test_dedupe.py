@@ -44,7 +44,8 @@ async def test_the_same_bytes_under_another_id_say_so_and_keep_urls_of_their_own
     storage = importer.stack.runtime.storage
     if storage.is_local:  # one copy of the bytes underneath: a hard link
         one, other = (storage.local_path(key_of(r)) for r in (first, second))
-        assert one is not None and other is not None
+        assert one is not None
+        assert other is not None
         assert one.stat().st_ino == other.stat().st_ino
 
     deleted = await importer.api.delete(f"{LIBRARY}/{first['image']['mediaId']}")

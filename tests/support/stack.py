@@ -12,12 +12,12 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
-from medialib.web.app import create_app  # the whole HTTP process, as `serve` runs it
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime, prepare
 from medialib.db.migrate import migrate
 from medialib.db.tables import assets, import_items, import_jobs, media_entries
 from medialib.settings import Settings
+from medialib.web.app import create_app  # the whole HTTP process, as `serve` runs it
 from tests.support import media, postgres
 from tests.support.s3 import MotoS3
 from tests.support.server import LiveServer

@@ -27,6 +27,7 @@ from medialib.db.tables import (
     assets,
     deliveries,
     delivery_attempts,
+    entry_keys,
     events,
     import_items,
     import_jobs,
@@ -63,6 +64,7 @@ async def copy_installation(
         (api_tokens, None),
         (assets, None),
         (media_entries, None),
+        (entry_keys, None),  # every key an entry has had: what its revocation takes down
         (import_jobs, import_jobs.c.finished_at.is_not(None)),
         (import_items, import_items.c.job_id.in_(finished_jobs)),
         (events, settled),

@@ -136,7 +136,10 @@ class EntryPatcher:
         if foreign:
             raise BadRequest(details={"value.key": f"no stored object at '{min(foreign)}'"})
         self._refuse_unshared_keys(tx, entry.id, new_assets)
-        asset_rules.remember_keys(tx, self.project.handle, {entry.id: list(new_assets)})
+        # The entry's own keys too: revocation goes by the keys recorded as its (and an entry
+        # copied from elsewhere, or made before they were recorded, may lack some).
+        held = entry.asset_keys() + list(new_assets)
+        asset_rules.remember_keys(tx, self.project.handle, {entry.id: held})
         tx.execute(
             media_entries.update()
             .where(media_entries.c.project == entry.project, media_entries.c.id == entry.id)
