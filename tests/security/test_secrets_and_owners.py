@@ -243,6 +243,10 @@ async def test_an_object_shared_on_purpose_is_revoked_while_either_entry_is(
     )
     assert unrevoked.json() == {"status": 200, "sharedWith": [{"key": key, "entries": [second]}]}
     assert (await public.get(f"/media/{key}")).status_code == 200
+    browser, _ = await _signed_in(stack, project)
+    page = await browser.get(f"/ui/entries/{first}")
+    assert "shares objects on purpose" in page.text
+    assert f'href="/ui/entries/{second}"' in page.text
 
 
 # --- Sign-in from this site only ------------------------------------------------------------

@@ -281,10 +281,20 @@ def refresh_revoked(tx: Tx, project: str, keys: list[str]) -> None:
 def sharing_entries(tx: Tx, project: str, entry_id: str) -> dict[str, list[str]]:
     """The other entries that have pointed at each object the entry has: what revoking it
     takes down with it (or what keeps its objects down after an unrevoke)."""
+    return _by_key(tx.execute(_sharing(project, entry_id)))
+
+
+async def shared_objects(db: Database, project: str, entry_id: str) -> dict[str, list[str]]:
+    """`sharing_entries`, read on its own (the web view's entry page says so)."""
+    async with db.read() as conn:
+        return _by_key(await conn.execute(_sharing(project, entry_id)))
+
+
+def _sharing(project: str, entry_id: str) -> sa.Select[Any]:
     mine = sa.select(entry_keys.c.key).where(
         entry_keys.c.project == project, entry_keys.c.entry_id == entry_id
     )
-    rows = tx.execute(
+    return (
         sa.select(entry_keys.c.key, entry_keys.c.entry_id)
         .where(
             entry_keys.c.project == project,
@@ -293,6 +303,9 @@ def sharing_entries(tx: Tx, project: str, entry_id: str) -> dict[str, list[str]]
         )
         .order_by(entry_keys.c.key, entry_keys.c.entry_id)
     )
+
+
+def _by_key(rows: Iterable[Any]) -> dict[str, list[str]]:
     shared: dict[str, list[str]] = {}
     for row in rows:
         shared.setdefault(row.key, []).append(row.entry_id)

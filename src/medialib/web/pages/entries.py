@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from medialib.bootstrap import Runtime
+from medialib.library.assets import shared_objects
 from medialib.library.entries import get_entry
 from medialib.library.metadata import MetadataProperty
 from medialib.library.models import Entry, PatchIn, PatchRequestIn
@@ -92,6 +93,7 @@ async def _page(
     props = _properties(project, entry)
     shown = values or {p.handle: _shown(p, entry.metadata.get(p.handle)) for p in props}
     keys = await keys_of_entry(rt.db, rt.storage, who.principal.project, entry.id)
+    shared = await shared_objects(rt.db, who.principal.project, entry.id)
     key = entry.asset["key"]
     is_image = str(entry.asset.get("mimeType", "")).startswith("image/")
     preview = rt.urls.rendition(key, PREVIEW) if is_image and rt.urls.renders else None
@@ -105,6 +107,7 @@ async def _page(
         values=shown,
         problems=problems or {},
         keys=keys,
+        shared=shared,
         thumbnail=preview or thumbnail(rt, entry),
         original=f"/ui/entries/{entry.id}/original",
         max_note=MAX_NOTE_LENGTH,
