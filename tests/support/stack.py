@@ -96,6 +96,7 @@ def stack_config(pool: int = 0) -> dict[str, Any]:
     projects = [
         {"handle": "demo", "mediaTypes": DEMO_MEDIA_TYPES},
         {"handle": "other", "mediaTypes": DEMO_MEDIA_TYPES},
+        {"handle": "victim", "mediaTypes": DEMO_MEDIA_TYPES},  # tests/security/test_attack_surface
         {"handle": "typed", "mediaTypes": TYPED_MEDIA_TYPES},
     ]
     projects += [{"handle": f"pool-{i:02d}", "mediaTypes": DEMO_MEDIA_TYPES} for i in range(pool)]

@@ -124,7 +124,8 @@ async def writer(request: Request) -> Viewer:
     session, who = await _signed_in(request)
     secret = (await runtime(request)).secret
     given = request.headers.get("x-csrf-token")
-    if given is None:
+    if given is None and _is_form(request):
+        await request.body()  # kept: the page may read the body again after its form
         form = await request.form()
         value = form.get("csrf")
         given = value if isinstance(value, str) else None
@@ -133,6 +134,11 @@ async def writer(request: Request) -> Viewer:
     if not who.can_write:
         raise Forbidden(details={"access_token": "This token may only read."})
     return who
+
+
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def project_of(rt: Runtime, who: Viewer) -> Project:
