@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     renders_at_once: int = Field(
         default=0, ge=0, description="Renditions made at once per process; 0: one per core."
     )
+    render_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds one rendition may take; then libvips stops."
+    )
     webhook_timeout: float = 10.0
     task_retry_base: float = Field(
         default=2.0, gt=0, description="Seconds before a failed task's first retry; doubling."

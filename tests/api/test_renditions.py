@@ -405,3 +405,62 @@ async def test_a_grey_picture_takes_a_coloured_background(
     assert near(colour_at(padded, 40, 2), BLUE)
     under = await picture(stack, key, "w=50&bg=f00")
     assert near(colour_at(under, 10, 10), RED)
+
+
+async def test_a_tiny_animation_asked_for_large_is_a_400_before_it_is_made(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
+    # 1.3 KB of 24 frames at 10x10, asked for at 2100x2100 in GIF: 106 million pixels to make.
+    key = await stored(stack, api, pictures.many_frames(), "image/gif", width=10, height=10)
+    before = stack.renders
+
+    refused = await rendition(stack, key, "w=2100&h=2100&fm=gif")
+
+    assert refused.status_code == 400
+    body = refused.json()
+    assert (body["status"], body["error"]) == (400, "Bad Request")
+    problem = body["error_details"]["image"]
+    assert "2100x2100 x 24 frames = 105,840,000 pixels, more than 96,000,000" in problem
+    assert "still format" in problem
+    assert stack.renders == before
+    assert await stack.runtime.storage.list_keys(f"v/{key}") == []
+    # Its first frame alone is within the limit, as the 400 says.
+    still = await picture(stack, key, "w=2100&h=2100&fm=png")
+    assert (still.size, getattr(still, "n_frames", 1)) == ((2100, 2100), 1)
+
+
+async def test_what_a_rendition_makes_is_held_to_the_sources_limits(make_stack) -> None:
+    # A source may have 10,000 pixels, an animation's frames 40,000 together.
+    small = await make_stack(image_max_pixels=10_000)
+    api = await small.api()
+    key = await stored(small, api, pictures.many_frames(), "image/gif", width=10, height=10)
+
+    within = await picture(small, key, "w=40&h=40&fm=gif")  # 24 x 1,600 = 38,400
+    over = await rendition(small, key, "w=41&h=41&fm=gif")  # 24 x 1,681 = 40,344
+    still = await picture(small, key, "w=100&h=100&fm=png")  # one frame of 10,000
+    too_large_still = await rendition(small, key, "w=101&h=101&fm=png")
+
+    assert (within.size, getattr(within, "n_frames", 1)) == ((40, 40), 24)
+    assert over.status_code == 400
+    assert "41x41 x 24 frames = 40,344 pixels, more than 40,000" in over.text
+    assert still.size == (100, 100)
+    assert too_large_still.status_code == 400
+    assert "101x101 = 10,201 pixels, more than 10,000" in too_large_still.text
+    assert len(await small.runtime.storage.list_keys(f"v/{key}")) == 2  # the two made
+
+
+async def test_a_render_past_its_deadline_is_stopped_and_is_a_400(make_stack) -> None:
+    # A deadline passed at libvips' first report of progress: every render here is stopped.
+    hurried = await make_stack(render_timeout=1e-9)
+    api = await hurried.api()
+    key = await stored(hurried, api, pictures.encode(pictures.quadrants()), width=200, height=100)
+
+    for fm in ("jpg", "png", "webp", "avif", "gif"):
+        response = await rendition(hurried, key, f"w=3000&fm={fm}")
+
+        assert response.status_code == 400, fm
+        body = response.json()
+        assert (body["status"], body["error"]) == (400, "Bad Request")
+        assert "took more than 1e-09 s to render and was stopped" in body["error_details"]["image"]
+    assert hurried.renders == 0
+    assert await hurried.runtime.storage.list_keys(f"v/{key}") == []  # nothing half-made

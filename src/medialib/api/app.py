@@ -91,8 +91,10 @@ def _renditions(rt: Runtime) -> Renditions:
     limits = EngineLimits(
         max_pixels=settings.image_max_pixels,
         max_side=settings.rendition_max_side,
-        # An animation's frames are all decoded: beyond this, its first frame is rendered.
+        # An animation's frames are all decoded: beyond this, its first frame is rendered (and
+        # a rendition making more is refused).
         max_frames_pixels=4 * settings.image_max_pixels,
+        max_seconds=settings.render_timeout,
     )
     at_once = settings.renders_at_once or os.cpu_count() or 1
     return Renditions(rt.db, rt.storage, limits, rt.image_service, at_once)

@@ -6,6 +6,7 @@ a region of the source (`rect`), the scale it is drawn at, the part of it kept (
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from medialib.errors import BadRequest
 from medialib.media.renditions.params import Spec
@@ -21,7 +22,9 @@ class Plan:
     resized: tuple[int, int]
     keep: Box | None  # the part of the resized region kept, when cropping
     canvas: tuple[int, int] | None  # fill: the size the picture is centred on
-    entropy: bool = False  # keep the busiest part (crop=entropy), found by libvips
+    # Keep the busiest part (crop=entropy), found by libvips: it makes the whole resized region
+    # to search it, where other crops make only the kept box.
+    entropy: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -55,6 +58,32 @@ def plan(source_w: int, source_h: int, spec: Spec, max_side: int) -> Plan:
     if max(width, height) > max_side:  # rounding up by a pixel
         made = _clamp(made, max_side)
     return made
+
+
+def check_work(made: Plan, frames: int, max_pixels: int, max_frames_pixels: int) -> None:
+    """Refuse, before a pixel is decoded, a rendition that makes more pixels than a source may
+    have: one frame at most `max_pixels`, all of an animation's at most `max_frames_pixels`. A
+    tiny GIF asked for large costs what it makes, not what it weighs."""
+    width, height = made.resized if made.entropy else made.size
+    frame = width * height
+    if frame > max_pixels:
+        _too_large(f"{width}x{height} = {frame:,}", max_pixels, "")
+    if frame * frames > max_frames_pixels:
+        _too_large(
+            f"{width}x{height} x {frames} frames = {frame * frames:,}",
+            max_frames_pixels,
+            ", or a still format (fm=jpg or png: its first frame)",
+        )
+
+
+def _too_large(made: str, limit: int, instead: str) -> NoReturn:
+    raise BadRequest(
+        "too large a rendition",
+        details={
+            "image": f"the rendition makes {made} pixels, more than {limit:,}: "
+            f"ask for a smaller one{instead}"
+        },
+    )
 
 
 def _region(source_w: int, source_h: int, rect: Box | None) -> Box:

@@ -22,9 +22,12 @@ Source = Path | bytes
 
 @dataclass(frozen=True)
 class EngineLimits:
-    max_pixels: int  # of one frame of the source, as imports check
+    max_pixels: int  # of one frame of the source as imports check, and of the rendition
     max_side: int  # of the rendition, after dpr
-    max_frames_pixels: int  # all frames of an animation; beyond it the first frame is made
+    # All frames of an animation: a source beyond it gets its first frame made, a rendition
+    # beyond it (its own size times its frames) is refused.
+    max_frames_pixels: int
+    max_seconds: float  # one render's deadline: libvips is stopped past it
 
 
 @dataclass(frozen=True)

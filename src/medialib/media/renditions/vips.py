@@ -8,13 +8,14 @@ engine.py imports this module, on the first rendition.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pyvips
 
 from medialib.errors import BadRequest
 from medialib.media.renditions.credits import exif_block, iptc_block, read_credits, xmp_block
-from medialib.media.renditions.geometry import Box, Plan, plan
+from medialib.media.renditions.geometry import Box, Plan, check_work, plan
 from medialib.media.renditions.outputs import (
     OUTPUT_TYPES,
     EngineLimits,
@@ -38,16 +39,50 @@ _DEFAULT_QUALITY = 75  # imgix's
 
 def render(source: Source, spec: Spec, output: str, limits: EngineLimits) -> Rendered:
     """The rendition of `source` asked for by `spec`, encoded as `output` (one of FORMATS)."""
+    deadline = _Deadline(time.monotonic() + limits.max_seconds)
     try:
-        return _render(source, spec, output, limits)
+        return _render(source, spec, output, limits, deadline)
     except pyvips.Error as exc:
+        if deadline.stopped:
+            raise BadRequest(
+                "render took too long",
+                details={
+                    "image": f"took more than {limits.max_seconds:g} s to render and was "
+                    "stopped: ask for a smaller rendition or another format"
+                },
+            ) from exc
         reason = str(exc.detail or exc.message).strip().splitlines()[0][:200]
         raise BadRequest(
             "unrenderable image", details={"image": f"cannot be rendered: {reason}"}
         ) from exc
 
 
-def _render(source: Source, spec: Spec, output: str, limits: EngineLimits) -> Rendered:
+class _Deadline:
+    """Stops libvips at a time. libvips reports progress (`eval`, every few tiles and from its
+    encoders) on an image marked with `set_progress` for the work of every image made from it,
+    and a kill set on that image fails all of that work where it stands: its worker threads
+    finish their tile and exit before the call that started them returns (libvips >= 8.16
+    checks the kill of the image reporting progress, not only of the one being made)."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.stopped = False
+
+    def watch(self, image: pyvips.Image) -> None:
+        """Watch all work done from `image` on (the loaded source, before anything else).
+        pyvips keeps the callback on this Python object: it must live until the work is done."""
+        image.set_progress(True)
+        image.signal_connect("eval", self._on_eval)
+
+    def _on_eval(self, image: pyvips.Image, _progress: object) -> None:
+        if time.monotonic() >= self.at:
+            self.stopped = True
+            image.set_kill(True)
+
+
+def _render(
+    source: Source, spec: Spec, output: str, limits: EngineLimits, deadline: _Deadline
+) -> Rendered:
     header = _open(source)  # the header only: no pixel is decoded yet
     loader = str(header.get("vips-loader"))
     if not loader.startswith(_LOADERS):
@@ -76,7 +111,9 @@ def _render(source: Source, spec: Spec, output: str, limits: EngineLimits) -> Re
         and pages * width * height <= limits.max_frames_pixels
     )
     made = plan(width, height, spec, limits.max_side)
+    check_work(made, pages if animated else 1, limits.max_pixels, limits.max_frames_pixels)
     image, region = _load(source, made, width, height, animated)
+    deadline.watch(image)  # before the frames are cut: all they make is watched
     frames = [_shape(frame, made, region, spec, output) for frame in _frames(image)]
     result = _join(frames)
     result = _credits_only(result)
