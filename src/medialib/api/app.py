@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from medialib import __version__
 from medialib.api import errors, openapi
+from medialib.api.bodies import BodyCaps, CappedBodies
 from medialib.api.deps import ApiState
 from medialib.api.limits import RateLimits
 from medialib.api.routes import (
@@ -72,6 +73,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.api = state
+    app.add_middleware(CappedBodies, caps=_body_caps(rt.settings))
     errors.install(app)
     openapi.install(app)
     app.include_router(uploads.router)
@@ -83,6 +85,16 @@ def create_app(
     app.include_router(health.router)
     app.include_router(docs.router)
     return app
+
+
+def _body_caps(settings: Settings) -> BodyCaps:
+    largest_upload = max(
+        settings.image_max_bytes,
+        settings.animated_max_bytes,
+        settings.file_max_bytes,
+        settings.video_max_bytes,
+    )
+    return BodyCaps(api=settings.max_body_bytes, upload=largest_upload)
 
 
 def _renditions(rt: Runtime) -> Renditions:

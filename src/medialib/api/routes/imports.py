@@ -26,7 +26,7 @@ def _starter(kind: ImportKind) -> Callable[..., Awaitable[JSONBody]]:
     async def start(
         request: Request, call: Caller = Depends(caller(WRITE)), rt: Runtime = Depends(runtime)
     ) -> JSONBody:
-        raw = await read_json(request, rt.settings.max_body_bytes)
+        raw = await read_json(request)
         parsed = parse_import(raw, kind, call.project, rt.settings.max_items_per_job)
         job_id = await start_job(
             rt.db,

@@ -59,9 +59,7 @@ async def import_media_library(
     call: Caller = Depends(caller(WRITE)),
     rt: Runtime = Depends(runtime),
 ) -> JSONBody:
-    body = parse_model(
-        ImportMediaLibraryRequest, await read_json(request, rt.settings.max_body_bytes)
-    )
+    body = parse_model(ImportMediaLibraryRequest, await read_json(request))
     limit = rt.settings.max_entries_per_request
     if len(body.mediaLibraryEntries) > limit:
         raise BadRequest(
@@ -202,7 +200,7 @@ async def patch_entry(
         revoke_note=version.revoke_note,
         preserve_updated_at=version.preserve_updated_at,
     )
-    patch = parse_patch_request(await read_json(request, rt.settings.max_body_bytes), rules)
+    patch = parse_patch_request(await read_json(request), rules)
     patched = await EntryPatcher(rt.db, rt.storage, call.project, rules).apply(id, patch)
     if patched.shared:  # a revocation that reaches other entries says so
         shared = [{"key": key, "entries": ids} for key, ids in patched.shared.items()]

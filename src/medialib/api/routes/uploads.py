@@ -34,7 +34,7 @@ router = APIRouter(tags=["uploads"])
 async def new_upload(
     request: Request, call: Caller = Depends(caller(WRITE)), rt: Runtime = Depends(runtime)
 ) -> JSONBody:
-    raw = await read_json(request, rt.settings.max_body_bytes)
+    raw = await read_json(request)
     asked = parse_upload(raw, rt.settings.video_max_bytes)
     upload = await start_upload(
         rt.db, rt.storage, rt.secret, call.project.handle, asked, base_url=str(request.base_url)
