@@ -450,7 +450,8 @@ async def test_what_a_rendition_makes_is_held_to_the_sources_limits(make_stack) 
 
 
 async def test_a_render_past_its_deadline_is_stopped_and_is_a_400(make_stack) -> None:
-    # A deadline passed at libvips' first report of progress: every render here is stopped.
+    # A deadline passed before the first tile is made: every render here is stopped (and the
+    # kill set before the save's pass over the pixels, which clears it, is set again in it).
     hurried = await make_stack(render_timeout=1e-9)
     api = await hurried.api()
     key = await stored(hurried, api, pictures.encode(pictures.quadrants()), width=200, height=100)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from medialib.errors import BadRequest
-from medialib.media.renditions.geometry import plan
+from medialib.media.renditions.geometry import check_work, plan
 from medialib.media.renditions.params import Spec, output_format, parse_spec
 from medialib.media.urls import is_signed, signature
 
@@ -89,3 +89,13 @@ def test_signatures_are_imgixs() -> None:
     assert not is_signed("tok", ("/media/a.jpg",), f"s={good}&w=1")  # s comes last
     assert not is_signed("tok", ("/media/a.jpg",), "w=1")
     assert not is_signed("other", ("/media/a.jpg",), f"w=1&s={good}")
+
+
+def test_an_entropy_crop_counts_the_whole_region_it_searches() -> None:
+    # A 6000 x 100 strip cropped to a 4096 square: grown 41 times, to 245,760 x 4,096.
+    centred = plan(6000, 100, spec("w=4096&h=4096&fit=crop"), 4096)
+    busiest = plan(6000, 100, spec("w=4096&h=4096&fit=crop&crop=entropy"), 4096)
+    check_work(centred, 1, 24_000_000, 96_000_000)  # makes only the kept 4096 x 4096
+    with pytest.raises(BadRequest) as refused:
+        check_work(busiest, 1, 24_000_000, 96_000_000)  # searches all of it
+    assert "245760x4096 = 1,006,632,960 pixels, more than 24,000,000" in str(refused.value.details)

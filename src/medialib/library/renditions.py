@@ -17,6 +17,8 @@ from medialib.media.renditions.outputs import (
     OUTPUT_TYPES,
     EngineLimits,
     Rendered,
+    Source,
+    Stop,
     variant_extension,
 )
 from medialib.media.renditions.params import Spec, output_format
@@ -107,12 +109,20 @@ class Renditions:
             source = self.storage.local_path(key) or await self.storage.read(key)
             if source is None or (not isinstance(source, bytes) and not source.is_file()):
                 raise NotFound(details={"message": "No asset found."})
-            rendered: Rendered = await asyncio.to_thread(
-                render, source, spec, variant.output, self.limits
-            )
+            rendered = await self._render(source, spec, variant.output)
         self.renders += 1
         await self.storage.put(variant.key, rendered.data, content_type=variant.mime)
         return rendered.data
+
+    async def _render(self, source: Source, spec: Spec, output: str) -> Rendered:
+        """Render in a thread, stopped at the deadline by this loop (libvips then ends its work
+        before the thread returns: the CPU is free when the caller hears of it)."""
+        stop = Stop()
+        deadline = asyncio.get_running_loop().call_later(self.limits.max_seconds, stop)
+        try:
+            return await asyncio.to_thread(render, source, spec, output, self.limits, stop)
+        finally:
+            deadline.cancel()
 
 
 async def keys_of_entry(db: Database, storage: Storage, project: str, entry_id: str) -> list[str]:

@@ -3,6 +3,8 @@ comes back. Shared by its callers, engine.py (which they call) and vips.py (whic
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,32 @@ class EngineLimits:
     # All frames of an animation: a source beyond it gets its first frame made, a rendition
     # beyond it (its own size times its frames) is refused.
     max_frames_pixels: int
-    max_seconds: float  # one render's deadline: libvips is stopped past it
+    max_seconds: float  # one render's deadline: its caller stops it then (Stop)
+
+
+class Stop:
+    """Stops a render from another thread: its caller calls it at the deadline, the render says
+    how to stop once it has something to stop (and is stopped at once if the deadline came
+    first). Called from the caller's thread, so that no Python runs inside libvips' work."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._how: Callable[[], None] | None = None
+        self.stopped = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.stopped = True
+            how = self._how
+        if how is not None:
+            how()
+
+    def by(self, how: Callable[[], None]) -> None:
+        with self._lock:
+            self._how = how
+            stopped = self.stopped
+        if stopped:
+            how()
 
 
 @dataclass(frozen=True)

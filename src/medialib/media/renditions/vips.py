@@ -8,7 +8,6 @@ engine.py imports this module, on the first rendition.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pyvips
@@ -21,6 +20,7 @@ from medialib.media.renditions.outputs import (
     EngineLimits,
     Rendered,
     Source,
+    Stop,
 )
 from medialib.media.renditions.params import Spec
 
@@ -37,13 +37,13 @@ _WHITE = (255, 255, 255, 255)
 _DEFAULT_QUALITY = 75  # imgix's
 
 
-def render(source: Source, spec: Spec, output: str, limits: EngineLimits) -> Rendered:
-    """The rendition of `source` asked for by `spec`, encoded as `output` (one of FORMATS)."""
-    deadline = _Deadline(time.monotonic() + limits.max_seconds)
+def render(source: Source, spec: Spec, output: str, limits: EngineLimits, stop: Stop) -> Rendered:
+    """The rendition of `source` asked for by `spec`, encoded as `output` (one of FORMATS);
+    `stop` (called from another thread) ends it with BadRequest."""
     try:
-        return _render(source, spec, output, limits, deadline)
+        return _render(source, spec, output, limits, stop)
     except pyvips.Error as exc:
-        if deadline.stopped:
+        if stop.stopped:
             raise BadRequest(
                 "render took too long",
                 details={
@@ -57,32 +57,29 @@ def render(source: Source, spec: Spec, output: str, limits: EngineLimits) -> Ren
         ) from exc
 
 
-class _Deadline:
-    """Stops libvips at a time. libvips reports progress (`eval`, every few tiles and from its
-    encoders) on an image marked with `set_progress` for the work of every image made from it,
-    and a kill set on that image fails all of that work where it stands: its worker threads
-    finish their tile and exit before the call that started them returns (libvips >= 8.16
-    checks the kill of the image reporting progress, not only of the one being made)."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-        self.stopped = False
-
-    def watch(self, image: pyvips.Image) -> None:
-        """Watch all work done from `image` on (the loaded source, before anything else).
-        pyvips keeps the callback on this Python object: it must live until the work is done."""
-        image.set_progress(True)
-        image.signal_connect("eval", self._on_eval)
-
-    def _on_eval(self, image: pyvips.Image, _progress: object) -> None:
-        if time.monotonic() >= self.at:
-            self.stopped = True
-            image.set_kill(True)
+def _stoppable(image: pyvips.Image, stop: Stop) -> None:
+    """Let `stop` end all the work done from `image` (the loaded source, before anything else
+    is made of it). Every image made from one marked with `set_progress` reports its progress
+    on it, and libvips (>= 8.16) checks that image's kill wherever it checks for one: before
+    each tile, between frames, in the WebP encoder. A kill fails the work where it stands; its
+    threads finish their tile and exit before the call that started them returns. With no
+    handler connected until the deadline, the reports cost no Python (nor the GIL) till then."""
+    image.set_progress(True)
+    stop.by(lambda: _kill(image))
 
 
-def _render(
-    source: Source, spec: Spec, output: str, limits: EngineLimits, deadline: _Deadline
-) -> Rendered:
+def _kill(image: pyvips.Image) -> None:
+    # Each pass over the pixels (a smartcrop's search, then the save) clears the kill as it
+    # starts: set it at every report of progress from now on, and now for the pass under way.
+    image.signal_connect("eval", _kill_again)
+    image.set_kill(True)
+
+
+def _kill_again(image: pyvips.Image, _progress: object) -> None:
+    image.set_kill(True)
+
+
+def _render(source: Source, spec: Spec, output: str, limits: EngineLimits, stop: Stop) -> Rendered:
     header = _open(source)  # the header only: no pixel is decoded yet
     loader = str(header.get("vips-loader"))
     if not loader.startswith(_LOADERS):
@@ -113,7 +110,7 @@ def _render(
     made = plan(width, height, spec, limits.max_side)
     check_work(made, pages if animated else 1, limits.max_pixels, limits.max_frames_pixels)
     image, region = _load(source, made, width, height, animated)
-    deadline.watch(image)  # before the frames are cut: all they make is watched
+    _stoppable(image, stop)  # before the frames are cut: all they make can be stopped
     frames = [_shape(frame, made, region, spec, output) for frame in _frames(image)]
     result = _join(frames)
     result = _credits_only(result)
