@@ -13,7 +13,8 @@ so that no route can read more than its family's cap, however it reads (`read_js
 
 After an early 413 uvicorn keeps the connection: it reads the rest of the body and throws it
 away as it comes (nothing is buffered), and the connection serves the next request. Closing it
-instead would let the client's TCP stack discard the 413 (a close with unread bytes is a reset).
+instead could lose the 413: a close with unread bytes is a reset, which can destroy the answer
+before the client reads it (and a client still writing its body sees only the reset).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class CappedBodies:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cap = self.caps.of(scope["method"], scope["path"])
+        cap = self.caps.of(scope["method"], _route_path(scope))
         declared, chunked = _framing(scope["headers"])
         if declared is not None and declared > cap:
             await _refuse(cap, scope, receive, send)
@@ -61,6 +62,14 @@ class CappedBodies:
             await _Counted(self.app, cap, scope, receive, send).run()
         else:
             await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path as the routes see it: behind a proxy's prefix (uvicorn's --root-path), uvicorn
+    puts the prefix in front of it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[int | None, bool]:
