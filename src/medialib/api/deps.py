@@ -24,6 +24,7 @@ from medialib.errors import (
 )
 from medialib.library.projects import Project
 from medialib.library.renditions import Renditions
+from medialib.parsing import whole_number
 
 # Declared for the OpenAPI docs' "Authorize" button; the header is checked by `authenticate`
 # so that every failure gets the API's own error body.
@@ -103,8 +104,8 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise UnsupportedMediaType(
             details={"content-type": "Send the body as JSON, with Content-Type: application/json."}
         )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
+    declared = whole_number(request.headers.get("content-length", ""))
+    if declared is not None and declared > max_bytes:
         raise _too_large(max_bytes)
     body = bytearray()
     async for chunk in request.stream():

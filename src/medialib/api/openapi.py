@@ -21,6 +21,7 @@ from pydantic.json_schema import models_json_schema
 from medialib.api.schemas import EntryList, ErrorBody, ImportResults, error_description
 from medialib.api.versions import VERSIONS, ApiVersion
 from medialib.library.models import PatchIn, PatchRequestIn
+from medialib.parsing import whole_number
 
 _REF = "#/components/schemas/{model}"
 _documented: list[type[BaseModel]] = []
@@ -230,7 +231,8 @@ def _error_answer(code: int) -> dict[str, Any]:
 
 def _by_code(response: tuple[str, Any]) -> tuple[int, str]:
     code = response[0]
-    return (int(code), code) if code.isdigit() else (1000, code)
+    number = whole_number(code, max_digits=3)
+    return (number, code) if number is not None else (1000, code)
 
 
 def _operations(item: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

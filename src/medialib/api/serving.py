@@ -12,6 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from medialib.errors import NotFound, RangeNotSatisfiable
 from medialib.library.renditions import Variant
 from medialib.media.storage import ObjectInfo, Storage
+from medialib.parsing import is_media_type
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Served bytes came from strangers: never let a browser run or sniff them.
@@ -29,6 +30,10 @@ async def serve_object(
     request: Request, storage: Storage, key: str, mime_type: str, missing: NotFound
 ) -> Response:
     """The object at `key`, whole or a range of it, or 304 when the client has it."""
+    if not is_media_type(mime_type):
+        # Recorded before types were checked (`application/x一` cannot be a header): served as
+        # bytes of no known type, which no browser runs.
+        mime_type = "application/octet-stream"
     info = await storage.head(key)
     if info is None:
         raise missing

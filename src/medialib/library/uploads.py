@@ -35,6 +35,7 @@ from medialib.errors import (
 )
 from medialib.library.projects import webhook_secret
 from medialib.media.storage import Storage, new_key
+from medialib.parsing import MEDIA_TYPE_PATTERN
 
 UPLOAD_TTL = dt.timedelta(hours=1)
 _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
@@ -46,7 +47,7 @@ class UploadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fileName: Annotated[StrictStr, Field(min_length=1, max_length=500)]
-    mimeType: Annotated[StrictStr, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)]
+    mimeType: Annotated[StrictStr, Field(pattern=MEDIA_TYPE_PATTERN, max_length=200)]
     size: Annotated[StrictInt, Field(ge=1)]
 
 

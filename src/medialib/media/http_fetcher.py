@@ -38,6 +38,7 @@ from medialib.media.fetch import (
     refusal,
 )
 from medialib.media.storage import StorageError
+from medialib.parsing import whole_number
 
 T = TypeVar("T")
 USER_AGENT = f"medialib/{__version__} (media import)"
@@ -212,12 +213,12 @@ def _raise_for_status(status: int, headers: Any) -> None:
     if 200 <= status < 300:
         return
     transient = status in (408, 425, 429) or status >= 500
-    retry_after = headers.get("Retry-After", "")
+    retry_after = whole_number(headers.get("Retry-After", "").strip())
     raise FetchError(
         f"http_{status}",
         f"the server answered HTTP {status}",
         transient=transient,
-        retry_after=min(float(retry_after), MAX_RETRY_AFTER) if retry_after.isdigit() else None,
+        retry_after=None if retry_after is None else min(float(retry_after), MAX_RETRY_AFTER),
     )
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from medialib.auth.tokens import WRITE, Principal
+from medialib.parsing import whole_number
 
 COOKIE = "medialib_session"
 LIFETIME = 12 * 3600  # seconds a sign-in lasts
@@ -52,7 +53,7 @@ def new_session(principal: Principal, secret: str, now: float | None = None) -> 
 def parse_cookie(value: str | None) -> Session | None:
     """The cookie's parts, unchecked (the project's secret checks them: `is_valid`)."""
     parts = (value or "").split(".")
-    if len(parts) != 4 or not parts[2].isdigit():
+    if len(parts) != 4 or whole_number(parts[2]) is None:
         return None
     return Session(parts[0], parts[1], int(parts[2]), parts[3])
 

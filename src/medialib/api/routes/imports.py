@@ -18,6 +18,7 @@ from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, li
 from medialib.imports.kinds import KINDS, ImportKind
 from medialib.imports.requests import parse_import, request_model
 from medialib.imports.service import cancel_job, start_job
+from medialib.parsing import whole_number
 
 router = APIRouter(prefix="/api/{version}/import", tags=["imports"])
 
@@ -67,9 +68,10 @@ def _status_reader(kind: ImportKind) -> Callable[..., Awaitable[JSONBody]]:
 def _position(cursor: str | None) -> int:
     if cursor is None:
         return -1
-    if not cursor.isdigit() or len(cursor) > 9:
+    position = whole_number(cursor, max_digits=9)
+    if position is None:
         raise BadRequest("bad cursor", details={"cursor": "is not a cursor this API gave"})
-    return int(cursor)
+    return position
 
 
 @router.get(

@@ -32,6 +32,7 @@ from medialib.library.models import EntryIn, PatchRequestIn
 from medialib.library.patches import EntryPatcher, PatchRules, parse_patch_request
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
+from medialib.parsing import in_utc
 
 router = APIRouter(prefix="/api/{version}", tags=["media library"])
 
@@ -110,9 +111,9 @@ async def list_entries(
     ask = Browse(
         media_type=media_type,
         system_name=system_name,
-        created_after=_utc(created_after),
-        created_before=_utc(created_before),
-        updated_after=_utc(updated_after),
+        created_after=_utc("createdAfter", created_after),
+        created_before=_utc("createdBefore", created_before),
+        updated_after=_utc("updatedAfter", updated_after),
         archived=archived,
         revoked=revoked,
         q=q,
@@ -123,11 +124,15 @@ async def list_entries(
     return JSONBody({key: [entry_json(e, urls) for e in page.entries], "cursor": page.cursor})
 
 
-def _utc(when: dt.datetime | None) -> dt.datetime | None:
-    """A time without a zone is taken as UTC."""
-    if when is None or when.tzinfo is not None:
-        return when
-    return when.replace(tzinfo=dt.UTC)
+def _utc(name: str, when: dt.datetime | None) -> dt.datetime | None:
+    """The time in UTC (a time without a zone is taken as UTC); one whose UTC time is outside
+    the calendar (0001-01-01T00:00:00+14:00) is a 400 naming the parameter."""
+    if when is None:
+        return None
+    found = in_utc(when)
+    if found is None:
+        raise BadRequest(details={name: "must be a time from 0001-01-01 to 9999-12-31 in UTC"})
+    return found
 
 
 @router.get(
