@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from medialib.bootstrap import Runtime
 from medialib.db.tables import assets
+from medialib.media.storage import is_valid_key
 from medialib.web.app import create_app as create_web_app
 from tests.support.entries import file_asset, image_entry, import_entries, new_key, stored_image
 from tests.support.server import LiveServer
@@ -308,3 +309,41 @@ async def test_a_session_cookie_with_odd_digits_is_no_session(
 
     assert response.status_code == 303, response.text[:300]
     assert response.headers["location"].startswith("/ui/sign-in")
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Range", "bytes=" + "9" * 5000 + "-"),
+        ("Range", "bytes=-" + "9" * 5000),
+        ("If-Modified-Since", "Mon, 01 Jan 2020 00:00:00 +99999999999999999999"),
+        ("If-Modified-Since", "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"),
+    ],
+    ids=["range-start", "range-suffix", "since-offset", "since-year"],
+)
+async def test_request_headers_with_numbers_past_a_c_long_are_ignored(
+    stack: Stack, project: str, header: str, value: str
+) -> None:
+    """A server may ignore a Range or a date it cannot take: the whole body, not a 500."""
+    api = await stack.api(project)
+    record = await stored_image(stack, api)
+
+    response = await stack.client().get(f"/media/{record['asset']['key']}", headers={header: value})
+
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-length"] == str(record["asset"]["size"])
+
+
+@pytest.mark.parametrize("file_name", ["a.jpg\n", "a.JPG\n", "a.\u0661"])
+async def test_an_upload_s_key_is_a_key_whatever_the_file_is_called(
+    stack: Stack, project: str, file_name: str
+) -> None:
+    api = await stack.api(project)
+
+    response = await api.post(
+        "/api/2026-05/mediaLibrary/uploads",
+        json={"fileName": file_name, "mimeType": "image/jpeg", "size": 10},
+    )
+
+    assert response.status_code == 200, response.text[:300]
+    assert is_valid_key(response.json()["key"])

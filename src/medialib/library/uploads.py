@@ -99,10 +99,10 @@ def parse_upload(raw: Any, max_size: int) -> UploadIn:
 def extension_of(asked: UploadIn) -> str:
     """The key's extension: the file name's, else the type's usual one, else `bin`."""
     suffix = Path(asked.fileName).suffix.lstrip(".").lower()
-    if _EXTENSION.match(suffix):
+    if _EXTENSION.fullmatch(suffix):  # `$` matches before a newline too
         return suffix
     guessed = (mimetypes.guess_extension(asked.mimeType) or "").lstrip(".")
-    return guessed if _EXTENSION.match(guessed) else "bin"
+    return guessed if _EXTENSION.fullmatch(guessed) else "bin"
 
 
 async def start_upload(

@@ -38,7 +38,6 @@ from medialib.media.fetch import (
     refusal,
 )
 from medialib.media.storage import StorageError
-from medialib.parsing import whole_number
 
 T = TypeVar("T")
 USER_AGENT = f"medialib/{__version__} (media import)"
@@ -213,13 +212,21 @@ def _raise_for_status(status: int, headers: Any) -> None:
     if 200 <= status < 300:
         return
     transient = status in (408, 425, 429) or status >= 500
-    retry_after = whole_number(headers.get("Retry-After", "").strip())
     raise FetchError(
         f"http_{status}",
         f"the server answered HTTP {status}",
         transient=transient,
-        retry_after=None if retry_after is None else min(float(retry_after), MAX_RETRY_AFTER),
+        retry_after=_retry_after(headers.get("Retry-After", "")),
     )
+
+
+def _retry_after(header: str) -> float | None:
+    """The seconds an archive asks us to wait, at most MAX_RETRY_AFTER: ASCII digits only
+    ('²' passes `str.isdigit` and fails `float`); an HTTP date is not read."""
+    text = header.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return min(float(text), MAX_RETRY_AFTER)  # float reads any length; int stops at 4300 digits
 
 
 class _Sink:
