@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from medialib.api.deps import Caller, caller, parse_model, read_json, runtime
-from medialib.api.openapi import json_body, only_where
+from medialib.api.openapi import LIST_KEY, json_body, leads_to, link, only_where
 from medialib.api.presenters import entry_json, outcome_json
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import (
@@ -36,6 +36,23 @@ from medialib.parsing import in_utc
 
 router = APIRouter(prefix="/api/{version}", tags=["media library"])
 
+_ENTRY = "/api/{version}/mediaLibrary/{id}"
+_READ = f"GET {_ENTRY}"
+_FIRST = f"$response.body#/{LIST_KEY}/0/id"
+
+
+def _entry_links(entry_id: str, which: str) -> dict[str, dict[str, Any]]:
+    """What an entry's id leads to: changing and deleting the entry, and its keys."""
+    return {
+        "patch": link(f"PATCH {_ENTRY}", f"Change {which}", id=entry_id),
+        "delete": link(f"DELETE {_ENTRY}", f"Delete {which}", id=entry_id),
+        "keys": link(f"GET {_ENTRY}/keys", f"Every key {which} has or had", id=entry_id),
+    }
+
+
+def _first_entry_links(which: str) -> dict[str, dict[str, Any]]:
+    return {"entry": link(_READ, f"Read {which}", id=_FIRST), **_entry_links(_FIRST, which)}
+
 
 class ImportMediaLibraryRequest(BaseModel):
     """Each entry is judged on its own, so entries are only checked to be a list here."""
@@ -53,7 +70,8 @@ class ImportMediaLibraryDoc(BaseModel):
     "/import/mediaLibrary",
     summary="Import media library entries whose assets are stored already",
     responses=answers(ImportResults),
-    openapi_extra=json_body(ImportMediaLibraryDoc),
+    openapi_extra=json_body(ImportMediaLibraryDoc)
+    | leads_to(**_first_entry_links("the first entry")),
 )
 async def import_media_library(
     request: Request,
@@ -82,6 +100,12 @@ async def import_media_library(
     "/mediaLibrary",
     summary="Entries by ids, by systemName and externalId, or else the library newest first",
     responses=answers(EntryList),
+    openapi_extra=leads_to(
+        **_first_entry_links("the first entry listed"),
+        next=link(
+            "GET /api/{version}/mediaLibrary", "The next page", cursor="$response.body#/cursor"
+        ),
+    ),
 )
 async def list_entries(
     ids: str | None = Query(default=None, description="Comma separated entry ids"),
@@ -178,7 +202,15 @@ async def entry_keys(
     return JSONBody({"results": keys})
 
 
-@router.get("/mediaLibrary/{id}", summary="Get one entry", responses=answers(EntryOut))
+@router.get(
+    "/mediaLibrary/{id}",
+    summary="Get one entry",
+    responses=answers(EntryOut),
+    openapi_extra=leads_to(
+        **_entry_links("$response.body#/id", "the entry"),
+        asset=link("GET /media/{key}", "The entry's asset", key="$response.body#/asset/key"),
+    ),
+)
 async def read_entry(
     id: str,
     call: Caller = Depends(caller(READ)),
@@ -192,7 +224,8 @@ async def read_entry(
     "/mediaLibrary/{id}",
     summary="Change an entry: metadata, archive, assets, revocation",
     responses=answers(PatchDone),
-    openapi_extra=json_body(PatchRequestIn),
+    openapi_extra=json_body(PatchRequestIn)
+    | leads_to(entry=link(_READ, "The entry as changed", id="$request.path.id")),
 )
 async def patch_entry(
     id: str,
@@ -216,6 +249,7 @@ async def patch_entry(
     "/mediaLibrary/{id}",
     summary="Delete an entry; its objects go when no other entry points at them",
     responses=answers(PatchDone),
+    openapi_extra=leads_to(entry=link(_READ, "The entry, gone", id="$request.path.id")),
 )
 async def remove_entry(
     id: str,
