@@ -1,10 +1,12 @@
 """Query values, path values and stored header values at their extremes: numbers past what a
 float holds once multiplied, dates at the edges of what a datetime holds, digits that are not
 ASCII, media types that cannot be a header. Each is a 400 in the API's error shape (or, for the
-web view, its own error page), never a 500, and the server goes on serving.
+web view, its own error page; a header a server may ignore is ignored), never a 500, and the
+server goes on serving.
 
 Found in the trust issue (item 5); the parsers themselves are searched as properties in
-tests/media/test_rendition_params_properties.py and tests/security/test_parser_properties.py.
+tests/test_parsing_properties.py, tests/media/test_rendition_params_properties.py,
+tests/db/test_keyset_properties.py and the other `*_properties.py` beside the code they test.
 """
 
 from __future__ import annotations
