@@ -231,3 +231,53 @@ async def test_the_whole_document_keeps_every_version(stack: Stack) -> None:
     for method, path, operation in _operations(document):
         if operation.get("parameters") or "requestBody" in operation:
             assert "400" in operation["responses"], (method, path)
+
+
+def _links_of(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(the source operation, the link's name, the link) for every link of a document."""
+    return [
+        (f"{method.upper()} {path}", name, link)
+        for method, path, operation in _operations(document)
+        for name, link in operation["responses"].get("200", {}).get("links", {}).items()
+    ]
+
+
+def _check_links(document: dict[str, Any]) -> None:
+    """Each link names an operation of the document and parameters that operation takes."""
+    targets = {op["operationId"]: op for _, _, op in _operations(document)}
+    for source, name, link in _links_of(document):
+        target = targets.get(link["operationId"])
+        assert target is not None, (source, name)
+        taken = {p["name"] for p in target.get("parameters", [])}
+        assert set(link["parameters"]) <= taken, (source, name, link["parameters"])
+        for expression in link["parameters"].values():
+            assert expression.startswith(("$response.body#/", "$request.")), (source, name)
+            assert "{listKey}" not in expression, (source, name)
+
+
+@pytest.mark.parametrize("version", VERSION_NAMES)
+async def test_a_versions_links_lead_to_its_own_operations(stack: Stack, version: str) -> None:
+    document = await _document(stack.client(), version)
+    rules = VERSIONS[version]
+
+    _check_links(document)
+    links = {(source, name): link for source, name, link in _links_of(document)}
+    imported = links[(f"POST /api/{version}/import/mediaLibrary", "patch")]
+    assert imported["parameters"] == {"id": f"$response.body#/{rules.list_key}/0/id"}
+    status = links[(f"POST /api/{version}/import/images", "status")]
+    assert status["parameters"] == {"id": "$response.body#/id"}
+    keys = (f"GET /api/{version}/mediaLibrary/{{id}}", "keys")
+    assert (keys in links) == rules.entry_keys
+
+
+async def test_the_whole_documents_links_carry_the_version(stack: Stack) -> None:
+    document = (await stack.client().get("/openapi.json")).json()
+    paths = {op["operationId"]: path for _, path, op in _operations(document)}
+
+    _check_links(document)
+    links = _links_of(document)
+    assert ("GET /api/{version}/mediaLibrary/{id}", "patch") in {(s, n) for s, n, _ in links}
+    for source, name, link in links:
+        versioned = paths[link["operationId"]].startswith("/api/{version}/")
+        carried = link["parameters"].get("version") == "$request.path.version"
+        assert carried == versioned, (source, name)

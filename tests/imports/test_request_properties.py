@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from medialib.errors import BadRequest
@@ -20,6 +20,12 @@ from tests.support.strategies import json_values, mangled, maybe, rarely
 
 PROJECT = compile_config(FileConfig.model_validate(stack_config()), "test").projects["typed"]
 MAX_ITEMS = 5
+GOOD_IMAGE = {
+    "url": "https://archive.example/a.jpg",
+    "id": "a",
+    "fileName": "a.jpg",
+    "metadata": {},
+}
 
 good_urls = st.from_regex(
     r"https?://[a-z]{1,10}\.example(:[0-9]{1,4})?/[a-z0-9./]{0,20}", fullmatch=True
@@ -112,3 +118,35 @@ def test_a_well_formed_body_is_always_accepted(ids: list[str]) -> None:
     request = parse_import({"systemName": "archive", "images": images}, IMAGE, PROJECT, 5)
 
     assert [item.id for item in request.items] == ids
+
+
+def _nested(depth: int) -> Any:
+    value: Any = {}
+    for _ in range(depth):
+        value = {"n": value}
+    return value
+
+
+# What JSON can spell but medialib cannot store again: integers past 64 bits, nesting past
+# orjson's 254 levels (a body's parser refuses them; a caller of `parse_import` may not).
+unstorable = st.one_of(
+    st.integers(min_value=2**64, max_value=2**70),
+    st.integers(min_value=-(2**70), max_value=-(2**63) - 1),
+    st.integers(250, 300).map(_nested),
+)
+
+
+@given(st.dictionaries(st.text(max_size=5), json_values | unstorable, max_size=4))
+@example({"n": 2**64})
+@example({"deep": _nested(300)})
+@example({"big": "x" * (MAX_CONTEXT_BYTES + 1)})
+def test_a_context_is_json_medialib_can_store_or_a_400_naming_it(context: dict[str, Any]) -> None:
+    body = {"systemName": "archive", "images": [GOOD_IMAGE], "context": context}
+
+    request = _parsed(body, IMAGE)
+
+    if isinstance(request, BadRequest):
+        assert set(request.details) == {"context"}
+        return
+    assert request.context == context
+    assert len(orjson.dumps(request.context)) <= MAX_CONTEXT_BYTES

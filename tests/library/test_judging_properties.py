@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from medialib.api.versions import VERSIONS
@@ -19,6 +19,7 @@ from medialib.library.models import FailureKind, PatchRequestIn
 from medialib.library.patches import MAX_NOTE_LENGTH, PatchRules, parse_patch_request
 from medialib.library.repository import is_valid_entry_id
 from medialib.media.storage import is_valid_key
+from medialib.parsing import is_media_type, whole_number
 from tests.support.stack import stack_config
 from tests.support.strategies import json_values, mangled, maybe
 
@@ -29,6 +30,10 @@ keys = st.sampled_from(("2026/11/a.jpg", "b.png", "../etc/passwd", "/abs.jpg", "
 keys |= st.from_regex(r"[a-z0-9]{1,8}(/[a-z0-9][a-z0-9._-]{0,7}){0,3}", fullmatch=True)
 
 
+# What callers say, and types no header can carry (`\w` took them: 一 is a letter).
+MIME_TYPES = ("image/jpeg", "image/png", "application/pdf", "image/x\u4e00", "image/png\n")
+
+
 @st.composite
 def assets(draw: st.DrawFn) -> dict[str, Any]:
     asset = {
@@ -36,7 +41,7 @@ def assets(draw: st.DrawFn) -> dict[str, Any]:
         "width": draw(maybe(st.integers(1, 10_000))),
         "height": draw(maybe(st.integers(1, 10_000))),
         "size": draw(maybe(st.integers(0, 2**40))),
-        "mimeType": draw(maybe(st.sampled_from(("image/jpeg", "image/png", "application/pdf")))),
+        "mimeType": draw(maybe(st.sampled_from(MIME_TYPES))),
         "filename": draw(maybe(st.text(min_size=1, max_size=20))),
         "url": draw(st.none() | st.text(max_size=10)),
     }
@@ -86,6 +91,14 @@ def entries(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @given(st.one_of(entries(), entries(), entries(), json_values))
+@example(
+    {
+        "mediaType": "image",
+        "asset": {"key": "a.jpg", "width": 1, "height": 1, "size": 1, "filename": "a.jpg"}
+        | {"mimeType": "image/x\u4e00"},
+        "metadata": {"title": "A"},
+    }
+)
 def test_an_entry_is_a_clean_row_or_a_reasoned_refusal(raw: Any) -> None:
     outcome, candidate = judge_entry(PROJECT, 0, raw, NOW)
 
@@ -99,6 +112,7 @@ def test_an_entry_is_a_clean_row_or_a_reasoned_refusal(raw: Any) -> None:
     assert is_valid_entry_id(row["id"])
     assert row["external_id"] is None or row["system_name"] is not None
     assert all(is_valid_key(key) for key in candidate.assets)
+    assert is_media_type(row["asset"].get("mimeType", "image/jpeg"))
     media_type = PROJECT.media_types[row["media_type"]]
     assert media_type.schema.validate(row["metadata"]) == []
     assert None not in row["metadata"].values()
@@ -145,6 +159,11 @@ OPERATIONS = (
 )
 
 
+# Digits `str.isdigit` takes that are not ASCII ('²', which `int` refuses; Arabic-Indic ones),
+# and more digits than `int` reads.
+VERSIONS_SENT = ("3", "x", "-1", "\u00b2", "\u0661", "9" * 5000)
+
+
 @st.composite
 def patch_requests(draw: st.DrawFn) -> dict[str, Any]:
     patch = st.fixed_dictionaries(
@@ -157,7 +176,7 @@ def patch_requests(draw: st.DrawFn) -> dict[str, Any]:
         },
     )
     body = {
-        "version": draw(maybe(st.integers(0, 10) | st.sampled_from(("3", "x")))),
+        "version": draw(maybe(st.integers(0, 10) | st.sampled_from(VERSIONS_SENT))),
         "preserveUpdatedAt": draw(maybe(st.booleans())),
         "patches": draw(maybe(st.lists(patch.map(lambda p: p), min_size=1, max_size=4))),
     }
@@ -183,6 +202,8 @@ def _parsed(raw: Any, rules: PatchRules) -> PatchRequestIn | BadRequest:
 
 @pytest.mark.parametrize("version", ["v1", "2025-11", "2026-01", "2026-03"])
 @given(raw=st.one_of(patch_requests(), patch_requests(), json_values))
+@example(raw={"version": "\u00b2", "patches": [{"operation": "archive"}]})
+@example(raw={"version": "9" * 5000, "patches": [{"operation": "archive"}]})
 def test_a_patch_request_keeps_its_version_s_rules_or_is_a_400(version: str, raw: Any) -> None:
     rules = _rules(version)
 
@@ -194,7 +215,7 @@ def test_a_patch_request_keeps_its_version_s_rules_or_is_a_400(version: str, raw
         return
     assert 1 <= len(request.patches) <= 100
     assert request.preserveUpdatedAt is None or rules.preserve_updated_at
-    assert request.version is None or str(request.version).isdigit()
+    assert request.version is None or whole_number(str(request.version)) is not None
     for patch in request.patches:
         assert patch.operation in rules.operations
         assert patch.operation != "setMetadataProperty" or patch.propertyName

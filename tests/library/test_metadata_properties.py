@@ -123,7 +123,7 @@ def obeys_its_type(prop: MetadataProperty, value: Any) -> bool:
     if prop.type == "li-boolean":
         return isinstance(value, bool)
     if prop.type in ("li-integer", "li-numeric"):
-        number = type(value) is int or (
+        number = _storable_int(value) or (
             prop.type == "li-numeric" and type(value) is float and math.isfinite(value)
         )
         return (
@@ -137,8 +137,14 @@ def obeys_its_type(prop: MetadataProperty, value: Any) -> bool:
     return (
         isinstance(value, list)
         and all(isinstance(i, item_type) and not isinstance(i, bool) for i in value)
+        and all(_storable_int(i) for i in value if type(i) is int)
         and (config.maxItems is None or len(value) <= config.maxItems)
     )
+
+
+def _storable_int(value: Any) -> bool:
+    """A whole number JSON stores: 64 bits, signed or not."""
+    return type(value) is int and -(2**63) <= value <= 2**64 - 1
 
 
 def _has_port(parts: SplitResult) -> bool:
@@ -197,11 +203,17 @@ def test_what_is_accepted_obeys_every_rule_of_its_type(
             assert (value is None and not prop.config.required) or obeys_its_type(prop, value)
 
 
+# Integers a form's text or a file's EXIF can spell, past what JSON stores.
+huge_integers = st.integers(2**64, 2**80) | st.integers(-(2**80), -(2**63) - 1)
+
+
 @pytest.mark.parametrize("kind", ALL_TYPES)
 @given(data=st.data())
 def test_each_type_accepts_only_what_obeys_it(kind: str, data: st.DataObject) -> None:
     prop = data.draw(properties("value", kind))
-    value = data.draw(json_values | near_misses | valid_value(prop))
+    value = data.draw(
+        json_values | near_misses | valid_value(prop) | huge_integers | st.lists(huge_integers)
+    )
 
     accepted = MetadataSchema([prop]).validate({"value": value}) == []
 

@@ -345,3 +345,28 @@ async def test_a_cookie_one_origin_sets_is_never_sent_with_a_later_download(
     await fetcher.close()
 
     assert cookies_seen == [None]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "delay"),
+    [("\u00b2", None), ("1e9", None), ("-5", None), ("7", 7.0), ("9" * 5000, 60.0)],
+    ids=["superscript", "exponent", "negative", "seconds", "long"],
+)
+async def test_a_retry_after_is_ascii_seconds_or_no_delay_of_its_own(
+    origin: Origin, tmp_path: Path, retry_after: str, delay: float | None
+) -> None:
+    """An archive's Retry-After is anybody's text: only ASCII digits are a delay ('²' passed
+    `str.isdigit` and broke `float`, failing the item with no reason), at most a minute."""
+
+    async def busy(_: web.Request) -> web.Response:
+        return web.Response(status=503, headers={"Retry-After": retry_after})
+
+    url = origin.route(path("busy.jpg"), busy).replace("127.0.0.1", "busy.test")
+    fetcher = _fetcher(ScriptedDNS(["127.0.0.1"]))
+
+    with pytest.raises(FetchError) as failed:
+        await fetcher.download(url, tmp_path / "x", _any_type)
+
+    assert failed.value.code == "http_503"
+    assert failed.value.retry_after == delay
+    await fetcher.close()

@@ -3,6 +3,7 @@ broken now and then (a field missing, one unknown, a value of any type in its pl
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from hypothesis import strategies as st
@@ -40,3 +41,25 @@ def mangled(draw: st.DrawFn, shape: dict[str, Any]) -> dict[str, Any]:
     if draw(rarely):
         kept[draw(st.sampled_from(("extra", "ID", "Url", "mediatype")))] = draw(json_values)
     return kept
+
+
+# The text of numbers where a parser most likely trips: ASCII digits among signs, points,
+# exponents, underscores and spaces; other scripts' digits (which `int` reads) and characters
+# `str.isdigit` takes that `int` refuses ('²', '①'); floats' and big integers' own spellings.
+odd_digits = st.characters(categories=("Nd", "No"))
+number_texts = (
+    st.text(st.sampled_from("0123456789+-.eE_ ") | odd_digits, max_size=25)
+    | st.floats().map(repr)
+    | st.integers(min_value=-(10**30), max_value=10**30).map(str)
+    | st.sampled_from(("1e308", "1e309", "-0", "inf", "nan", "1" * 5000, "\u00b2", "\u0665"))
+)
+
+# Any fixed UTC offset a time can carry (ISO 8601 allows up to ±23:59), and times anywhere in the
+# calendar: hypothesis tries its edges, where a shift to UTC leaves it.
+utc_offsets = st.builds(
+    dt.timezone,
+    st.timedeltas(
+        min_value=-dt.timedelta(hours=23, minutes=59), max_value=dt.timedelta(hours=23, minutes=59)
+    ),
+)
+any_times = st.datetimes(timezones=st.none() | st.just(dt.UTC) | utc_offsets)

@@ -3,7 +3,9 @@ and one of each version as its clients see it (`/api/{version}/openapi.json`).
 
 Request bodies are read by hand (after auth, with a byte cap), so their schemas are added here.
 FastAPI's 422 answers never happen: `api/errors.py` gives its validation errors the API's 400
-error body, so that is what the documents say.
+error body, so that is what the documents say. A route's 200 answer names the operations its
+values lead to (OpenAPI links: a job's id to its status, an entry's id to its PATCH), for
+clients and for schemathesis' state machine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic.json_schema import models_json_schema
 from medialib.api.schemas import EntryList, ErrorBody, ImportResults, error_description
 from medialib.api.versions import VERSIONS, ApiVersion
 from medialib.library.models import PatchIn, PatchRequestIn
+from medialib.parsing import whole_number
 
 _REF = "#/components/schemas/{model}"
 _documented: list[type[BaseModel]] = []
@@ -31,6 +34,12 @@ _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch"
 _ONLY_WHERE = "x-medialib-only-where"
 _FLAGS = frozenset(f.name for f in dataclasses.fields(ApiVersion) if f.type in ("bool", bool))
 _LIST_KEYS = ("mediaLibraryEntries", "results")
+# Links a route's answer leads to, by the target's method and path, until the document names
+# them by operationId.
+_LINKS = "x-medialib-links"
+# Stands in a link's runtime expression for the version's list key: only the versions'
+# documents can say it.
+LIST_KEY = "{listKey}"
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -45,6 +54,17 @@ def only_where(flag: str) -> dict[str, Any]:
     404: their documents leave it out."""
     assert flag in _FLAGS, f"{flag!r} is not a flag of ApiVersion"
     return {_ONLY_WHERE: flag}
+
+
+def link(target: str, description: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation `target` ("GET /api/{version}/mediaLibrary/{id}"), its
+    parameters given as runtime expressions (`id="$response.body#/id"`)."""
+    return {"target": target, "description": description, "parameters": parameters}
+
+
+def leads_to(**links: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` for a route whose 200 answer leads to other operations: `link`s by name."""
+    return {_LINKS: links}
 
 
 class Documents:
@@ -82,6 +102,7 @@ class Documents:
             spec.setdefault("components", {}).setdefault("schemas", {}).update(
                 defs.get("$defs", {})
             )
+            _name_link_targets(spec)
             self._base = spec
         return self._base
 
@@ -95,6 +116,45 @@ def install(app: FastAPI) -> None:
 def documents_of(app: FastAPI) -> Documents:
     documents: Documents = app.state.openapi_documents
     return documents
+
+
+def _name_link_targets(spec: dict[str, Any]) -> None:
+    """Each route's links under its 200 answer, their targets named by operationId."""
+    ids = {
+        f"{method.upper()} {path}": operation["operationId"]
+        for path, item in spec["paths"].items()
+        for method, operation in _operations(item)
+    }
+    for item in spec["paths"].values():
+        for _, operation in _operations(item):
+            links = operation.pop(_LINKS, None)
+            if not links:
+                continue
+            operation["responses"]["200"]["links"] = {
+                name: {
+                    "operationId": ids[found["target"]],
+                    "description": found["description"],
+                    "parameters": found["parameters"],
+                }
+                for name, found in links.items()
+            }
+
+
+def _links(spec: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
+    """(the links of an answer, a link's name, the link) for every link of the document."""
+    for item in spec["paths"].values():
+        for _, operation in _operations(item):
+            links = operation.get("responses", {}).get("200", {}).get("links", {})
+            for name, found in list(links.items()):
+                yield links, name, found
+
+
+def _drop_empty_links(spec: dict[str, Any]) -> None:
+    for item in spec["paths"].values():
+        for _, operation in _operations(item):
+            answer = operation.get("responses", {}).get("200", {})
+            if "links" in answer and not answer["links"]:
+                del answer["links"]
 
 
 # --- One version ------------------------------------------------------------------------------
@@ -119,12 +179,29 @@ def _for_version(spec: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
         if any(True for _ in _operations(item)):
             paths[path] = item
     spec["paths"] = paths
+    _links_of_version(spec, version)
     info = spec["info"]
     info["version"] = version.name
     described = info.get("description", "").replace("/api/{version}", f"/api/{version.name}")
     info["description"] = f"{described}\n{_differences(version)}"
     _shape_schemas(spec["components"]["schemas"], version)
     return spec
+
+
+def _links_of_version(spec: dict[str, Any], version: ApiVersion) -> None:
+    """Links to operations the version has, with its list key."""
+    present = {
+        op.get("operationId") for item in spec["paths"].values() for _, op in _operations(item)
+    }
+    for links, name, found in _links(spec):
+        if found["operationId"] not in present:
+            del links[name]
+            continue
+        found["parameters"] = {
+            parameter: expression.replace(LIST_KEY, version.list_key)
+            for parameter, expression in found["parameters"].items()
+        }
+    _drop_empty_links(spec)
 
 
 def _is_version(parameter: dict[str, Any]) -> bool:
@@ -182,6 +259,7 @@ def _shape_schemas(schemas: dict[str, Any], version: ApiVersion) -> None:
 
 def _with_versions_named(spec: dict[str, Any]) -> dict[str, Any]:
     """An operation only some versions have says which (`x-api-versions`, and in words)."""
+    _links_of_every_version(spec)
     for item in spec["paths"].values():
         for _, operation in _operations(item):
             flag = operation.pop(_ONLY_WHERE, None)
@@ -193,6 +271,23 @@ def _with_versions_named(spec: dict[str, Any]) -> dict[str, Any]:
             described = operation.get("description")
             operation["description"] = f"{described}\n\n{note}" if described else note
     return spec
+
+
+def _links_of_every_version(spec: dict[str, Any]) -> None:
+    """Links whose values are where every version has them, carrying the request's version."""
+    versioned = {
+        op.get("operationId")
+        for path, item in spec["paths"].items()
+        if path.startswith(VERSIONED)
+        for _, op in _operations(item)
+    }
+    for links, name, found in _links(spec):
+        parameters = found["parameters"]
+        if any(LIST_KEY in expression for expression in parameters.values()):
+            del links[name]  # the list key depends on the version
+        elif found["operationId"] in versioned:
+            found["parameters"] = {"version": "$request.path.version", **parameters}
+    _drop_empty_links(spec)
 
 
 # --- Both -------------------------------------------------------------------------------------
@@ -230,7 +325,8 @@ def _error_answer(code: int) -> dict[str, Any]:
 
 def _by_code(response: tuple[str, Any]) -> tuple[int, str]:
     code = response[0]
-    return (int(code), code) if code.isdigit() else (1000, code)
+    number = whole_number(code, max_digits=3)
+    return (number, code) if number is not None else (1000, code)
 
 
 def _operations(item: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

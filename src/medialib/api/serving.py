@@ -3,6 +3,7 @@ keep a browser from running what strangers uploaded. Shared by `/media` and `ser
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import re
 
@@ -12,8 +13,11 @@ from starlette.responses import Response, StreamingResponse
 from medialib.errors import NotFound, RangeNotSatisfiable
 from medialib.library.renditions import Variant
 from medialib.media.storage import ObjectInfo, Storage
+from medialib.parsing import is_media_type
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits, at most 18 (`\d` takes any script's, and `int` refuses more than 4300 of them);
+# a longer number is past any body, and a server may ignore a Range it does not take.
+_RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
 # Served bytes came from strangers: never let a browser run or sniff them.
 SAFETY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -29,6 +33,10 @@ async def serve_object(
     request: Request, storage: Storage, key: str, mime_type: str, missing: NotFound
 ) -> Response:
     """The object at `key`, whole or a range of it, or 304 when the client has it."""
+    if not is_media_type(mime_type):
+        # Recorded before types were checked (`application/x一` cannot be a header): served as
+        # bytes of no known type, which no browser runs.
+        mime_type = "application/octet-stream"
     info = await storage.head(key)
     if info is None:
         raise missing
@@ -78,16 +86,22 @@ def _validators(info: ObjectInfo) -> dict[str, str]:
 def _not_modified(request: Request, info: ObjectInfo, etag: str) -> bool:
     if request.headers.get("if-none-match") is not None:
         return has_tag(request, etag)
-    since = request.headers.get("if-modified-since")
-    if since:
-        try:
-            when = email.utils.parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-        return when.tzinfo is not None and int(info.last_modified.timestamp()) <= int(
-            when.timestamp()
-        )
+    since = _http_date(request.headers.get("if-modified-since"))
+    if since is not None:
+        return int(info.last_modified.timestamp()) <= int(since.timestamp())
     return False
+
+
+def _http_date(text: str | None) -> dt.datetime | None:
+    """An HTTP date with its zone, or None for anything else (email.utils raises OverflowError
+    for numbers past a C long as well as ValueError)."""
+    if not text:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def _requested_range(request: Request, info: ObjectInfo, etag: str) -> tuple[int, int] | None:
@@ -96,7 +110,7 @@ def _requested_range(request: Request, info: ObjectInfo, etag: str) -> tuple[int
     header = request.headers.get("range")
     if not header or (request.headers.get("if-range") not in (None, etag)):
         return None
-    match = _RANGE.match(header.strip())
+    match = _RANGE.fullmatch(header.strip())
     if match is None:
         return None
     first, last = match.groups()

@@ -53,16 +53,21 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"([0-9]{1,12})([smhdw])")  # ASCII digits: `\d` takes any script's
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# A token's expiry is a time the calendar holds (a lifetime past year 9999 overflowed).
+LONGEST_LIFETIME = dt.timedelta(days=100 * 366)
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """`30d`, `12h`, `90m`, `3600s`, `2w`."""
-    match = _DURATION.match(text.strip())
-    if not match or int(match.group(1)) == 0:
+    """`30d`, `12h`, `90m`, `3600s`, `2w`: above 0 and at most 100 years."""
+    match = _DURATION.fullmatch(text.strip())
+    seconds = int(match.group(1)) * _SECONDS[match.group(2)] if match else 0
+    if seconds == 0:
         raise BadRequest(f"not a duration: {text!r} (use e.g. 30d, 12h, 90m)")
-    return dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if seconds > LONGEST_LIFETIME.total_seconds():
+        raise BadRequest(f"{text!r} is longer than 100 years")
+    return dt.timedelta(seconds=seconds)
 
 
 async def create_token(

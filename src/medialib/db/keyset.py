@@ -14,8 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from medialib.errors import BadRequest
+from medialib.parsing import in_utc
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def encode(when: dt.datetime, row_id: str) -> str:
@@ -31,9 +32,12 @@ def decode(cursor: str) -> tuple[dt.datetime, str]:
         when = dt.datetime.fromisoformat(started)
     except ValueError:
         raise _bad() from None
-    if when.tzinfo is None or not _ID.match(row_id):
+    # The time is compared in UTC: one that leaves the calendar there (year 1 at +14:00) is no
+    # position medialib gave.
+    in_calendar = in_utc(when) if when.tzinfo is not None else None
+    if in_calendar is None or not _ID.fullmatch(row_id):
         raise _bad()
-    return when, row_id
+    return in_calendar, row_id
 
 
 def _bad() -> BadRequest:

@@ -77,12 +77,26 @@ def parse_import(raw: Any, kind: ImportKind, project: Project, max_items: int) -
     if len(items) > max_items:
         problems[key] = f"at most {max_items} items per job; got {len(items)}"
     problems |= _webhook_problems(parsed.webhook)
-    if parsed.context is not None and len(orjson.dumps(parsed.context)) > MAX_CONTEXT_BYTES:
-        problems["context"] = f"must be at most {MAX_CONTEXT_BYTES} bytes of JSON"
+    problems |= _context_problems(parsed.context)
     problems |= _item_problems(items, key, kind, project)
     if problems:
         raise BadRequest(details=problems)
     return ImportRequest(kind, parsed.systemName, parsed.webhook, parsed.context, items)
+
+
+def _context_problems(context: dict[str, Any] | None) -> dict[str, str]:
+    """The context is stored and sent back in the webhook as JSON: it must be writable as JSON
+    (a body's parser makes sure of that; any other caller may hand integers past 64 bits or
+    nesting deeper than 254) and small."""
+    if context is None:
+        return {}
+    try:
+        size = len(orjson.dumps(context))
+    except orjson.JSONEncodeError as exc:
+        return {"context": f"must be JSON medialib can store: {exc}"}
+    if size > MAX_CONTEXT_BYTES:
+        return {"context": f"must be at most {MAX_CONTEXT_BYTES} bytes of JSON"}
+    return {}
 
 
 def _webhook_problems(webhook: str | None) -> dict[str, str]:

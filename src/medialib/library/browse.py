@@ -89,11 +89,11 @@ def _filters(project: str, ask: Browse) -> list[sa.ColumnElement[bool]]:
     if ask.system_name is not None:
         conditions.append(entries.system_name == ask.system_name)
     if ask.created_after is not None:
-        conditions.append(entries.created_at >= _after(ask.created_after))
+        conditions.append(_later_than(entries.created_at, ask.created_after))
     if ask.created_before is not None:
         conditions.append(entries.created_at < ask.created_before)
     if ask.updated_after is not None:
-        conditions.append(entries.updated_at >= _after(ask.updated_after))
+        conditions.append(_later_than(entries.updated_at, ask.updated_after))
     if ask.archived is not None:
         conditions.append(entries.archived.is_(ask.archived))
     if ask.revoked is not None:
@@ -101,10 +101,15 @@ def _filters(project: str, ask: Browse) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def _after(when: dt.datetime) -> dt.datetime:
-    """The first stored time that shows as later than `when`: the API shows times to the
-    millisecond, so an entry shown at `when` itself is not after it."""
-    return when.replace(microsecond=when.microsecond // 1000 * 1000) + dt.timedelta(milliseconds=1)
+def _later_than(column: sa.ColumnElement[dt.datetime], when: dt.datetime) -> sa.ColumnElement[bool]:
+    """Times that show as later than `when`: the API shows times to the millisecond, so an
+    entry shown at `when` itself is not after it. Nothing shows later than the calendar's last
+    millisecond (9999-12-31T23:59:59.999Z)."""
+    shown = when.replace(microsecond=when.microsecond // 1000 * 1000)
+    try:
+        return column >= shown + dt.timedelta(milliseconds=1)
+    except OverflowError:
+        return sa.false()
 
 
 MAX_TERMS = 32  # a word that begins more of the index's terms stays a prefix query

@@ -11,6 +11,7 @@ from typing import Any
 
 from medialib.library.projects import MediaType
 from medialib.media.probe.embedded import exif_date
+from medialib.parsing import whole_number
 
 _OFFSET_OF = {
     "DateTimeOriginal": "OffsetTimeOriginal",
@@ -52,10 +53,19 @@ def _convert(value: Any, property_type: str, offset: Any) -> Any:
             return local + offset.strip()
         return text if "T" in text else None  # a date and time without a zone says too little
     if property_type == "li-integer":
-        return int(text) if text.lstrip("-").isdigit() else None
+        return _integer(text)
     if property_type == "li-numeric":
         try:
             return float(text)
         except ValueError:
             return None
     return None
+
+
+def _integer(text: str) -> int | None:
+    """A whole number in ASCII digits, with an optional minus, that JSON stores as a 64-bit
+    integer (at most 18 digits): a file's text is anybody's."""
+    magnitude = whole_number(text.removeprefix("-"), max_digits=18)
+    if magnitude is None:
+        return None
+    return -magnitude if text.startswith("-") else magnitude

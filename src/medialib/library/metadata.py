@@ -145,8 +145,17 @@ class MetadataProperty(BaseModel):
         return self
 
 
+# What JSON stores and serves (orjson writes 64-bit integers): a bigger one, which a form's
+# text or a file's EXIF can spell, would fail when the entry is written.
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and _INT_RANGE[0] <= value <= _INT_RANGE[1]
+    )
 
 
 def _is_number(value: Any) -> bool:

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from medialib.parsing import IMAGE_TYPE_PATTERN, MEDIA_TYPE_PATTERN
+
 ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
@@ -36,9 +38,7 @@ class PosterIn(BaseModel):
     originalUrl: StrictStr | None = None  # derived from the key, as `url` is
     width: PositiveInt
     height: PositiveInt
-    mimeType: Annotated[StrictStr, Field(pattern=r"^image/[\w.+-]+$", max_length=200)] = (
-        "image/jpeg"
-    )
+    mimeType: Annotated[StrictStr, Field(pattern=IMAGE_TYPE_PATTERN, max_length=200)] = "image/jpeg"
 
 
 class AssetIn(BaseModel):
@@ -54,9 +54,9 @@ class AssetIn(BaseModel):
     height: PositiveInt | None = None
     duration: Annotated[StrictFloat | StrictInt, Field(ge=0, le=10**7)] | None = None
     filename: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
-    mimeType: Annotated[StrictStr, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)] | None = (
-        None
-    )
+    # Served as the Content-Type of the asset's URL: a media type in ASCII (not `\w`, which
+    # takes any letter, and a header cannot carry most).
+    mimeType: Annotated[StrictStr, Field(pattern=MEDIA_TYPE_PATTERN, max_length=200)] | None = None
     poster: PosterIn | None = None  # videos only
     # The key may already be another entry's: they share the object on purpose (it is served
     # while one of them is not revoked, and deleted with the last of them). Not stored.

@@ -24,6 +24,7 @@ from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objec
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
 from medialib.media.storage import Storage
+from medialib.parsing import whole_number
 
 MAX_NOTE_LENGTH = 200
 
@@ -47,7 +48,7 @@ def parse_patch_request(raw: Any, rules: PatchRules) -> PatchRequestIn:
     problems: dict[str, str] = {}
     if request.preserveUpdatedAt is not None and not rules.preserve_updated_at:
         problems["preserveUpdatedAt"] = "not available before API version 2026-03"
-    if request.version is not None and not str(request.version).isdigit():
+    if request.version is not None and whole_number(str(request.version)) is None:
         problems["version"] = "must be a whole number"
     for i, patch in enumerate(request.patches):
         problems |= _patch_problems(i, patch, rules)

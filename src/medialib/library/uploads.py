@@ -34,6 +34,7 @@ from medialib.errors import (
     field_problems,
 )
 from medialib.media.storage import Storage, new_key
+from medialib.parsing import MEDIA_TYPE_PATTERN
 from medialib.server_secret import Purpose, ServerSecret
 
 UPLOAD_TTL = dt.timedelta(hours=1)
@@ -46,7 +47,7 @@ class UploadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fileName: Annotated[StrictStr, Field(min_length=1, max_length=500)]
-    mimeType: Annotated[StrictStr, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)]
+    mimeType: Annotated[StrictStr, Field(pattern=MEDIA_TYPE_PATTERN, max_length=200)]
     size: Annotated[StrictInt, Field(ge=1)]
 
 
@@ -100,10 +101,10 @@ def parse_upload(raw: Any, max_size: int) -> UploadIn:
 def extension_of(asked: UploadIn) -> str:
     """The key's extension: the file name's, else the type's usual one, else `bin`."""
     suffix = Path(asked.fileName).suffix.lstrip(".").lower()
-    if _EXTENSION.match(suffix):
+    if _EXTENSION.fullmatch(suffix):  # `$` matches before a newline too
         return suffix
     guessed = (mimetypes.guess_extension(asked.mimeType) or "").lstrip(".")
-    return guessed if _EXTENSION.match(guessed) else "bin"
+    return guessed if _EXTENSION.fullmatch(guessed) else "bin"
 
 
 async def start_upload(

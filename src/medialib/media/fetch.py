@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from medialib.errors import ItemError
+from medialib.parsing import whole_number
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -117,7 +118,10 @@ def check_url(url: str) -> tuple[str, str, int]:
 
 def _is_dotted_quad(host: str) -> bool:
     parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts)
+    numbers = [whole_number(part, max_digits=3) for part in parts]
+    return len(parts) == 4 and all(
+        n is not None and str(n) == p and n < 256 for n, p in zip(numbers, parts, strict=True)
+    )
 
 
 def literal_address(host: str) -> Address | None:

@@ -212,13 +212,21 @@ def _raise_for_status(status: int, headers: Any) -> None:
     if 200 <= status < 300:
         return
     transient = status in (408, 425, 429) or status >= 500
-    retry_after = headers.get("Retry-After", "")
     raise FetchError(
         f"http_{status}",
         f"the server answered HTTP {status}",
         transient=transient,
-        retry_after=min(float(retry_after), MAX_RETRY_AFTER) if retry_after.isdigit() else None,
+        retry_after=_retry_after(headers.get("Retry-After", "")),
     )
+
+
+def _retry_after(header: str) -> float | None:
+    """The seconds an archive asks us to wait, at most MAX_RETRY_AFTER: ASCII digits only
+    ('²' passes `str.isdigit` and fails `float`); an HTTP date is not read."""
+    text = header.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return min(float(text), MAX_RETRY_AFTER)  # float reads any length; int stops at 4300 digits
 
 
 class _Sink:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from obstore.store import ObjectStore
 
 # Conservative on purpose: these keys end up in URLs and file paths.
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 MAX_KEY_LENGTH = 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
 HEADS_AT_ONCE = 32
@@ -59,7 +59,12 @@ _MISSING = (NotFoundError, FileNotFoundError)
 
 
 def is_valid_key(key: str) -> bool:
-    return len(key) <= MAX_KEY_LENGTH and _KEY.match(key) is not None and ".." not in key.split("/")
+    # fullmatch: `$` would also match before a trailing newline
+    return (
+        len(key) <= MAX_KEY_LENGTH
+        and _KEY.fullmatch(key) is not None
+        and ".." not in key.split("/")
+    )
 
 
 def new_key(extension: str, now: dt.datetime | None = None) -> str:

@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass
 
 from medialib.auth.tokens import WRITE, Principal
+from medialib.parsing import whole_number
 from medialib.server_secret import Purpose, ServerSecret
 
 COOKIE = "medialib_session"
 LIFETIME = 12 * 3600  # seconds a sign-in lasts
 SIGN_IN_COOKIE = "medialib_sign_in"  # the pre-session nonce the sign-in form is bound to
 SIGN_IN_LIFETIME = 3600
-_EXPIRES = re.compile(r"[0-9]{1,12}", re.ASCII)
 _NONCE = re.compile(r"[A-Za-z0-9_-]{32,64}", re.ASCII)
 
 
@@ -52,7 +52,7 @@ def new_session(principal: Principal, secret: ServerSecret, now: float | None = 
 def parse_cookie(value: str | None) -> Session | None:
     """The cookie's parts, unchecked (the server secret checks them: `is_valid`)."""
     parts = (value or "").split(".")
-    if len(parts) != 4 or not _EXPIRES.fullmatch(parts[2]):
+    if len(parts) != 4 or whole_number(parts[2]) is None:
         return None
     return Session(parts[0], parts[1], int(parts[2]), parts[3])
 

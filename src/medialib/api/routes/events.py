@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from medialib.api.deps import Caller, caller, runtime
+from medialib.api.openapi import leads_to, link
 from medialib.api.presenters import delivery_json
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import DeliveryList, answers
@@ -20,6 +21,11 @@ router = APIRouter(prefix="/api/{version}/events", tags=["events"])
     "/deliveries",
     summary="Recent webhook deliveries (job webhooks and entry events) with every attempt",
     responses=answers(DeliveryList),
+    openapi_extra=leads_to(
+        next=link(
+            "GET /api/{version}/events/deliveries", "The next page", cursor="$response.body#/cursor"
+        )
+    ),
 )
 async def list_deliveries(
     state: DeliveryState | None = Query(None, description="pending, delivered or failed"),

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Depends, Query, Request
 
 from medialib.api.deps import Caller, caller, read_json, runtime
-from medialib.api.openapi import json_body
+from medialib.api.openapi import json_body, leads_to, link
 from medialib.api.presenters import job_summary_json, status_json
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import JobCreated, JobList, JobSummary, answers, job_status_of
@@ -18,8 +18,15 @@ from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, li
 from medialib.imports.kinds import KINDS, ImportKind
 from medialib.imports.requests import parse_import, request_model
 from medialib.imports.service import cancel_job, start_job
+from medialib.parsing import whole_number
 
 router = APIRouter(prefix="/api/{version}/import", tags=["imports"])
+_CANCEL = "POST /api/{version}/import/jobs/{id}/cancel"
+_NEWEST = "$response.body#/jobs/0/id"
+
+
+def _status_of(kind: ImportKind) -> str:
+    return f"GET /api/{{version}}/import/{kind.plural}/status"
 
 
 def _starter(kind: ImportKind) -> Callable[..., Awaitable[JSONBody]]:
@@ -67,15 +74,28 @@ def _status_reader(kind: ImportKind) -> Callable[..., Awaitable[JSONBody]]:
 def _position(cursor: str | None) -> int:
     if cursor is None:
         return -1
-    if not cursor.isdigit() or len(cursor) > 9:
+    position = whole_number(cursor, max_digits=9)
+    if position is None:
         raise BadRequest("bad cursor", details={"cursor": "is not a cursor this API gave"})
-    return int(cursor)
+    return position
 
 
 @router.get(
     "/jobs",
     summary="The project's import jobs, newest first, with their progress",
     responses=answers(JobList),
+    openapi_extra=leads_to(
+        next=link(
+            "GET /api/{version}/import/jobs", "The next page", cursor="$response.body#/cursor"
+        ),
+        cancel=link(_CANCEL, "Cancel the newest job", id=_NEWEST),
+        **{
+            f"{kind.plural}Status": link(
+                _status_of(kind), f"The newest job's state, if it imports {kind.plural}", id=_NEWEST
+            )
+            for kind in KINDS
+        },
+    ),
 )
 async def list_import_jobs(
     kind: str | None = Query(
@@ -112,7 +132,15 @@ for _kind in KINDS:
         name=f"import_{_kind.plural}",
         summary=f"Import {_kind.plural} from URLs (asynchronous: returns a job id)",
         responses=answers(JobCreated),
-        openapi_extra=json_body(request_model(_kind)),
+        openapi_extra=json_body(request_model(_kind))
+        | leads_to(
+            status=link(_status_of(_kind), "The job's state", id="$response.body#/id"),
+            cancel=link(
+                _CANCEL,
+                "Cancel the job",
+                id="$response.body#/id",
+            ),
+        ),
     )
     router.add_api_route(
         f"/{_kind.plural}/status",
@@ -121,4 +149,24 @@ for _kind in KINDS:
         name=f"{_kind.plural}_status",
         summary=f"The state and results of an import of {_kind.plural}",
         responses=answers(job_status_of(_kind)),
+        openapi_extra=leads_to(
+            more=link(
+                _status_of(_kind),
+                "The next items",
+                id="$request.query.id",
+                limit="$request.query.limit",
+                cursor="$response.body#/cursor",
+            ),
+            entry=link(
+                "GET /api/{version}/mediaLibrary",
+                "The first item's entry, by its systemName and externalId",
+                systemName=f"$response.body#/{_kind.plural}/0/systemName",
+                externalId=f"$response.body#/{_kind.plural}/0/externalId",
+            ),
+            cancel=link(
+                _CANCEL,
+                "Cancel the job",
+                id="$response.body#/id",
+            ),
+        ),
     )

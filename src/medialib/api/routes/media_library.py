@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from medialib.api.deps import Caller, caller, parse_model, read_json, runtime
-from medialib.api.openapi import json_body, only_where
+from medialib.api.openapi import LIST_KEY, json_body, leads_to, link, only_where
 from medialib.api.presenters import entry_json, outcome_json
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import (
@@ -32,8 +32,26 @@ from medialib.library.models import EntryIn, PatchRequestIn
 from medialib.library.patches import EntryPatcher, PatchRules, parse_patch_request
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
+from medialib.parsing import in_utc
 
 router = APIRouter(prefix="/api/{version}", tags=["media library"])
+
+_ENTRY = "/api/{version}/mediaLibrary/{id}"
+_READ = f"GET {_ENTRY}"
+_FIRST = f"$response.body#/{LIST_KEY}/0/id"
+
+
+def _entry_links(entry_id: str, which: str) -> dict[str, dict[str, Any]]:
+    """What an entry's id leads to: changing and deleting the entry, and its keys."""
+    return {
+        "patch": link(f"PATCH {_ENTRY}", f"Change {which}", id=entry_id),
+        "delete": link(f"DELETE {_ENTRY}", f"Delete {which}", id=entry_id),
+        "keys": link(f"GET {_ENTRY}/keys", f"Every key {which} has or had", id=entry_id),
+    }
+
+
+def _first_entry_links(which: str) -> dict[str, dict[str, Any]]:
+    return {"entry": link(_READ, f"Read {which}", id=_FIRST), **_entry_links(_FIRST, which)}
 
 
 class ImportMediaLibraryRequest(BaseModel):
@@ -52,7 +70,8 @@ class ImportMediaLibraryDoc(BaseModel):
     "/import/mediaLibrary",
     summary="Import media library entries whose assets are stored already",
     responses=answers(ImportResults),
-    openapi_extra=json_body(ImportMediaLibraryDoc),
+    openapi_extra=json_body(ImportMediaLibraryDoc)
+    | leads_to(**_first_entry_links("the first entry")),
 )
 async def import_media_library(
     request: Request,
@@ -79,6 +98,12 @@ async def import_media_library(
     "/mediaLibrary",
     summary="Entries by ids, by systemName and externalId, or else the library newest first",
     responses=answers(EntryList),
+    openapi_extra=leads_to(
+        **_first_entry_links("the first entry listed"),
+        next=link(
+            "GET /api/{version}/mediaLibrary", "The next page", cursor="$response.body#/cursor"
+        ),
+    ),
 )
 async def list_entries(
     ids: str | None = Query(default=None, description="Comma separated entry ids"),
@@ -108,9 +133,9 @@ async def list_entries(
     ask = Browse(
         media_type=media_type,
         system_name=system_name,
-        created_after=_utc(created_after),
-        created_before=_utc(created_before),
-        updated_after=_utc(updated_after),
+        created_after=_utc("createdAfter", created_after),
+        created_before=_utc("createdBefore", created_before),
+        updated_after=_utc("updatedAfter", updated_after),
         archived=archived,
         revoked=revoked,
         q=q,
@@ -121,11 +146,15 @@ async def list_entries(
     return JSONBody({key: [entry_json(e, urls) for e in page.entries], "cursor": page.cursor})
 
 
-def _utc(when: dt.datetime | None) -> dt.datetime | None:
-    """A time without a zone is taken as UTC."""
-    if when is None or when.tzinfo is not None:
-        return when
-    return when.replace(tzinfo=dt.UTC)
+def _utc(name: str, when: dt.datetime | None) -> dt.datetime | None:
+    """The time in UTC (a time without a zone is taken as UTC); one whose UTC time is outside
+    the calendar (0001-01-01T00:00:00+14:00) is a 400 naming the parameter."""
+    if when is None:
+        return None
+    found = in_utc(when)
+    if found is None:
+        raise BadRequest(details={name: "must be a time from 0001-01-01 to 9999-12-31 in UTC"})
+    return found
 
 
 @router.get(
@@ -171,7 +200,15 @@ async def entry_keys(
     return JSONBody({"results": keys})
 
 
-@router.get("/mediaLibrary/{id}", summary="Get one entry", responses=answers(EntryOut))
+@router.get(
+    "/mediaLibrary/{id}",
+    summary="Get one entry",
+    responses=answers(EntryOut),
+    openapi_extra=leads_to(
+        **_entry_links("$response.body#/id", "the entry"),
+        asset=link("GET /media/{key}", "The entry's asset", key="$response.body#/asset/key"),
+    ),
+)
 async def read_entry(
     id: str,
     call: Caller = Depends(caller(READ)),
@@ -185,7 +222,8 @@ async def read_entry(
     "/mediaLibrary/{id}",
     summary="Change an entry: metadata, archive, assets, revocation",
     responses=answers(PatchDone),
-    openapi_extra=json_body(PatchRequestIn),
+    openapi_extra=json_body(PatchRequestIn)
+    | leads_to(entry=link(_READ, "The entry as changed", id="$request.path.id")),
 )
 async def patch_entry(
     id: str,
@@ -212,6 +250,7 @@ async def patch_entry(
     "/mediaLibrary/{id}",
     summary="Delete an entry; its objects go when no other entry points at them",
     responses=answers(PatchDone),
+    openapi_extra=leads_to(entry=link(_READ, "The entry, gone", id="$request.path.id")),
 )
 async def remove_entry(
     id: str,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 
 from medialib.errors import BadRequest
+from medialib.parsing import whole_number
 
 FITS = ("clip", "crop", "max", "min", "scale", "fill")
 EDGES = ("top", "bottom", "left", "right")
@@ -22,6 +24,13 @@ EDGES = ("top", "bottom", "left", "right")
 CROP_MODES = (*EDGES, "focalpoint", "center", "entropy", "faces", "edges")
 FORMATS = ("jpg", "pjpg", "png", "webp", "avif", "gif")
 MAX_DPR = 5.0
+# The longest side libvips can hold (VIPS_MAX_COORD), and so the largest size or rect value a
+# URL may ask for; larger outputs are clamped by the render's own bound, as imgix clamps. Bounded
+# here so that `w` times `dpr` stays a finite number.
+MAX_PIXELS = 10_000_000
+# A decimal number in ASCII, as imgix reads them: `float` alone also takes other scripts'
+# digits, '1_000', 'inf' and 'nan'.
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 # The parameters that ask for a rendition; any other (and `s`, the signature) leaves the
 # original as it is.
 RENDITION_PARAMS = frozenset(
@@ -85,8 +94,11 @@ def parse_spec(params: Iterable[tuple[str, str]]) -> Spec:
 
 def _size(value: str) -> float:
     number = _number(value)
-    if not number > 0:
-        raise ValueError("must be a number of pixels above 0, or a fraction of the source")
+    if not 0 < number <= MAX_PIXELS:
+        raise ValueError(
+            f"must be a number of pixels above 0 and at most {MAX_PIXELS}, "
+            "or a fraction of the source"
+        )
     return float(number) if number < 1 else float(round(number))
 
 
@@ -105,9 +117,10 @@ def _fraction(value: str) -> float:
 
 
 def _quality(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 100:
+    quality = whole_number(value, max_digits=3)
+    if quality is None or not 1 <= quality <= 100:
         raise ValueError("must be a whole number from 1 to 100")
-    return int(value)
+    return quality
 
 
 def _fit(value: str) -> str:
@@ -126,8 +139,9 @@ def _crop(value: str) -> tuple[str, ...]:
 
 def _rect(value: str) -> tuple[int, int, int, int]:
     parts = value.split(",")
-    numbers = [_number(part) for part in parts] if len(parts) == 4 else []
-    if len(numbers) != 4 or min(numbers) < 0 or numbers[2] < 1 or numbers[3] < 1:
+    numbers = [_number(part.strip()) for part in parts] if len(parts) == 4 else []
+    in_range = all(0 <= number <= MAX_PIXELS for number in numbers)
+    if len(numbers) != 4 or not in_range or numbers[2] < 1 or numbers[3] < 1:
         raise ValueError("must be x,y,width,height in pixels of the source")
     x, y, w, h = (round(n) for n in numbers)
     return x, y, w, h
@@ -158,11 +172,8 @@ def _color(value: str) -> tuple[int, int, int, int]:
 
 
 def _number(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError("must be a number") from None
-    if not math.isfinite(number):
+    number = float(value) if _DECIMAL.fullmatch(value) else None
+    if number is None or not math.isfinite(number):  # 1e999 reads as infinity
         raise ValueError("must be a number")
     return number
 
