@@ -102,7 +102,11 @@ def test_a_body_is_a_sound_request_or_a_400_naming_fields(
         assert media_type.kind == kind.media_kind
 
 
-@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=MAX_ITEMS, unique=True))
+# Any text but NUL, which no database of medialib's stores (see library/storable.py).
+ids_of_text = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=8)
+
+
+@given(st.lists(ids_of_text, min_size=1, max_size=MAX_ITEMS, unique=True))
 def test_a_well_formed_body_is_always_accepted(ids: list[str]) -> None:
     images = [
         {"url": f"https://archive.example/{i}.jpg", "id": id_, "fileName": "a.jpg", "metadata": {}}
