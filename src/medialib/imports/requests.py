@@ -90,7 +90,7 @@ def _webhook_problems(webhook: str | None) -> dict[str, str]:
     if webhook is None:
         return {}
     try:
-        check_url(webhook)
+        check_url(webhook, credentials=True)  # the receiver's own, for Basic auth
     except FetchError as error:
         return {"webhook": error.message}
     return {}
