@@ -16,7 +16,7 @@ from medialib.imports.requests import MAX_CONTEXT_BYTES, ImportRequest, parse_im
 from medialib.library.config import FileConfig, compile_config
 from medialib.media.fetch import FetchError, check_url
 from tests.support.stack import stack_config
-from tests.support.strategies import json_values, mangled, maybe, rarely
+from tests.support.strategies import json_values, mangled, maybe, rarely, storable_texts
 
 PROJECT = compile_config(FileConfig.model_validate(stack_config()), "test").projects["typed"]
 MAX_ITEMS = 5
@@ -103,11 +103,9 @@ def test_a_body_is_a_sound_request_or_a_400_naming_fields(
         assert media_type.kind == kind.media_kind
 
 
-# Any text but NUL, which no database of medialib's stores (see library/storable.py).
-ids_of_text = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=8)
-
-
-@given(st.lists(ids_of_text, min_size=1, max_size=MAX_ITEMS, unique=True))
+@given(
+    st.lists(storable_texts(min_size=1, max_size=8), min_size=1, max_size=MAX_ITEMS, unique=True)
+)
 def test_a_well_formed_body_is_always_accepted(ids: list[str]) -> None:
     images = [
         {"url": f"https://archive.example/{i}.jpg", "id": id_, "fileName": "a.jpg", "metadata": {}}

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import orjson
+import pydantic
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from medialib.imports.requests import parse_import
 from medialib.library import storable
 from medialib.library.config import FileConfig, compile_config
 from medialib.library.entries import judge_entry
+from medialib.library.models import PatchIn, PatchRequestIn
 from medialib.library.patches import PatchRules, parse_patch_request
 from tests.support.entries import image_entry
 from tests.support.stack import stack_config
@@ -38,9 +40,9 @@ def _deep(depth: int) -> Any:
 
 def test_an_entry_with_what_cannot_be_stored_is_refused_field_by_field() -> None:
     cases = {
-        "metadata": image_entry("2026/11/23/a.jpeg", metadata={"title": "T", "score": BIG}),
+        "metadata.score": image_entry("2026/11/23/a.jpeg", metadata={"title": "T", "score": BIG}),
         "externalId": image_entry("2026/11/23/a.jpeg", externalId="a\x00b"),
-        "asset": image_entry("2026/11/23/a.jpeg", metadata={"title": "T"})
+        "asset.filename": image_entry("2026/11/23/a.jpeg", metadata={"title": "T"})
         | {"asset": {"key": "2026/11/23/a.jpeg", "filename": "a\x00.jpeg"}},
     }
     for field, raw in cases.items():
@@ -78,6 +80,16 @@ def test_a_patch_with_what_cannot_be_stored_is_refused(
     assert refused.value.details == {where: message}
 
 
+def test_a_model_made_in_code_refuses_too() -> None:
+    # A caller that skips parse_patch_request (as the web view once did) is refused all the same.
+    with pytest.raises(pydantic.ValidationError) as refused:
+        PatchIn(operation="revokeAsset", note="a\x00b")
+    assert refused.value.errors()[0]["msg"] == storable.NUL
+    # Models inside models are theirs to judge: a checked one is taken as it is.
+    made = PatchRequestIn(patches=[PatchIn(operation="revokeAsset", note="fine")])
+    assert made.patches[0].note == "fine"
+
+
 def test_an_import_with_what_cannot_be_stored_is_refused() -> None:
     item = {"url": "https://archive.example/a.jpg", "id": "a", "fileName": "a\x00", "metadata": {}}
     raw = {"systemName": "s", "context": {"n": BIG}, "images": [item]}
@@ -86,7 +98,7 @@ def test_an_import_with_what_cannot_be_stored_is_refused() -> None:
         parse_import(raw, kind_named("image"), PROJECT, 10)
 
     assert refused.value.details == {
-        "context": storable.BIG_INTEGER,
+        "context.n": storable.BIG_INTEGER,
         "images.0.fileName": storable.NUL,
     }
 

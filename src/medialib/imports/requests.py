@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 import orjson
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from medialib.errors import BadRequest, field_problems
 from medialib.imports.kinds import ImportKind
-from medialib.library.models import JsonObject, Text
 from medialib.library.projects import Project
+from medialib.library.storable import StorableIn
 from medialib.media.fetch import FetchError, check_url
 
 MAX_CONTEXT_BYTES = 8192
@@ -26,23 +26,25 @@ MAX_CONTEXT_BYTES = 8192
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Text = Field(description="http(s) URL of the item's bytes; no data URLs.")
-    id: Annotated[Text, Field(min_length=1, max_length=500)] = Field(
+    url: StrictStr = Field(description="http(s) URL of the item's bytes; no data URLs.")
+    id: Annotated[StrictStr, Field(min_length=1, max_length=500)] = Field(
         description="Your id for it, stored as externalId."
     )
-    fileName: Annotated[Text, Field(min_length=1, max_length=255)]
-    metadata: JsonObject
-    mediaType: Text | None = Field(
+    fileName: Annotated[StrictStr, Field(min_length=1, max_length=255)]
+    metadata: dict[str, Any]
+    mediaType: StrictStr | None = Field(
         default=None, description="Default: the media type named like the kind (image, file)."
     )
 
 
-class ImportIn(BaseModel):
+# A StorableIn: what cannot be stored is refused for the whole request, its items with it, in
+# one pass.
+class ImportIn(StorableIn):
     model_config = ConfigDict(extra="forbid")
 
-    systemName: Annotated[Text, Field(min_length=1, max_length=200)]
-    webhook: Text | None = None
-    context: JsonObject | None = Field(default=None, description="At most 8192 bytes.")
+    systemName: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    webhook: StrictStr | None = None
+    context: dict[str, Any] | None = Field(default=None, description="At most 8192 bytes.")
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from medialib.library.storable import Storable
+from medialib.library.storable import StorableIn
 
 ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -17,10 +17,6 @@ LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 # Sizes beyond what a JavaScript client can hold exactly (2^53 - 1) are no real file's.
 NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53 - 1)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
-# What callers send to be stored: no NUL, no integer beyond 64 bits, no deeper than orjson writes.
-Text = Annotated[StrictStr, Storable]
-Json = Annotated[Any, Storable]
-JsonObject = Annotated[dict[str, Any], Storable]
 
 
 def stored_objects(asset: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -59,7 +55,7 @@ class AssetIn(BaseModel):
     width: PositiveInt | None = None
     height: PositiveInt | None = None
     duration: Annotated[StrictFloat | StrictInt, Field(ge=0, le=10**7)] | None = None
-    filename: Annotated[Text, Field(min_length=1, max_length=500)] | None = None
+    filename: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
     mimeType: Annotated[StrictStr, Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=200)] | None = (
         None
     )
@@ -73,35 +69,35 @@ class TranslationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     locale: Annotated[StrictStr, Field(pattern=LOCALE_PATTERN, max_length=35)]
-    metadata: JsonObject = Field(default_factory=dict)
-    asset: JsonObject | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    asset: dict[str, Any] | None = None
 
 
-class EntryIn(BaseModel):
+class EntryIn(StorableIn):
     model_config = ConfigDict(extra="forbid")
 
-    id: Text | None = None
-    systemName: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
-    externalId: Annotated[Text, Field(min_length=1, max_length=500)] | None = None
-    mediaType: Text
-    asset: JsonObject
-    metadata: JsonObject | None = None
+    id: StrictStr | None = None
+    systemName: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+    externalId: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
+    mediaType: StrictStr
+    asset: dict[str, Any]
+    metadata: dict[str, Any] | None = None
     translations: list[TranslationIn] = Field(default_factory=list, max_length=100)
 
 
-class PatchIn(BaseModel):
+class PatchIn(StorableIn):
     """One patch operation; which fields an operation needs is checked by the patch rules."""
 
     model_config = ConfigDict(extra="forbid")
 
     operation: StrictStr
-    propertyName: Text | None = None
-    value: Json = None
+    propertyName: StrictStr | None = None
+    value: Any = None
     locale: Annotated[StrictStr, Field(pattern=LOCALE_PATTERN, max_length=35)] | None = None
-    note: Text | None = None
+    note: StrictStr | None = None
 
 
-class PatchRequestIn(BaseModel):
+class PatchRequestIn(StorableIn):
     model_config = ConfigDict(extra="forbid")
 
     version: StrictStr | StrictInt | None = None

@@ -1,20 +1,21 @@
 """What the library can store: values that come back exactly as they went in, on both databases.
 
 That is JSON that orjson writes again (nesting at most 254 deep, integers within 64 bits) and
-text without NUL characters (PostgreSQL holds none in `text` or `jsonb`). The models every caller
-fills (entries, assets, patches, imports) check their values with `Storable`, so the API, the web
-view and the command line refuse the same values with the same words; the HTTP layer's early
-check of a whole body (`loads`) says them too.
+text without NUL characters (PostgreSQL holds none in `text` or `jsonb`). The models every
+caller fills (entries, patches, imports) are `StorableIn`s and check their values here, so the
+API, the web view and the command line refuse the same values with the same words; the HTTP
+layer's early check of a whole body (`loads`) says them too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from pydantic import AfterValidator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from medialib.errors import BadRequest
 
@@ -31,16 +32,22 @@ _NINETEEN_DIGITS = b"0" * 19
 
 
 def problem(value: Any) -> str | None:
-    """Why `value` cannot be stored as it is, or None when it can."""
+    """Why `value` cannot be stored as it is, or None when it can: one pass of orjson (in C),
+    whatever its size. Values that are not JSON's own (a model already checked, say) are left
+    to the model's types to judge."""
     if isinstance(value, str):
         return NUL if "\x00" in value else None
     try:
-        written = orjson.dumps(value)
+        written = orjson.dumps(value, default=_not_judged)
     except orjson.JSONEncodeError as error:
         return _unwritable(error)
     # orjson writes NUL as \u0000; a backslash before "u0000" looks the same, so look closer.
     if b"\\u0000" in written and _has_nul(value):
         return NUL
+    return None
+
+
+def _not_judged(_: Any) -> None:
     return None
 
 
@@ -63,16 +70,56 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def _checked(value: Any) -> Any:
+Path = tuple[int | str, ...]
+_STEPS_SHOWN = 3  # "patches.0.value", "images.2.metadata"
+
+
+def _located(value: Any, at: Path, depth: int = 0) -> Iterator[tuple[Path, str]]:
+    """Where each value that cannot be stored is (the slow path: once `problem` found one)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield at, NUL
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not INT64[0] <= value <= INT64[1]:
+            yield at, BIG_INTEGER
+    elif isinstance(value, dict | list) and depth >= MAX_DEPTH:
+        # Named by its first steps (the field it is in), not by a path of hundreds; and the
+        # walk goes no deeper, far from Python's recursion limit.
+        yield at[:_STEPS_SHOWN], TOO_DEEP
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                yield (*at, key), NUL
+            yield from _located(item, (*at, key), depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _located(item, (*at, i), depth + 1)
+
+
+def refuse_unstorable(value: Any, title: str) -> None:
+    """A ValidationError naming each place in `value` that holds what cannot be stored."""
     found = problem(value)
-    if found is not None:
-        # A custom error keeps the message as it is (no "Value error, " before it).
-        raise PydanticCustomError("unstorable", found)
-    return value
+    if found is None:
+        return
+    located = list(_located(value, ())) or [((), found)]
+    raise ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(type=PydanticCustomError("unstorable", message), loc=at, input=value)
+            for at, message in located
+        ],
+    )
 
 
-# Annotate a model's field with it: `Annotated[StrictStr, Storable]`.
-Storable = AfterValidator(_checked)
+class StorableIn(BaseModel):
+    """A shape a caller sends to be stored (an entry, a patch, an import): what cannot be stored
+    is refused by the model itself, with the field it is in, whoever validates it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        refuse_unstorable(data, cls.__name__)
+        return data
 
 
 def loads(text: bytes | bytearray) -> Any:
