@@ -21,7 +21,7 @@ from medialib.library.repository import is_valid_entry_id
 from medialib.media.storage import is_valid_key
 from medialib.parsing import is_media_type, whole_number
 from tests.support.stack import stack_config
-from tests.support.strategies import json_values, mangled, maybe
+from tests.support.strategies import json_values, mangled, maybe, storable_texts
 
 PROJECT = compile_config(FileConfig.model_validate(stack_config()), "test").projects["typed"]
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
@@ -127,8 +127,8 @@ def test_an_entry_is_a_clean_row_or_a_reasoned_refusal(raw: Any) -> None:
 
 @given(
     st.fixed_dictionaries(
-        {"title": st.text(max_size=20)},
-        optional={"rank": st.integers(1, 10), "keywords": st.lists(st.text(), max_size=3)},
+        {"title": storable_texts(max_size=20)},
+        optional={"rank": st.integers(1, 10), "keywords": st.lists(storable_texts(), max_size=3)},
     ),
     st.from_regex(r"[a-z0-9]{1,8}(/[a-z0-9][a-z0-9._-]{0,7}){0,3}", fullmatch=True),
 )

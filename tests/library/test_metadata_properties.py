@@ -21,7 +21,7 @@ from medialib.library.metadata import (
     MetadataSchema,
     without_nulls,
 )
-from tests.support.strategies import body_integers, json_values
+from tests.support.strategies import body_integers, json_values, storable_texts
 
 HANDLES = ("title", "rank", "score", "tags", "when", "day", "link", "flag", "kind", "points")
 STRING_TYPES = ("li-text", "li-string")
@@ -80,7 +80,7 @@ def valid_value(prop: MetadataProperty) -> st.SearchStrategy[Any]:
     """Values that obey every rule of the property, built from the rules, not from the code."""
     config = prop.config
     if prop.type in STRING_TYPES:
-        return st.text(min_size=config.minLength or 0, max_size=config.maxLength or 40)
+        return storable_texts(config.minLength or 0, config.maxLength or 40)
     if prop.type == "li-url":
         host = st.from_regex(r"[a-z][a-z0-9-]{0,20}\.[a-z]{2,6}", fullmatch=True)
         path = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~/%?=&", max_size=30)
@@ -102,7 +102,7 @@ def valid_value(prop: MetadataProperty) -> st.SearchStrategy[Any]:
         return integers | st.floats(config.min, config.max, allow_nan=False, allow_infinity=False)
     if prop.type == "li-enum":
         return st.sampled_from([option.value for option in config.options or ()])
-    items = st.text(max_size=10) if prop.type == "li-string-list" else st.floats(-1e9, 1e9)
+    items = storable_texts(max_size=10) if prop.type == "li-string-list" else st.floats(-1e9, 1e9)
     return st.lists(items, max_size=5 if config.maxItems is None else config.maxItems)
 
 
@@ -116,6 +116,7 @@ def obeys_its_type(prop: MetadataProperty, value: Any) -> bool:
     if prop.type in (*STRING_TYPES, *FORMAT_TYPES):
         return (
             isinstance(value, str)
+            and "\x00" not in value
             and (config.maxLength is None or len(value) <= config.maxLength)
             and (config.minLength is None or len(value) >= config.minLength)
             and _obeys_format(prop.type, value)
@@ -138,6 +139,7 @@ def obeys_its_type(prop: MetadataProperty, value: Any) -> bool:
         isinstance(value, list)
         and all(isinstance(i, item_type) and not isinstance(i, bool) for i in value)
         and all(_storable_int(i) for i in value if type(i) is int)
+        and not any(isinstance(i, str) and "\x00" in i for i in value)
         and (config.maxItems is None or len(value) <= config.maxItems)
     )
 

@@ -7,7 +7,7 @@ import ipaddress
 
 import pytest
 
-from medialib.media.fetch import FetchError, check_url, refusal
+from medialib.media.fetch import FetchError, check_url, redact, refusal
 from medialib.media.http_fetcher import BlockedAddressError, GuardedResolver
 
 
@@ -115,3 +115,31 @@ async def test_the_resolver_hands_over_only_checked_addresses() -> None:
     assert results
     assert all(ipaddress.ip_address(r["host"]).is_loopback for r in results)
     await resolver.close()
+
+
+def test_a_webhook_url_may_carry_credentials_a_download_url_never() -> None:
+    url = "https://user:secret@cms.example/hook"
+
+    assert check_url(url, credentials=True) == ("https", "cms.example", 443)
+    with pytest.raises(FetchError):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://user:secret@cms.example/hook", "https://user:***@cms.example/hook"),
+        ("https://token@cms.example/hook", "https://***@cms.example/hook"),
+        ("https://user:p@ss@cms.example/", "https://user:***@cms.example/"),  # a raw @ in it
+        ("https://:secret@cms.example/", "https://:***@cms.example/"),
+        (
+            "could not reach http://a:secret@x.example/h nor https://b:secret@y.example",
+            "could not reach http://a:***@x.example/h nor https://b:***@y.example",
+        ),
+        ("https://cms.example/hook?to=a@b.example", "https://cms.example/hook?to=a@b.example"),
+        ("https://cms.example/hook#a@b", "https://cms.example/hook#a@b"),
+        ("HTTP 503", "HTTP 503"),
+    ],
+)
+def test_redact_hides_the_password_of_every_url_in_a_text(text: str, shown: str) -> None:
+    assert redact(text) == shown

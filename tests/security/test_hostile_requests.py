@@ -300,11 +300,25 @@ async def test_odd_metadata_values_are_validation_errors(
     [
         (b'{"n": 18446744073709551615}', 200),
         (b'{"n": -9223372036854775808}', 200),
+        (b'{"n": 18446744073709551616}', 400),
+        (b'{"n": -9223372036854775809}', 400),
+        (b'{"n": [1, 123456789012345678901234567890]}', 400),
+        (b'{"s": "123456789012345678901234567890", "f": 1.8446744073709552e19}', 200),
         (b'{"s": "\\u0000"}', 400),
         (b'{"deep": ' + _deep(200) + b"}", 200),
         (b'{"deep": ' + _deep(1000) + b"}", 400),
     ],
-    ids=["u64", "i64-min", "nul", "200-deep", "1000-deep"],
+    ids=[
+        "u64",
+        "i64-min",
+        "u64+1",
+        "i64-min-1",
+        "10^30",
+        "digits-in-a-string-and-a-big-float",
+        "nul",
+        "200-deep",
+        "1000-deep",
+    ],
 )
 async def test_odd_context_is_taken_or_refused_cleanly(
     stack: Stack, project: str, context: bytes, status: int
@@ -322,6 +336,46 @@ async def test_odd_context_is_taken_or_refused_cleanly(
     if status == 400:
         _is_error_shape(response, 400)
     await _still_serving(stack)
+
+
+BIG_INTEGERS = [b"18446744073709551616", b"-9223372036854775809", b"123456789012345678901234567890"]
+
+
+@pytest.mark.parametrize("number", BIG_INTEGERS, ids=["u64+1", "i64-min-1", "10^30"])
+async def test_integers_beyond_64_bits_are_refused_not_rounded(stack: Stack, number: bytes) -> None:
+    # orjson reads them as floats, rounded (10^30 would be stored as 1e30): the README promises
+    # a 400, for a context (above) as for metadata and patches.
+    api = await stack.api("typed")
+    record = await stored_image(stack, api, metadata={"title": "Typed"})
+    key = new_key()
+    await stack.put_asset(key)
+    entry = orjson.dumps(image_entry(key, metadata={"title": "T", "score": 0}))
+    imported = b'{"mediaLibraryEntries": [%s]}' % entry.replace(b'"score":0', b'"score":' + number)
+    patched = (
+        b'{"patches": [{"operation": "setMetadataProperty", "propertyName": "score", "value": %s}]}'
+        % number
+    )
+    before = await stack.snapshot("typed")
+
+    responses = [
+        await api.post(
+            "/api/2026-05/import/mediaLibrary",
+            content=imported,
+            headers={"Content-Type": "application/json"},
+        ),
+        await api.patch(
+            f"/api/2026-05/mediaLibrary/{record['id']}",
+            content=patched,
+            headers={"Content-Type": "application/json"},
+        ),
+    ]
+
+    for response in responses:
+        _is_error_shape(response, 400)
+        assert response.json()["error_details"] == {
+            "body": "Integers beyond 64 bits are not accepted."
+        }
+    assert await stack.snapshot("typed") == before
 
 
 @pytest.mark.parametrize(

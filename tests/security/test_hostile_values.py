@@ -11,21 +11,17 @@ tests/db/test_keyset_properties.py and the other `*_properties.py` beside the co
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from medialib.bootstrap import Runtime
 from medialib.db.tables import assets
 from medialib.media.storage import is_valid_key
-from medialib.web.app import create_app as create_web_app
 from tests.support.entries import file_asset, image_entry, import_entries, new_key, stored_image
-from tests.support.server import LiveServer
+from tests.support.sessions import sign_in
 from tests.support.stack import Stack
 
 # Digits `str.isdigit` takes: '²' is one `int` refuses; Arabic-Indic ones `int` reads.
@@ -257,24 +253,9 @@ async def test_a_stored_media_type_that_cannot_be_a_header_is_served_as_bytes(
         assert response.headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.fixture(scope="module")
-async def web_view(stack: Stack) -> AsyncIterator[str]:
-    """The whole HTTP process (the API with the web view at /ui) over the stack's database and
-    storage, without a task runner of its own; its URL."""
-    runtime = Runtime.from_settings(stack.settings)
-    server = LiveServer(create_web_app(runtime=runtime, worker=False)).start()
-    yield server.url
-    await asyncio.to_thread(server.stop)
-    await runtime.close()
-
-
-async def _signed_in(stack: Stack, web_view: str, project: str) -> httpx.AsyncClient:
+async def _signed_in(stack: Stack, project: str) -> httpx.AsyncClient:
     browser = stack.client()
-    token = await stack.token(project)
-    signed = await browser.post(
-        f"{web_view}/ui/sign-in", data={"token": token, "next": "/ui/library"}
-    )
-    assert signed.status_code == 303, signed.text[:300]
+    await sign_in(browser, await stack.token(project))
     return browser
 
 
@@ -289,11 +270,11 @@ async def _signed_in(stack: Stack, web_view: str, project: str) -> httpx.AsyncCl
     ids=["superscript", "year-1", "year-10000"],
 )
 async def test_the_web_view_answers_a_bad_cursor_with_its_error_page(
-    stack: Stack, web_view: str, project: str, page: str, cursor: str
+    stack: Stack, project: str, page: str, cursor: str
 ) -> None:
-    browser = await _signed_in(stack, web_view, project)
+    browser = await _signed_in(stack, project)
 
-    response = await browser.get(f"{web_view}{page}", params={"cursor": cursor})
+    response = await browser.get(page, params={"cursor": cursor})
 
     assert response.status_code == 400, response.text[:300]
     assert response.headers["content-type"].startswith("text/html")
@@ -301,13 +282,11 @@ async def test_the_web_view_answers_a_bad_cursor_with_its_error_page(
 
 
 @pytest.mark.parametrize("expires", [SUPERSCRIPT_TWO, "9" * 5000], ids=["superscript", "long"])
-async def test_a_session_cookie_with_odd_digits_is_no_session(
-    stack: Stack, web_view: str, expires: str
-) -> None:
+async def test_a_session_cookie_with_odd_digits_is_no_session(stack: Stack, expires: str) -> None:
     # Header bytes are read as Latin-1, where '²' is 0xB2.
     cookie = f"medialib_session=demo.t.{expires}.s".encode("latin-1")
 
-    response = await stack.client().get(f"{web_view}/ui/library", headers={b"Cookie": cookie})
+    response = await stack.client().get("/ui/library", headers={b"Cookie": cookie})
 
     assert response.status_code == 303, response.text[:300]
     assert response.headers["location"].startswith("/ui/sign-in")

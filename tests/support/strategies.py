@@ -23,6 +23,14 @@ json_values = st.recursive(
     max_leaves=12,
 )
 
+
+def storable_texts(min_size: int = 0, max_size: int | None = None) -> st.SearchStrategy[str]:
+    """Text that any database of medialib's stores as it came: no NUL (PostgreSQL holds none)
+    and no lone surrogate (not UTF-8); library/storable.py refuses both."""
+    characters = st.characters(codec="utf-8", exclude_characters="\x00")
+    return st.text(characters, min_size=min_size, max_size=max_size)
+
+
 # 1 in 30, on a value hypothesis does not favour (it likes 0 and the bounds): rare enough that
 # a shape with a dozen fields still comes through whole often.
 rarely = st.integers(0, 29).map(lambda n: n == 17)

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import orjson
 import pydantic
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,6 +20,7 @@ from medialib.errors import (
     UnsupportedMediaType,
     field_problems,
 )
+from medialib.library import storable
 from medialib.library.projects import Project
 from medialib.library.renditions import Renditions
 
@@ -105,31 +105,9 @@ async def read_json(request: Request) -> Any:
     body = await request.body()
     if not body:
         raise BadRequest(details={"body": "A JSON body is required."})
-    try:
-        data = orjson.loads(body)
-        # Whatever is stored comes from the body, so it must be writable as JSON again:
-        # nesting deeper than the writer's limit (254) or integers past 64 bits are refused here.
-        orjson.dumps(data)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(details={"body": f"Invalid JSON: {exc}"}) from exc
-    except orjson.JSONEncodeError as exc:
-        raise BadRequest(
-            details={"body": f"JSON medialib cannot store: {exc} (at most 254 levels deep)"}
-        ) from exc
-    if b"\\u0000" in body and _has_nul(data):
-        # PostgreSQL cannot store NUL in text or JSON; no sane metadata needs it.
-        raise BadRequest(details={"body": "NUL characters (\\u0000) are not accepted."})
-    return data
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+    # Whatever is stored comes from the body: what the library could not store as it came
+    # (NUL, integers beyond 64 bits, nesting past 254) is refused whole, before any work.
+    return storable.loads(body)
 
 
 def parse_model(model: type[M], data: Any) -> M:

@@ -246,7 +246,7 @@ class DeliveryOut(BaseModel):
     id: str = Field(description="The webhook-id every attempt was sent with")
     event: str = Field(description="import.finished, mediaLibraryEntry.create, …")
     subject: str = Field(description="The job or entry the event is about")
-    url: str
+    url: str = Field(description="The receiver, a password in it shown as `***`")
     state: str = Field(description="pending, delivered or failed")
     createdAt: str
     lastError: str | None

@@ -20,7 +20,7 @@ from medialib.db.engine import Tx
 from medialib.db.outbox import DeliveryState
 from medialib.db.tables import deliveries, delivery_attempts, events, projects, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
-from medialib.media.fetch import Fetcher, FetchError
+from medialib.media.fetch import Fetcher, FetchError, redact
 from medialib.settings import Settings
 from medialib.tasks.core import TaskServices
 
@@ -131,13 +131,15 @@ async def send(services: DeliveryServices, delivery: Pending) -> Attempt:
             services.settings.webhook_timeout,
         )
     except FetchError as failure:
-        return Attempt(None, failure.message, time.monotonic() - started)
+        # Stored, listed and logged: a message that quotes the URL must not carry its password.
+        return Attempt(None, redact(failure.message), time.monotonic() - started)
     error = None if 200 <= status < 300 else f"HTTP {status}"
     return Attempt(status, error, time.monotonic() - started)
 
 
-def record(tx: Tx, delivery_id: str, number: int, attempt: Attempt, last: bool) -> None:
+def record(tx: Tx, delivery: Pending, number: int, attempt: Attempt, last: bool) -> None:
     """The attempt, and the delivery's state after it."""
+    delivery_id = delivery.id
     tx.execute(
         insert_ignoring_conflicts(tx.conn, delivery_attempts).values(
             delivery_id=delivery_id,
@@ -152,5 +154,11 @@ def record(tx: Tx, delivery_id: str, number: int, attempt: Attempt, last: bool) 
         state = DeliveryState.DELIVERED
     else:
         state = DeliveryState.FAILED if last else DeliveryState.PENDING
-        log.info("delivery %s, attempt %d: %s", delivery_id, number, attempt.error)
+        log.info(
+            "delivery %s to %s, attempt %d: %s",
+            delivery_id,
+            redact(delivery.url),
+            number,
+            attempt.error,
+        )
     tx.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(state=state))

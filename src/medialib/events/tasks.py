@@ -44,7 +44,7 @@ async def deliver(
     last = attempt > len(delays)
 
     def write(tx: Tx) -> None:
-        record(tx, delivery_id, attempt, result, last)
+        record(tx, delivery, attempt, result, last)
         if not result.delivered and not last:
             deliver.defer(
                 tx, delay=delays[attempt - 1], delivery_id=delivery_id, attempt=attempt + 1

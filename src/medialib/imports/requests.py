@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from medialib.errors import BadRequest, field_problems
 from medialib.imports.kinds import ImportKind
 from medialib.library.projects import Project
+from medialib.library.storable import StorableIn
 from medialib.media.fetch import FetchError, check_url
 
 MAX_CONTEXT_BYTES = 8192
@@ -36,7 +37,9 @@ class ItemIn(BaseModel):
     )
 
 
-class ImportIn(BaseModel):
+# A StorableIn: what cannot be stored is refused for the whole request, its items with it, in
+# one pass.
+class ImportIn(StorableIn):
     model_config = ConfigDict(extra="forbid")
 
     systemName: Annotated[StrictStr, Field(min_length=1, max_length=200)]
@@ -103,7 +106,7 @@ def _webhook_problems(webhook: str | None) -> dict[str, str]:
     if webhook is None:
         return {}
     try:
-        check_url(webhook)
+        check_url(webhook, credentials=True)  # the receiver's own, for Basic auth
     except FetchError as error:
         return {"webhook": error.message}
     return {}

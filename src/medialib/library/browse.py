@@ -58,6 +58,9 @@ def words_of(q: str) -> list[str]:
 
 
 async def browse(db: Database, project: str, ask: Browse) -> EntryPage:
+    if any("\x00" in value for value in (ask.media_type, ask.system_name) if value):
+        # Nothing stored holds a NUL (library/storable.py), and PostgreSQL takes none in a query.
+        return EntryPage([], None)
     entries = media_entries.c
     conditions = _filters(project, ask)
     words = words_of(ask.q) if ask.q is not None else []

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from medialib.library.storable import INT64
+
 Phrasing = Literal["should", "must"]
 
 
@@ -72,6 +74,12 @@ _PHRASES: dict[str, tuple[str, str]] = {
     ),
     "object": ("must be object", "should be object"),
     "translatable": ("is not translatable", "is not translatable"),
+    # Not ajv's: what no database of medialib's stores as it came (see library/storable.py).
+    "nul": (
+        "must NOT contain NUL characters (\\u0000)",
+        "should NOT contain NUL characters (\\u0000)",
+    ),
+    "int64": ("must be within 64 bits", "should be within 64 bits"),
 }
 
 Check = Callable[[Any], "tuple[str, tuple[Any, ...]] | None"]
@@ -145,23 +153,25 @@ class MetadataProperty(BaseModel):
         return self
 
 
-# What JSON stores and serves (orjson writes 64-bit integers): a bigger one, which a form's
-# text or a file's EXIF can spell, would fail when the entry is written.
-_INT_RANGE = (-(2**63), 2**64 - 1)
-
-
 def _is_int(value: Any) -> bool:
-    return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and _INT_RANGE[0] <= value <= _INT_RANGE[1]
-    )
+    # One beyond 64 bits is an integer all the same, which `_unstorable` refuses by name.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return _is_int(value)
+
+
+def _unstorable(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """A text with NUL or an integer beyond 64 bits: values of the right type that no database
+    of medialib's keeps as they came (the file metadata of an import may hold either)."""
+    if isinstance(value, str) and "\x00" in value:
+        return ("nul", ())
+    if _is_int(value) and not INT64[0] <= value <= INT64[1]:
+        return ("int64", ())
+    return None
 
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -210,6 +220,8 @@ def _string_check(config: PropertyConfig, fmt: str | None = None) -> Check:
     def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
         if not isinstance(value, str):
             return ("type", ("string",))
+        if (unstorable := _unstorable(value)) is not None:
+            return unstorable
         if max_length is not None and len(value) > max_length:
             return ("maxLength", (max_length,))
         if min_length is not None and len(value) < min_length:
@@ -233,6 +245,8 @@ def _number_check(config: PropertyConfig, *, integer: bool) -> Check:
     def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
         if not accepts(value):
             return ("type", (type_name,))
+        if (unstorable := _unstorable(value)) is not None:
+            return unstorable
         if low is not None and value < low:
             return ("minimum", (_plain(low),))
         if high is not None and value > high:
@@ -274,6 +288,9 @@ def _list_check(config: PropertyConfig, *, item_type: str) -> Check:
     def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
         if not isinstance(value, list) or not all(accepts(item) for item in value):
             return ("type", (f"array of {item_type}s",))
+        for item in value:
+            if (unstorable := _unstorable(item)) is not None:
+                return unstorable
         if max_items is not None and len(value) > max_items:
             return ("maxItems", (max_items,))
         return None

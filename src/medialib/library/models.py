@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from medialib.library.storable import StorableIn
 from medialib.parsing import IMAGE_TYPE_PATTERN, MEDIA_TYPE_PATTERN
 
 ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
@@ -71,7 +72,7 @@ class TranslationIn(BaseModel):
     asset: dict[str, Any] | None = None
 
 
-class EntryIn(BaseModel):
+class EntryIn(StorableIn):
     model_config = ConfigDict(extra="forbid")
 
     id: StrictStr | None = None
@@ -83,7 +84,7 @@ class EntryIn(BaseModel):
     translations: list[TranslationIn] = Field(default_factory=list, max_length=100)
 
 
-class PatchIn(BaseModel):
+class PatchIn(StorableIn):
     """One patch operation; which fields an operation needs is checked by the patch rules."""
 
     model_config = ConfigDict(extra="forbid")
@@ -95,7 +96,7 @@ class PatchIn(BaseModel):
     note: StrictStr | None = None
 
 
-class PatchRequestIn(BaseModel):
+class PatchRequestIn(StorableIn):
     model_config = ConfigDict(extra="forbid")
 
     version: StrictStr | StrictInt | None = None

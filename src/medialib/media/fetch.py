@@ -91,8 +91,12 @@ def refusal(address: Address, allow: tuple[Network, ...] = ()) -> str | None:
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
 
 
-def check_url(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of a URL an import may fetch, or FetchError(invalid_url)."""
+def check_url(url: str, *, credentials: bool = False) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL an import may fetch, or FetchError(invalid_url).
+
+    A download's URL is a stranger's and may carry no credentials; a webhook's is the caller's
+    own receiver, which may want them (`credentials`): they go as HTTP Basic auth, and are
+    shown nowhere (`redact`)."""
     if len(url) > 2048:
         raise FetchError("invalid_url", "the URL is longer than 2048 characters")
     try:
@@ -105,7 +109,7 @@ def check_url(url: str) -> tuple[str, str, int]:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise FetchError("invalid_url", f"only http and https URLs are fetched, not {scheme!r}")
-    if parts.username is not None or parts.password is not None:
+    if not credentials and (parts.username is not None or parts.password is not None):
         raise FetchError("invalid_url", "URLs with credentials are not fetched")
     host = (parts.hostname or "").rstrip(".")
     if not host:
@@ -114,6 +118,26 @@ def check_url(url: str) -> tuple[str, str, int]:
         # 2130706433, 0x7f.1, 0177.0.0.1: legal to some resolvers, refused here (and by aiohttp).
         raise FetchError("invalid_url", f"{host!r} is not a canonical IPv4 address")
     return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+# The userinfo of a URL: from "//" to the last "@" before the path, query or fragment.
+_USERINFO = re.compile(r"(?<=//)([^/?#\s]*)@")
+
+
+def redact(text: str) -> str:
+    """`text` with the password of every URL in it hidden: `https://user:pw@host/` becomes
+    `https://user:***@host/`, so an operator still sees which receiver and which account. A
+    user without a password is often a token, so `https://token@host/` becomes
+    `https://***@host/`. Every place that shows or logs a webhook URL (or an error that may
+    quote one) shows this; the URL itself is read only to send."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(_hidden, text)
+
+
+def _hidden(userinfo: re.Match[str]) -> str:
+    user, colon, _ = userinfo.group(1).partition(":")
+    return f"{user}:***@" if colon else "***@"
 
 
 def _is_dotted_quad(host: str) -> bool:

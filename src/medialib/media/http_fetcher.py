@@ -108,8 +108,9 @@ class HttpFetcher:
             await self._session.close()
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
-        """POST `body` and return the status; never follows a redirect (a 3xx is an answer)."""
-        _, host, _ = check_url(url)
+        """POST `body` and return the status; never follows a redirect (a 3xx is an answer).
+        Credentials in the URL go as HTTP Basic auth (aiohttp takes them from it)."""
+        _, host, _ = check_url(url, credentials=True)
         self._check_literal(host)
         try:
             async with (

@@ -4,7 +4,6 @@ delete."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,11 +11,17 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from medialib.bootstrap import Runtime
+from medialib.errors import BadRequest
 from medialib.library.assets import shared_objects
 from medialib.library.entries import get_entry
 from medialib.library.metadata import MetadataProperty
-from medialib.library.models import Entry, PatchIn, PatchRequestIn
-from medialib.library.patches import MAX_NOTE_LENGTH, EntryPatcher, PatchRules
+from medialib.library.models import Entry, PatchRequestIn
+from medialib.library.patches import (
+    MAX_NOTE_LENGTH,
+    EntryPatcher,
+    PatchRules,
+    parse_patch_request,
+)
 from medialib.library.projects import Project
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
@@ -54,8 +59,9 @@ def _shown(prop: MetadataProperty, value: Any) -> str:
 
 
 def _read(prop: MetadataProperty, text: str) -> Any:
-    """A form field's text as the value to set: empty is unset; a number field's text that is
-    no number is sent as it is, so the media type's check names the problem."""
+    """A form field's text as the value to set, the value a JSON client would send: empty is
+    unset; a number field's text that is no number is sent as it is, so the media type's check
+    names the problem."""
     text = text.strip()
     if text == "":
         return None
@@ -63,20 +69,28 @@ def _read(prop: MetadataProperty, text: str) -> Any:
         if prop.type == "li-integer":
             return int(text)
         if prop.type == "li-numeric":
-            number = float(text)
-            return int(number) if number.is_integer() and "." not in text else number
+            return _number(text)
         if prop.type == "li-boolean":
             return {"true": True, "false": False}.get(text, text)
         if prop.type == "li-string-list":
             return [line.strip() for line in text.splitlines() if line.strip()]
         if prop.type == "li-numeric-list":
-            return [json.loads(part) for part in text.replace(",", "\n").split()]
+            return [_number(part) for part in text.replace(",", "\n").split()]
         if prop.type == "li-enum":
             options = prop.config.options or []
             return next((o.value for o in options if str(o.value) == text), text)
     except ValueError:
         return text
     return text
+
+
+def _number(text: str) -> int | float:
+    """An integer exactly as written (so one beyond 64 bits is refused as the API refuses it,
+    not rounded), else a float."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 async def _page(
@@ -140,24 +154,58 @@ async def save_metadata(
     project = project_of(rt, who)
     props = _properties(project, entry)
     values = {p.handle: _text(form, p.handle) for p in props}
-    schema = project.media_types[entry.media_type].schema
-    patches, problems = [], {}
-    for prop in props:
-        value = _read(prop, values[prop.handle])
-        if value == entry.metadata.get(prop.handle):
-            continue
-        issues = schema.validate_property(prop.handle, value)
-        if issues:
-            problems[prop.handle] = issues[0].message()
-        patches.append(
-            PatchIn(operation="setMetadataProperty", propertyName=prop.handle, value=value)
-        )
+    changed = {
+        p.handle: value
+        for p in props
+        if (value := _read(p, values[p.handle])) != entry.metadata.get(p.handle)
+    }
+    request_in, problems = _metadata_patch(project, entry, _text(form, "version"), changed)
     if problems:
         return await _page(request, rt, who, entry, values=values, problems=problems, status=400)
-    if patches:
-        request_in = PatchRequestIn(version=_text(form, "version") or None, patches=patches)
+    if request_in is not None:
         await EntryPatcher(rt.db, rt.storage, project, RULES).apply(entry_id, request_in)
     return RedirectResponse(f"/ui/entries/{entry_id}?saved=1", status_code=303)
+
+
+def _metadata_patch(
+    project: Project, entry: Entry, version: str, changed: dict[str, Any]
+) -> tuple[PatchRequestIn | None, dict[str, str]]:
+    """The PATCH request that sets the changed properties, checked as the API checks one, and
+    every problem by property (not just the first, as the API says it): nothing is saved until
+    all are right."""
+    if not changed:
+        return None, {}
+    handles = list(changed)
+    raw = {
+        "version": version or None,
+        "patches": [
+            {"operation": "setMetadataProperty", "propertyName": handle, "value": value}
+            for handle, value in changed.items()
+        ],
+    }
+    problems: dict[str, str] = {}
+    request_in = None
+    try:
+        request_in = parse_patch_request(raw, RULES)
+    except BadRequest as refused:
+        problems = _by_property(refused, handles)
+    schema = project.media_types[entry.media_type].schema
+    for handle, value in changed.items():
+        if handle not in problems and (issues := schema.validate_property(handle, value)):
+            problems[handle] = issues[0].message()
+    return request_in, problems
+
+
+def _by_property(refused: BadRequest, handles: list[str]) -> dict[str, str]:
+    """A refused request's problems at the properties they are about (`patches.2.value` is the
+    third changed property); a problem with the form itself (its version) is the error page."""
+    problems: dict[str, str] = {}
+    for where, message in refused.details.items():
+        parts = where.split(".")
+        if parts[0] != "patches" or len(parts) < 2 or not parts[1].isdigit():
+            raise refused
+        problems.setdefault(handles[int(parts[1])], str(message))
+    return problems
 
 
 @router.post("/entries/{entry_id}/{action}")
@@ -175,11 +223,12 @@ async def change_state(
     operation = {"revoke": "revokeAsset", "unrevoke": "unrevokeAsset", "archive": "archive"}
     if action not in operation:
         return Response(status_code=404)
-    note = _text(await request.form(), "note")[:MAX_NOTE_LENGTH] or None
-    patch = PatchIn(operation=operation[action], note=note if action == "revoke" else None)
-    await EntryPatcher(rt.db, rt.storage, project, RULES).apply(
-        entry_id, PatchRequestIn(patches=[patch])
-    )
+    patch: dict[str, Any] = {"operation": operation[action]}
+    if action == "revoke" and (note := _text(await request.form(), "note")):
+        patch["note"] = note
+    # Checked as the API checks a PATCH: a note too long, or with NUL, is refused in its words.
+    request_in = parse_patch_request({"patches": [patch]}, RULES)
+    await EntryPatcher(rt.db, rt.storage, project, RULES).apply(entry_id, request_in)
     return RedirectResponse(f"/ui/entries/{entry_id}", status_code=303)
 
 

@@ -11,6 +11,7 @@ from medialib.events.views import DeliveryRecord, recent_deliveries
 from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, job_summary, list_jobs
 from medialib.imports.kinds import kind_named
 from medialib.imports.service import cancel_job, retry_failed
+from medialib.media.fetch import redact
 from medialib.web.deps import project_of, render, runtime, viewer, writer
 from medialib.web.session import Viewer
 
@@ -43,8 +44,15 @@ async def job_page(
     )
     fragment = "_job_head.html" if request.headers.get("hx-request") else "job.html"
     deliveries = await _deliveries_of(rt, project, job_id)
+    webhook = redact(status.job.webhook) if status.job.webhook else None
     return render(
-        fragment, request=request, who=who, status=status, kind=kind, deliveries=deliveries
+        fragment,
+        request=request,
+        who=who,
+        status=status,
+        kind=kind,
+        deliveries=deliveries,
+        webhook=webhook,
     )
 
 

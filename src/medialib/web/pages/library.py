@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import JSONResponse, Response
 
+from medialib.api.deps import read_json
 from medialib.bootstrap import Runtime
 from medialib.errors import BadRequest
 from medialib.library.browse import Browse, browse
@@ -101,11 +101,9 @@ async def new_upload(
 
 async def _json(request: Request) -> Any:
     """The body as JSON (upload.js sends small objects: the web view's bodies are capped at
-    64 KB before they are read, api/bodies.py), or the API's 400."""
-    try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(details={"body": f"Invalid JSON: {error}"}) from error
+    64 KB before they are read, api/bodies.py), read and checked as the API reads its bodies,
+    or the API's error."""
+    return await read_json(request)
 
 
 def _origin(request: Request) -> str:
