@@ -30,7 +30,7 @@ from medialib.library.metadata import MetadataIssue, without_nulls
 from medialib.library.projects import Project
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-JOB_ID = re.compile(r"^[a-z0-9]{12}$")
+JOB_ID = re.compile(r"[a-z0-9]{12}")  # fullmatch: `$` would let a trailing newline in
 FINISHED_EVENT = "import.finished"
 
 
@@ -328,7 +328,7 @@ def cancel(tx: Tx, project: str, job_id: str) -> None:
     """Stop a running job: its unfinished items fail with reason code `cancelled` and the job
     finishes in the same transaction (its webhook goes out). Work already under way for those
     items is thrown away when it ends (recording skips items that are no longer pending)."""
-    job = lock_job(tx, job_id) if JOB_ID.match(job_id) else None
+    job = lock_job(tx, job_id) if JOB_ID.fullmatch(job_id) else None
     if job is None or job.project != project:
         raise _unknown_job(job_id)
     if job.finished_at is not None:
@@ -384,7 +384,7 @@ async def job_status(
 ) -> JobStatus:
     """A job of `project` and `kind` with its finished items; another project's job is 404."""
     page = page or ItemPage()
-    if not JOB_ID.match(job_id):
+    if not JOB_ID.fullmatch(job_id):
         raise _no_job(kind, job_id)
     async with db.read(snapshot=True) as conn:  # the items and the counts agree
         job = (
@@ -465,6 +465,8 @@ async def list_jobs(
 
 async def job_summary(db: Database, project: str, job_id: str) -> JobSummary:
     """One job of `project` with its progress, as the job list shows it."""
+    if not JOB_ID.fullmatch(job_id):  # no job has such an id (and PostgreSQL takes no NUL)
+        raise _unknown_job(job_id)
     async with db.read(snapshot=True) as conn:
         job = (
             await conn.execute(
