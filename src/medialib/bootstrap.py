@@ -43,6 +43,9 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         """Everything checked before anything starts: a broken setting stops here, by name."""
+        # Made readable by its owner only: it holds the database (every project's webhook
+        # secret, on the embedded default) and the server secret.
+        settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         config = load_config(settings.config_path)
         storage = Storage(settings.resolved_storage_url, s3_endpoint=settings.s3_endpoint)
         runner = _runner(settings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from medialib.errors import ConfigError
 
 FILE_NAME = "secret.key"
 MIN_LENGTH = 32  # characters of an operator's MEDIALIB_SECRET_KEY
+log = logging.getLogger("medialib")
 
 
 class Purpose(enum.StrEnum):
@@ -59,9 +61,15 @@ class ServerSecret:
 def load_server_secret(configured: str | None, home: Path) -> ServerSecret:
     """The operator's secret, else the one in the home, made there now if there is none."""
     if configured is not None:
-        if len(configured) < MIN_LENGTH:
-            raise SecretKeyError(f"MEDIALIB_SECRET_KEY must be at least {MIN_LENGTH} characters")
-        return ServerSecret(configured.encode())
+        # Whitespace around it is the shell's or the file's, as for the key file; an empty one
+        # is a mistake, not a wish for the file (which would sign out every other server).
+        value = configured.strip()
+        if len(value) < MIN_LENGTH:
+            raise SecretKeyError(
+                f"MEDIALIB_SECRET_KEY must be at least {MIN_LENGTH} characters (unset it to use "
+                f"{home / FILE_NAME})"
+            )
+        return ServerSecret(value.encode())
     return ServerSecret(_read_or_make(home / FILE_NAME))
 
 
@@ -92,6 +100,8 @@ def _read_or_make(path: Path) -> bytes:
 
 def _read(path: Path) -> bytes:
     try:
+        if path.stat().st_mode & 0o077:
+            log.warning("%s can be read by others than its owner: chmod 600 it", path)
         value = path.read_bytes().strip()
     except FileNotFoundError:
         raise

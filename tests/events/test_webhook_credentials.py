@@ -136,3 +136,28 @@ async def test_a_jobs_webhook_credentials_are_sent_never_shown(
     assert PASSWORD not in caplog.text
     assert f"to {shown(hook.url('jobs'))}, attempt 1: HTTP 503" in caplog.text
     await hook.stop()
+
+
+async def test_credentials_beyond_latin_1_are_sent_in_utf8_and_never_shown(
+    newsroom: Newsroom, origin: Origin, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp encodes Basic auth in Latin-1: a password with '€' crashed every delivery (never
+    sent, never recorded, the password in the task's log line)."""
+    hook = await Receiver(secret=newsroom.events.secret).start()
+    url = hook.url("euro").replace("http://", "http://ops:Geheim%E2%82%ACwort@", 1)
+    body = {
+        "systemName": "archive",
+        "webhook": url,
+        "images": [item(origin.file(f"{uuid.uuid4().hex[:10]}/e.jpg", media.jpeg()), "euro")],
+    }
+    started = await newsroom.api.post(f"/api/{V}/import/images", json=body)
+    assert started.status_code == 200, started.text
+
+    delivery = await hook.delivered()
+
+    expected = "Basic " + base64.b64encode("ops:Geheim€wort".encode()).decode()
+    assert delivery.headers["authorization"] == expected
+    listed = (await newsroom.api.get(f"/api/{V}/events/deliveries")).json()["deliveries"]
+    assert hook.url("euro").replace("http://", "http://ops:***@", 1) in [d["url"] for d in listed]
+    assert "Geheim" not in caplog.text
+    await hook.stop()

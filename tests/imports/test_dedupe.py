@@ -95,3 +95,24 @@ async def test_a_revoked_entrys_bytes_are_stored_again(importer: Importer, origi
     assert second["image"]["originalUrl"] != first["image"]["originalUrl"]
     served = str(second["image"]["originalUrl"]).rsplit("/media/", 1)[1]
     assert (await importer.stack.client().get(f"/media/{served}")).status_code == 200
+
+
+async def test_an_entry_updated_while_revoked_keeps_its_new_bytes_down(
+    importer: Importer, origin: Origin
+) -> None:
+    """Re-running an import with new bytes for a revoked entry updates it: the new object is the
+    revoked entry's too, and is not served."""
+    first = await imported(importer, origin.file(path("a.jpg"), media.jpeg(83, 61)), "photo-r")
+    media_id = first["image"]["mediaId"]
+    revoke = {"patches": [{"operation": "revokeAsset"}]}
+    assert (await importer.api.patch(f"{LIBRARY}/{media_id}", json=revoke)).status_code == 200
+
+    again = await imported(importer, origin.file(path("b.jpg"), media.jpeg(85, 63)), "photo-r")
+
+    assert again["action"] == "updated"
+    assert again["image"]["mediaId"] == media_id
+    public = importer.stack.client()
+    for url in (f"/media/{key_of(again)}", f"/media/{key_of(again)}?w=20"):
+        assert (await public.get(url)).status_code == 403
+    serve = f"{LIBRARY}/serve-image/{key_of(again)}"
+    assert (await importer.api.get(serve)).status_code == 403

@@ -3,11 +3,12 @@ loopback addresses outside the allowed range."""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 
 import pytest
 
-from medialib.media.fetch import FetchError, check_url, redact, refusal
+from medialib.media.fetch import FetchError, basic_auth, check_url, redact, refusal
 from medialib.media.http_fetcher import BlockedAddressError, GuardedResolver
 
 
@@ -76,6 +77,14 @@ def test_an_allowed_range_opens_exactly_that_range() -> None:
         ("http://[::1/a.jpg", "not a valid URL"),
         ("http://archive.example:99999/a.jpg", "not a valid URL"),
         ("http://archive.example/" + "a" * 2100, "longer than 2048"),
+        # Spellings a client library maps onto an address the guard never saw (yarl's IDNA
+        # turns full-width digits and the ideographic full stop into 127.0.0.2).
+        ("http://\uff11\uff12\uff17.\uff10.\uff10.\uff12:8711/a.png", "ASCII"),
+        ("http://127\u30020\u30020\u30022/a.png", "ASCII"),
+        ("http://\u2460\u2461\u2462.0.0.1/a.png", "ASCII"),
+        ("http://b\u00fccher.example/a.png", "ASCII"),  # an IDN goes in its xn-- form
+        ("http://archive.example\t/a.jpg", "control characters"),
+        ("http://archive.example/a\nb.jpg", "control characters"),
     ],
 )
 def test_urls_that_are_never_fetched(url: str, problem: str) -> None:
@@ -123,6 +132,47 @@ def test_a_webhook_url_may_carry_credentials_a_download_url_never() -> None:
     assert check_url(url, credentials=True) == ("https", "cms.example", 443)
     with pytest.raises(FetchError):
         check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:sec ret@cms.example/hook",  # shown in full by redact: it stops at spaces
+        "http://user:sec\u00a0ret@cms.example/hook",
+        "http://user:sec\u2028ret@cms.example/hook",
+        "http://user:sec\tret@cms.example/hook",  # urlsplit drops the tab: sent "secret"
+        "http://user:PW\u20acSECRET@cms.example/hook",  # not Latin-1: Basic auth broke on it
+        "http://a%3Ab:pw@cms.example/hook",  # a ':' in the user name makes the pair ambiguous
+    ],
+)
+def test_webhook_credentials_that_could_not_be_sent_or_hidden_are_refused(url: str) -> None:
+    with pytest.raises(FetchError) as refused:
+        check_url(url, credentials=True)
+
+    assert refused.value.code == "invalid_url"
+
+
+@pytest.mark.parametrize(
+    ("url", "bare", "pair"),
+    [
+        ("https://user:secret@cms.example/hook", "https://cms.example/hook", "user:secret"),
+        (
+            "https://u:PW%E2%82%AC%20x@cms.example:81/h?a=1",
+            "https://cms.example:81/h?a=1",
+            "u:PW€ x",
+        ),
+        ("https://token@cms.example/", "https://cms.example/", "token:"),
+        ("https://cms.example/hook", "https://cms.example/hook", None),
+    ],
+)
+def test_webhook_credentials_go_as_basic_auth_in_utf8_never_in_the_url(
+    url: str, bare: str, pair: str | None
+) -> None:
+    sent, header = basic_auth(url)
+
+    assert sent == bare
+    expected = None if pair is None else "Basic " + base64.b64encode(pair.encode()).decode()
+    assert header == expected
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -119,3 +120,32 @@ async def test_tokens_never_reach_the_log(tmp_path: Path) -> None:
     assert "GET /api/2026-05/mediaLibrary" in log  # the requests were logged ...
     assert token not in log.replace(f"/mediaLibrary/{token}", "")  # ... their tokens not
     assert token.removeprefix("mlt_")[:20] not in log.replace(f"/mediaLibrary/{token}", "")
+
+
+async def test_capabilities_in_a_query_never_reach_the_log(tmp_path: Path) -> None:
+    """A signed upload URL is an upload to whoever reads it, for an hour; a token a careless
+    client puts in the query is the project's: the access log names the parameter only."""
+    server = ServerProcess(tmp_path / "home")
+    token = server.run("token", "create", "--project", "demo", "--scope", "public-api:write")
+    server.serve("--workers", "0")
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            body = {"fileName": "a.jpg", "mimeType": "image/jpeg", "size": 3}
+            headers = {"Authorization": f"Bearer {token}"}
+            upload = (
+                await client.post("/api/2026-05/mediaLibrary/uploads", json=body, headers=headers)
+            ).json()
+            stored = await client.put(
+                upload["uploadUrl"], content=b"abc", headers=upload["headers"]
+            )
+            assert stored.status_code == 200, stored.text
+            await client.get("/api/2026-05/mediaLibrary", params={"access_token": token})
+    finally:
+        server.stop()
+    log = "".join(server.output)
+    signature = dict(parse_qsl(urlsplit(upload["uploadUrl"]).query))["signature"]
+
+    assert f"PUT /uploads/{upload['key']}?" in log  # the upload was logged ...
+    assert "signature=***" in log
+    assert signature not in log  # ... its signature not
+    assert token not in log

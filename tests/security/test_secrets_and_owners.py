@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from pathlib import Path
@@ -18,16 +19,29 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+import pytest
+import sqlalchemy as sa
 from pydantic import SecretStr
 
 from medialib.auth.tokens import list_tokens
 from medialib.bootstrap import Runtime
+from medialib.db.engine import Tx
+from medialib.db.tables import media_entries
+from medialib.library.assets import release
 from medialib.library.projects import Project, sync_projects, webhook_secret
-from medialib.server_secret import FILE_NAME, load_server_secret
+from medialib.server_secret import FILE_NAME, SecretKeyError, load_server_secret
+from medialib.settings import Settings
 from medialib.web.app import create_app
 from medialib.web.session import COOKIE, SIGN_IN_COOKIE
 from tests.support import media
-from tests.support.entries import image_asset, image_entry, import_entries, new_key, shared
+from tests.support.entries import (
+    image_asset,
+    image_entry,
+    import_entries,
+    new_key,
+    shared,
+    stored_image,
+)
 from tests.support.server import LiveServer
 from tests.support.sessions import form_token, sign_in
 from tests.support.stack import Stack
@@ -307,3 +321,130 @@ async def test_forms_posted_from_another_site_change_nothing(stack: Stack, proje
         archive, data={"csrf": csrf}, headers={"Sec-Fetch-Site": "same-origin"}
     )
     assert done.status_code == 303
+
+
+async def test_an_object_let_go_of_stays_its_projects_until_its_bytes_are_gone(
+    stack: Stack, project: str
+) -> None:
+    """The window between a delete's commit and the task that deletes the bytes: another
+    project registering the key then served the victim's picture again, under its own name."""
+    victim, stranger = await stack.api(project), await stack.api("other")
+    data = media.jpeg(77, 55)
+    key = new_key()
+    await stack.put_asset(key, data)
+    entry = image_entry(key) | {"asset": image_asset(key, size=len(data), width=77, height=55)}
+    [made] = await import_entries(victim, [entry])
+    assert made["ok"], made
+
+    # What DELETE commits, without its task having run yet.
+    def delete_without_its_task(tx: Tx) -> None:
+        gone = sa.and_(media_entries.c.project == project, media_entries.c.id == made["id"])
+        tx.execute(media_entries.delete().where(gone))
+        assert release(tx, project, [key]) == [key]
+
+    await stack.runtime.db.transact(delete_without_its_task)
+
+    [theirs] = await import_entries(stranger, [image_entry(key) | {"asset": entry["asset"]}])
+    [again] = await import_entries(victim, [image_entry(key) | {"asset": entry["asset"]}])
+    assert theirs["status"] == 400, theirs
+    assert "no stored object" in str(theirs)
+    assert again["status"] == 400, again  # its own project cannot take up what is being deleted
+    assert (await stack.client().get(f"/media/{key}")).status_code == 404
+    assert await stack.runtime.storage.head(key) is not None  # the task has not run
+
+
+async def test_what_a_registration_says_of_anothers_object_is_never_checked(
+    stack: Stack, project: str
+) -> None:
+    """As if it did not exist: no size, type or dimensions of another project's object (or of
+    its upload not registered yet) come back in the refusal."""
+    victim, stranger = await stack.api(project), await stack.api("other")
+    registered = await stored_image(stack, victim)
+    data = media.jpeg(60, 40)
+    upload = await _ask_upload(victim, data)
+    if upload["uploadUrl"].startswith("http"):
+        assert (await _put(upload["uploadUrl"], data)).status_code == 200
+    missing = new_key()
+
+    answers = {}
+    for name, key in (
+        ("asset", registered["asset"]["key"]),
+        ("upload", upload["key"]),
+        ("none", missing),
+    ):
+        lie = image_asset(key, size=1, width=1, height=1)
+        [result] = await import_entries(stranger, [image_entry(key) | {"asset": lie}])
+        own = await stored_image(stack, stranger)
+        patch = {"patches": [{"operation": "replaceAsset", "value": lie}]}
+        replaced = await stranger.patch(f"{LIBRARY}/{own['id']}", json=patch)
+        answers[name] = (result, replaced.json())
+
+    for name in ("asset", "upload"):
+        registered_answer, patched_answer = answers[name]
+        key = registered["asset"]["key"] if name == "asset" else upload["key"]
+        assert f"no stored object at '{key}'" in str(registered_answer), registered_answer
+        assert "stored object has" not in str(registered_answer)
+        assert patched_answer["error_details"] == {
+            "patches.0.value.key": f"no stored object at '{key}'"
+        }, patched_answer
+
+
+async def test_two_puts_to_one_upload_url_store_one_body(stack: Stack, project: str) -> None:
+    """Both bodies held back by their last byte, then sent at once: the store takes one."""
+    api = await stack.api(project)
+    first, second = media.jpeg(30, 20), media.jpeg(31, 21)[: len(media.jpeg(30, 20))]
+    upload = await _ask_upload(api, first)
+    if not upload["uploadUrl"].startswith(stack.url):
+        pytest.skip("S3 takes presigned PUTs itself")
+    target = urlsplit(upload["uploadUrl"])
+    streams = []
+    for body in (first, second):
+        reader, writer = await asyncio.open_connection(target.hostname, target.port)
+        head = (
+            f"PUT {target.path}?{target.query} HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: image/jpeg\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        writer.write(head.encode() + body[:-1])
+        await writer.drain()
+        streams.append((reader, writer, body))
+    for _, writer, body in streams:
+        writer.write(body[-1:])
+    statuses = []
+    for reader, writer, _ in streams:
+        statuses.append((await reader.readline()).split()[1])
+        writer.close()
+
+    assert sorted(statuses) == [b"200", b"409"]
+    stored = await stack.runtime.storage.read(upload["key"])
+    assert stored in (first, second)
+
+
+async def test_an_upload_is_no_larger_than_the_project_could_register(
+    stack: Stack, project: str
+) -> None:
+    """A project without videos takes no 5 GB upload (its largest kind: files, 100 MB)."""
+    asked = {"fileName": "big.bin", "mimeType": "application/pdf", "size": 200 * 1024 * 1024}
+
+    refused = await (await stack.api("typed")).post(UPLOADS, json=asked)
+    accepted = await (await stack.api(project)).post(
+        UPLOADS, json=asked | {"mimeType": "video/mp4", "fileName": "big.mp4"}
+    )
+
+    assert refused.status_code == 400, refused.text
+    assert "size" in refused.json()["error_details"]
+    assert accepted.status_code == 200, accepted.text
+
+
+def test_the_server_secret_from_the_environment_is_not_blank(tmp_path: Path) -> None:
+    for blank in ("", " " * 40, "\t" * 33):
+        with pytest.raises(SecretKeyError):
+            load_server_secret(blank, tmp_path)
+    assert not (tmp_path / FILE_NAME).exists()  # never a silent fall back to the file
+
+
+def test_a_new_home_is_its_owners_only(tmp_path: Path) -> None:
+    home = tmp_path / "medialib-data"
+
+    Runtime.from_settings(Settings(home=home))
+
+    assert home.stat().st_mode & 0o777 == 0o700

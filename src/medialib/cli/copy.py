@@ -62,7 +62,7 @@ async def copy_installation(
     plan: list[tuple[sa.Table, Any]] = [
         (projects, None),
         (api_tokens, None),
-        (assets, None),
+        (assets, assets.c.released_at.is_(None)),  # not what is being deleted
         (media_entries, None),
         (entry_keys, None),  # every key an entry has had: what its revocation takes down
         (import_jobs, import_jobs.c.finished_at.is_not(None)),
@@ -135,7 +135,9 @@ async def _copy_objects(
 
     async with source.db.read() as conn:
         result = await conn.stream(
-            sa.select(assets.c.key, assets.c.mime_type).order_by(assets.c.key)
+            sa.select(assets.c.key, assets.c.mime_type)
+            .where(assets.c.released_at.is_(None))
+            .order_by(assets.c.key)
         )
         async for batch in result.partitions(BATCH):
             await asyncio.gather(*(copy_one(key, mime_type) for key, mime_type in batch))

@@ -15,6 +15,7 @@ import uvicorn
 from medialib.api.protocol import HTTP_OPTIONS
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime
+from medialib.cli.access_log import hide_secrets_in_access_log
 from medialib.cli.common import fail_cleanly, with_runtime
 from medialib.cli.malloc import give_large_buffers_back
 from medialib.settings import Settings
@@ -56,6 +57,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
         "(web view at /ui, docs at /docs), "
         f"{_working(extra, works_tasks)}"
     )
+    hide_secrets_in_access_log()
     try:
         uvicorn.run(
             app,

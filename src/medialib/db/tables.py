@@ -152,6 +152,9 @@ assets = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=True),
     sa.Column("revoked", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Let go of by its last entry: never served or taken up again, and still its project's
+    # until a task has deleted its bytes (then the row goes too).
+    sa.Column("released_at", UTCDateTime, nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
     # The object already holding some bytes (an import of the same bytes reuses it).
     sa.Index("ix_assets_project_sha256", "project", "sha256"),

@@ -148,10 +148,26 @@ def asset_paths(asset: dict[str, Any], translations: list[dict[str, Any]]) -> di
     return paths
 
 
+async def not_takeable(db: Database, project: str, keys: Iterable[str]) -> set[str]:
+    """The keys of `keys` that `project` may not take (as `claim_assets` will refuse them),
+    known before anything is read of their objects: no project learns the size, type or even
+    the existence of another's objects from what a registration says of them."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    not_mine = sa.or_(assets.c.project != project, assets.c.released_at.is_not(None))
+    async with db.read() as conn:
+        held = await conn.execute(sa.select(assets.c.key).where(assets.c.key.in_(wanted), not_mine))
+        pending = await conn.execute(
+            sa.select(uploads.c.key).where(uploads.c.key.in_(wanted), uploads.c.project != project)
+        )
+        return set(held.scalars()) | set(pending.scalars())
+
+
 def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> set[str]:
-    """Record the assets (key -> asset) for `project`; returns the keys another project holds,
-    as an asset or as an upload it was given and has not registered yet. An upload of
-    `project`'s own is registered now: its key is no longer pending."""
+    """Record the assets (key -> asset) for `project`; returns the keys it may not take: another
+    project's asset or upload not registered yet, and any object let go of whose bytes are
+    being deleted. An upload of `project`'s own is registered now: no longer pending."""
     if not described:
         return set()
     keys = list(described)
@@ -181,9 +197,8 @@ def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> 
     tx.execute(uploads.delete().where(uploads.c.key.in_(keys), uploads.c.project == project))
     if not known:
         return theirs
-    owners = tx.execute(
-        sa.select(assets.c.key).where(assets.c.key.in_(list(known)), assets.c.project != project)
-    )
+    not_mine = sa.or_(assets.c.project != project, assets.c.released_at.is_not(None))
+    owners = tx.execute(sa.select(assets.c.key).where(assets.c.key.in_(list(known)), not_mine))
     return theirs | set(owners.scalars())
 
 
@@ -329,7 +344,7 @@ def lock_objects(tx: Tx, project: str, keys: list[str]) -> set[str]:
 
 
 def release(tx: Tx, project: str, keys: list[str]) -> list[str]:
-    """Forget the objects of `keys` that no entry points at any more; returns them, for
+    """Let go of the objects of `keys` that no entry points at any more; returns them, for
     deleting from storage once the transaction is committed."""
     if not keys:
         return []
@@ -337,7 +352,13 @@ def release(tx: Tx, project: str, keys: list[str]) -> list[str]:
     held = holders(tx, project, keys)
     unheld = sorted(set(keys) - set(held))
     if unheld:
-        tx.execute(assets.delete().where(assets.c.project == project, assets.c.key.in_(unheld)))
+        # Not forgotten yet: the rows stay the project's until the bytes are gone (library
+        # tasks), or another project could register the key meanwhile and serve them again.
+        tx.execute(
+            assets.update()
+            .where(assets.c.project == project, assets.c.key.in_(unheld))
+            .values(released_at=utcnow())
+        )
     return unheld
 
 
@@ -360,7 +381,9 @@ def live_objects_with(tx: Tx, project: str, hashes: set[str]) -> dict[str, Dupli
         return {}
     held = tx.execute(
         sa.select(assets.c.key, assets.c.sha256).where(
-            assets.c.project == project, assets.c.sha256.in_(sorted(hashes))
+            assets.c.project == project,
+            assets.c.sha256.in_(sorted(hashes)),
+            assets.c.released_at.is_(None),
         )
     ).all()
     if not held:  # new bytes: the usual case, one index probe
@@ -392,7 +415,7 @@ class StoredAsset:
 
 
 _STORED_ASSET = sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(
-    assets.c.key == sa.bindparam("key")
+    assets.c.key == sa.bindparam("key"), assets.c.released_at.is_(None)
 )
 
 

@@ -122,9 +122,13 @@ class EntryImporter:
     async def _drop_unfaithful_assets(self, candidates: list[Candidate]) -> list[Candidate]:
         """Assets are facts, not claims: each key needs a stored object, and its size, type and
         (for an image) dimensions must be what the entry says."""
-        facts = await asset_rules.facts_of(self.storage, {k for c in candidates for k in c.assets})
+        keys = {k for c in candidates for k in c.assets}
+        barred = await asset_rules.not_takeable(self.db, self.project.handle, keys)
+        facts = await asset_rules.facts_of(self.storage, keys - barred)
         kept = []
         for candidate in candidates:
+            # Another project's object is reported like a missing one, before its bytes are
+            # read: what the entry says of it must not be checked against them.
             absent = sorted(key for key in candidate.assets if facts.get(key) is None)
             if absent:
                 candidate.outcome.failure = _no_object(absent)

@@ -135,7 +135,9 @@ class EntryPatcher:
             patched.updated_at = utcnow()
         foreign = asset_rules.claim_assets(tx, self.project.handle, new_assets)
         if foreign:
-            raise BadRequest(details={"value.key": f"no stored object at '{min(foreign)}'"})
+            key = min(foreign)
+            at = self._brought.get(key, ("value", False))[0]
+            raise BadRequest(details={f"{at}.key": f"no stored object at '{key}'"})
         self._refuse_unshared_keys(tx, entry.id, new_assets)
         # The entry's own keys too: revocation goes by the keys recorded as its (and an entry
         # copied from elsewhere, or made before they were recorded, may lack some).
@@ -186,7 +188,9 @@ class EntryPatcher:
                     raise BadRequest(details={f"{at}.key": "must be a valid key"})
                 if problem := asset_rules.key_problem(key):
                     raise BadRequest(details={f"{at}.key": problem})
-                facts = (await asset_rules.facts_of(self.storage, [key]))[key]
+                barred = await asset_rules.not_takeable(self.db, self.project.handle, [key])
+                # Another project's object is as missing, before any of its bytes is read.
+                facts = None if barred else (await asset_rules.facts_of(self.storage, [key]))[key]
                 if facts is None:
                     raise BadRequest(details={f"{at}.key": f"no stored object at '{key}'"})
                 if problems := asset_rules.fact_problems(described, facts, at):

@@ -148,6 +148,7 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             imported.entry_asset = imported.asset
     kept: dict[str, dict[str, Any]] = {}
     taken: dict[str, list[str]] = {}
+    updated: list[str] = []
     for imported in wanted:
         if imported.action == Action.UNCHANGED or imported.media_id is None:
             continue
@@ -155,8 +156,12 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             objects = stored_objects(imported.asset)
             kept |= objects
             taken[imported.media_id] = list(objects)
+            if imported.action == Action.UPDATED:
+                updated += objects
     assets.claim_assets(tx, project, kept)
     assets.remember_keys(tx, project, taken)
+    # An entry updated while revoked stays revoked: its new objects are not served either.
+    assets.refresh_revoked(tx, project, updated)
     return orphans
 
 

@@ -26,17 +26,30 @@ TASKS = TaskSet[LibraryServices]()
 
 @TASKS.task("delete_objects", max_attempts=10)
 async def delete_objects(ctx: TaskContext[LibraryServices], keys: list[str]) -> None:
-    """Deleting is idempotent: a run after a crash deletes what is left. A key that an entry
-    took up again since it was released (the synchronous import registering it anew) is kept."""
-    storage = ctx.services.storage
-    async with ctx.services.db.read() as conn:
-        claimed = set(
-            (await conn.execute(sa.select(assets.c.key).where(assets.c.key.in_(keys)))).scalars()
+    """Delete the bytes of objects let go of, their renditions first, then their rows: until
+    then the rows keep them their project's, so no other project can register one of them in
+    between and serve it again. Idempotent: a run after a crash deletes what is left. An object
+    whose row is live (taken up again before releases were kept) is left alone."""
+    storage, db = ctx.services.storage, ctx.services.db
+    async with db.read() as conn:
+        live = set(
+            (
+                await conn.execute(
+                    sa.select(assets.c.key).where(
+                        assets.c.key.in_(keys), assets.c.released_at.is_(None)
+                    )
+                )
+            ).scalars()
         )
-    for key in keys:
-        if key in claimed:
-            log.info("object %s was registered again since it was released; kept", key)
-            continue
+    gone = [key for key in keys if key not in live]
+    for key in gone:
         for variant in await storage.list_keys(variant_prefix(key)):
             await storage.delete(variant)
         await storage.delete(key)
+    if gone:
+        async with db.write() as conn:
+            await conn.execute(
+                assets.delete().where(assets.c.key.in_(gone), assets.c.released_at.is_not(None))
+            )
+    for key in sorted(live & set(keys)):
+        log.info("object %s was registered again since it was released; kept", key)

@@ -33,9 +33,11 @@ from medialib.errors import (
     PayloadTooLarge,
     field_problems,
 )
+from medialib.library.projects import MediaKind, Project
 from medialib.media.storage import Storage, new_key
 from medialib.parsing import MEDIA_TYPE_PATTERN
 from medialib.server_secret import Purpose, ServerSecret
+from medialib.settings import Settings
 
 UPLOAD_TTL = dt.timedelta(hours=1)
 _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
@@ -86,6 +88,21 @@ class UploadTerms:
                 "signature": self.signature(secret),
             }
         )
+
+
+def largest_upload(project: Project, settings: Settings) -> int:
+    """The largest file `project` could register: its media types' own limits, each within
+    what its kind takes at all (a project without videos takes no 5 GB upload)."""
+    by_kind: dict[MediaKind, int] = {
+        "mediaImage": max(settings.image_max_bytes, settings.animated_max_bytes),
+        "mediaVideo": settings.video_max_bytes,
+        "mediaFile": settings.file_max_bytes,
+    }
+    limits = [
+        min(media_type.asset_rules.max_size or by_kind[media_type.kind], by_kind[media_type.kind])
+        for media_type in project.media_types.values()
+    ]
+    return max(limits, default=0)
 
 
 def parse_upload(raw: Any, max_size: int) -> UploadIn:
@@ -152,9 +169,10 @@ async def receive(
             raise BadRequest(
                 details={"body": f"{received} bytes, but the upload announced {terms.size}"}
             )
-        if await storage.head(terms.key) is not None:
+        # Only if no object is there yet, checked by the store itself: two PUTs racing to one
+        # URL both passed the check above, and the later one replaced the other's bytes.
+        if not await storage.put_new_file(terms.key, path, content_type=terms.mime_type):
             raise Conflict(details={"key": "an object was uploaded to this URL already"})
-        await storage.put_file(terms.key, path, content_type=terms.mime_type)
     finally:
         path.unlink(missing_ok=True)
 

@@ -33,6 +33,7 @@ from medialib.media.fetch import (
     FetchPolicy,
     LimitFor,
     Network,
+    basic_auth,
     check_url,
     literal_address,
     refusal,
@@ -109,15 +110,18 @@ class HttpFetcher:
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
         """POST `body` and return the status; never follows a redirect (a 3xx is an answer).
-        Credentials in the URL go as HTTP Basic auth (aiohttp takes them from it)."""
+        Credentials in the URL go as HTTP Basic auth."""
         _, host, _ = check_url(url, credentials=True)
         self._check_literal(host)
+        bare, authorization = basic_auth(url)
+        if authorization is not None:
+            headers = headers | {"Authorization": authorization}
         try:
             async with (
                 asyncio.timeout(seconds),
                 _client_errors_translated(),
                 self.session.post(
-                    url, data=body, headers=headers, allow_redirects=False
+                    bare, data=body, headers=headers, allow_redirects=False
                 ) as response,
             ):
                 return response.status

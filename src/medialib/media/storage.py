@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 import obstore
-from obstore.exceptions import BaseError, NotFoundError
+from obstore.exceptions import AlreadyExistsError, BaseError, NotFoundError
 from obstore.store import LocalStore, S3Store
 
 from medialib.errors import ConfigError, ServiceUnavailable
@@ -151,6 +151,32 @@ class Storage:
                 if exc.errno != errno.EXDEV:
                     raise StorageError(f"storage move to {key!r} failed: {exc}") from exc
         await self.put(key, path, content_type=content_type)
+
+    async def put_new_file(self, key: str, path: Path, *, content_type: str | None = None) -> bool:
+        """Store a file at `key` only if no object is there: False (and nothing changed) when
+        one is, even one that another put is storing this instant. In a local folder a hard
+        link, which never replaces a file; elsewhere a conditional put."""
+        if self._root is not None:
+            target = self._root / key
+            try:
+                if target.parent not in self._folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._folders.add(target.parent)
+                os.link(path, target)
+                return True
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise StorageError(f"storage link to {key!r} failed: {exc}") from exc
+        attributes = {"Content-Type": content_type} if content_type and not self.is_local else None
+        try:
+            await obstore.put_async(self.store, key, path, attributes=attributes, mode="create")
+        except AlreadyExistsError:
+            return False
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage put {key!r} failed: {exc}") from exc
+        return True
 
     def _move_into_place(self, path: Path, target: Path) -> None:
         # A rename and, once a day, a mkdir: metadata calls as quick as the open that made the

@@ -16,6 +16,7 @@ from medialib.library.uploads import (
     UploadIn,
     UploadTerms,
     check_terms,
+    largest_upload,
     parse_upload,
     receive,
     start_upload,
@@ -35,7 +36,7 @@ async def new_upload(
     request: Request, call: Caller = Depends(caller(WRITE)), rt: Runtime = Depends(runtime)
 ) -> JSONBody:
     raw = await read_json(request)
-    asked = parse_upload(raw, rt.settings.video_max_bytes)
+    asked = parse_upload(raw, largest_upload(call.project, rt.settings))
     upload = await start_upload(
         rt.db, rt.storage, rt.secret, call.project.handle, asked, base_url=str(request.base_url)
     )

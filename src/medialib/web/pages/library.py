@@ -15,7 +15,7 @@ from medialib.library.browse import Browse, browse
 from medialib.library.entries import EntryImporter
 from medialib.library.models import Entry
 from medialib.library.projects import MediaKind, Project
-from medialib.library.uploads import parse_upload, start_upload
+from medialib.library.uploads import largest_upload, parse_upload, start_upload
 from medialib.web.deps import project_of, render, runtime, viewer, writer
 from medialib.web.session import Viewer
 
@@ -92,7 +92,7 @@ async def library_page(
 async def new_upload(
     request: Request, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
 ) -> Response:
-    asked = parse_upload(await _json(request), rt.settings.video_max_bytes)
+    asked = parse_upload(await _json(request), largest_upload(project_of(rt, who), rt.settings))
     upload = await start_upload(
         rt.db, rt.storage, rt.secret, who.principal.project, asked, base_url=_origin(request)
     )

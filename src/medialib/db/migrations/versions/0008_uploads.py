@@ -1,5 +1,7 @@
 """Uploads handed out and not registered yet: each key belongs to the project that asked for
-it, so no other project can register the object put there
+it, so no other project can register the object put there; and objects let go of stay their
+project's (`assets.released_at`) until their bytes are deleted, so none can be taken up by
+another project in between
 
 Revision ID: 0008
 Revises: 0007
@@ -31,7 +33,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key", name="pk_uploads"),
     )
+    op.add_column("assets", sa.Column("released_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("assets", "released_at")
     op.drop_table("uploads")
