@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import yaml
 
@@ -22,6 +23,7 @@ from medialib.bootstrap import Runtime, prepare
 from medialib.settings import Settings
 from medialib.web.app import create_app
 from tests.support.origin import Origin
+from tests.support.s3 import MotoS3
 from tests.support.server import LiveServer, listening_socket
 from tests.support.stack import Stack, stack_config
 
@@ -31,14 +33,41 @@ from selenium.common.exceptions import (  # noqa: E402
     StaleElementReferenceException,
     TimeoutException,
 )
+from selenium.webdriver.common.alert import Alert  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 ARTIFACTS = Path(os.environ.get("MEDIALIB_TEST_ARTIFACTS", "test-artifacts")) / "web"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 WAIT = 20.0  # seconds a page may take to show what a test waits for
+
+# What a page holds that would run as inline code, or that the policy would refuse to run: handler
+# attributes, `javascript:` URLs, scripts and styles written into the page, style attributes.
+INLINE_CODE = """
+const found = [];
+for (const e of document.querySelectorAll("*")) {
+  for (const a of e.attributes) {
+    if (a.name.startsWith("on") || a.name === "style") found.push(e.tagName + " " + a.name);
+    if (/^\\s*javascript:/i.test(a.value)) found.push(e.tagName + " " + a.name + "=" + a.value);
+  }
+}
+for (const s of document.querySelectorAll("script:not([src]), style")) found.push(s.outerHTML);
+return found;
+"""
+
+# Writes an inline script into the page; says whether it ran, or which directive refused it.
+INLINE_SCRIPT_PROBE = """
+const done = arguments[arguments.length - 1];
+document.addEventListener("securitypolicyviolation", (e) => done(e.effectiveDirective),
+  {once: true});
+const script = document.createElement("script");
+script.textContent = "window.inlineScriptRan = true";
+document.head.append(script);
+if (window.inlineScriptRan) done("ran");
+"""
 
 
 class Browser:
@@ -108,6 +137,27 @@ class Browser:
     async def script(self, source: str, *args: Any) -> Any:
         return await self._run(lambda: self.driver.execute_script(source, *args))
 
+    async def alert(self) -> Alert:
+        """The dialog the page opened (confirm, alert), once it is open."""
+        wait = WebDriverWait(self.driver, WAIT)
+        found: Alert = await self._run(lambda: wait.until(expected_conditions.alert_is_present()))
+        return found
+
+    async def policy_violations(self) -> list[str]:
+        """What the console says the Content-Security-Policy refused since the last call."""
+        logged = await self._run(lambda: self.driver.get_log("browser"))
+        return [e["message"] for e in logged if "Content Security Policy" in e["message"]]
+
+    async def inline_code(self) -> list[str]:
+        found: list[str] = await self.script(INLINE_CODE)
+        return found
+
+    async def inline_script_refused_by(self) -> str:
+        """The directive that refuses an inline script written into the page ("ran" if none)."""
+        found: str = await self._run(lambda: self.driver.execute_async_script(INLINE_SCRIPT_PROBE))
+        await self.policy_violations()  # the probe's own refusal, read and dropped
+        return found
+
     async def path(self) -> str:
         url: str = await self._run(lambda: self.driver.current_url)
         return url.removeprefix(self.base)
@@ -154,6 +204,8 @@ def chromium() -> Iterator[Any]:
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
     ):
         options.add_argument(flag)
+    # The console, where Chromium reports what the Content-Security-Policy refused.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
     driver = webdriver.Chrome(service=service, options=options)
     try:
@@ -166,20 +218,28 @@ def chromium() -> Iterator[Any]:
 async def browser(chromium: Any, web: Stack) -> AsyncIterator[Browser]:
     page = Browser(chromium, web.url)
     await asyncio.to_thread(chromium.delete_all_cookies)
+    await page.policy_violations()  # what earlier tests left in the console is theirs
     yield page
     await asyncio.to_thread(chromium.set_window_size, 1280, 900)
     await page.open("/ui/sign-in")  # leave no page polling the server
     await asyncio.to_thread(chromium.delete_all_cookies)
 
 
-async def start_web_stack(home: Path) -> Stack:
+async def start_web_stack(home: Path, s3: MotoS3 | None = None, **overrides: Any) -> Stack:
     """A medialib (SQLite, local folder) whose asset and rendition URLs are its own: the
-    browser loads thumbnails from it and from nowhere else."""
+    browser loads thumbnails from it and from nowhere else. With `s3`, its assets are in a
+    bucket there instead (another origin, that the browser uploads to), whose CORS rules let
+    the pages of this medialib PUT to it. `overrides` are settings."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "medialib.yaml"
     config.write_text(yaml.safe_dump(stack_config()))
     sock = listening_socket()
     port = sock.getsockname()[1]
+    storage: dict[str, Any] = {}
+    if s3 is not None:
+        bucket = s3.new_bucket()
+        _let_pages_put(s3, bucket, f"http://127.0.0.1:{port}")
+        storage = {"storage_url": f"s3://{bucket}/media", "s3_endpoint": s3.endpoint}
     settings = Settings(
         home=home,
         config=config,
@@ -188,11 +248,18 @@ async def start_web_stack(home: Path) -> Stack:
         fetch_allow=["127.0.0.1/32"],
         fetch_retry_base=0.01,
         rate_limit=10_000.0,
+        **(storage | overrides),
     )
     runtime = Runtime.from_settings(settings)
     await prepare(runtime)
     server = LiveServer(create_app(runtime=Runtime.from_settings(settings)), sock=sock).start()
     return Stack("sqlite", settings, runtime, server)
+
+
+def _let_pages_put(s3: MotoS3, bucket: str, origin: str) -> None:
+    rule = {"AllowedOrigins": [origin], "AllowedMethods": ["PUT"], "AllowedHeaders": ["*"]}
+    client = boto3.client("s3", endpoint_url=s3.endpoint, region_name="us-east-1")
+    client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [rule]})
 
 
 @pytest.fixture(scope="module")

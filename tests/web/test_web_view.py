@@ -2,22 +2,26 @@
 jobs watched live, retrying failed items, search, filters, infinite scroll, metadata edits with
 their errors, revoke, unrevoke, delete, upload by drag and drop, CSRF, /docs offline.
 
+Every page keeps to the Content-Security-Policy of /ui: nothing inline, nothing refused.
+
 Each test saves a screenshot of the pages it saw into the artifacts folder."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from medialib.auth.tokens import READ, list_tokens, revoke_token
-from tests.support import media
+from tests.support import media, videos
 from tests.support.entries import image_entry, import_entries, new_key
 from tests.support.origin import Origin
+from tests.support.s3 import MotoS3
 from tests.support.sessions import sign_in
 from tests.support.stack import Stack
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, start_web_stack
 
 V = "2026-05"
 
@@ -303,6 +307,22 @@ async def test_revoke_unrevoke_and_delete(web: Stack, browser: Browser) -> None:
     assert gone.status_code == 404
 
 
+async def _drop(browser: Browser, files: list[Path]) -> None:
+    """A drop as the browser makes it: files in a DataTransfer, on a `drop` event of the zone."""
+    await browser.script(
+        "const i = document.createElement('input'); i.type = 'file'; i.multiple = true;"
+        "i.id = 'dropped-files'; document.body.append(i);"
+    )
+    picker = await browser.find("#dropped-files")
+    await browser._run(lambda: picker.send_keys("\n".join(str(f) for f in files)))
+    await browser.script(
+        "const data = new DataTransfer();"
+        "for (const f of document.getElementById('dropped-files').files) data.items.add(f);"
+        "document.getElementById('dropzone').dispatchEvent("
+        "  new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));"
+    )
+
+
 async def test_files_dropped_on_the_library_are_uploaded_and_registered(
     web: Stack, browser: Browser, tmp_path: Any
 ) -> None:
@@ -314,19 +334,7 @@ async def test_files_dropped_on_the_library_are_uploaded_and_registered(
     liar.write_bytes(b"not a picture at all, whatever its name says" * 10)
     await browser.sign_in(await web.token())
     await browser.open("/ui/library")
-    # A drop as the browser makes it: files in a DataTransfer, on a `drop` event of the zone.
-    await browser.script(
-        "const i = document.createElement('input'); i.type = 'file'; i.multiple = true;"
-        "i.id = 'dropped-files'; document.body.append(i);"
-    )
-    files = await browser.find("#dropped-files")
-    await browser._run(lambda: files.send_keys(f"{picture}\n{document}\n{liar}"))
-    await browser.script(
-        "const data = new DataTransfer();"
-        "for (const f of document.getElementById('dropped-files').files) data.items.add(f);"
-        "document.getElementById('dropzone').dispatchEvent("
-        "  new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));"
-    )
+    await _drop(browser, [picture, document, liar])
     await browser.until(
         lambda d: (
             len(d.find_elements("css selector", "#uploads li.uploaded")) == 2
@@ -382,3 +390,110 @@ async def test_docs_work_with_the_network_cut(web: Stack, browser: Browser) -> N
     assert resources, "the page loaded no scripts?"
     assert all(url.startswith(web.url) for url in resources), resources
     await browser.shot("docs")
+
+
+async def _keeps_to_the_policy(browser: Browser, where: str) -> None:
+    """The page holds no inline code and the console shows nothing the policy refused."""
+    assert await browser.inline_code() == [], where
+    assert await browser.policy_violations() == [], where
+
+
+async def test_every_page_keeps_to_the_policy(web: Stack, browser: Browser, origin: Origin) -> None:
+    api = await web.api()
+    [entry_id] = await _entries(web, api, ["Policy harbour"])
+    items = [
+        {"url": origin.file("kept.jpg", media.jpeg(), "image/jpeg"), "id": "kept"},
+        {"url": origin.status("lost.jpg", 404), "id": "lost"},  # the failed items' table
+    ]
+    body = {
+        "systemName": "policy",
+        "images": [{**i, "fileName": "p.jpg", "metadata": {}} for i in items],
+    }
+    job_id = (await api.post(f"/api/{V}/import/images", json=body)).json()["id"]
+
+    await browser.open("/ui/sign-in")
+    await _keeps_to_the_policy(browser, "sign-in")
+    await browser.sign_in(await web.token())
+    await browser.open(f"/ui/jobs/{job_id}")
+    await browser.until_text("#job-head", "finished")
+    await _keeps_to_the_policy(browser, "job")
+    await browser.open(f"/ui/entries/{entry_id}")
+    assert await browser.script("return document.querySelector('figure img').naturalWidth") > 0
+    await _keeps_to_the_policy(browser, "entry")
+    for page in ("/ui/library", "/ui/jobs", "/ui/events"):
+        await browser.open(page)
+        await _keeps_to_the_policy(browser, page)
+
+    await browser.open("/ui/nothing-here")
+    assert await browser.texts("h1") == ["Error 404"]
+    await _keeps_to_the_policy(browser, "error page")
+    await browser.shot("error-page")
+    await browser._run(lambda: browser.driver.find_element("link text", "Back").click())
+    await browser.until(lambda d: d.current_url.endswith("/ui/events"), "the page before")
+    assert await browser.policy_violations() == []
+    # The policy is in force: a script written into the page does not run.
+    assert await browser.inline_script_refused_by() == "script-src-elem"
+
+
+async def test_a_delete_asks_first(web: Stack, browser: Browser) -> None:
+    api = await web.api()
+    [entry_id] = await _entries(web, api, ["Think twice"])
+    await browser.sign_in(await web.token())
+    await browser.open(f"/ui/entries/{entry_id}")
+
+    await browser.click("form[action$='/delete'] button")
+    asked = await browser.alert()
+    assert asked.text == "Delete this entry for good?"
+    await browser._run(asked.dismiss)
+    assert await browser.path() == f"/ui/entries/{entry_id}"
+    assert (await _entry(api, entry_id))["id"] == entry_id  # nothing was sent
+
+    await browser.click("form[action$='/delete'] button")
+    await browser._run((await browser.alert()).accept)
+    await browser.until(lambda d: d.current_url.endswith("/ui/library"), "the library")
+    assert (await api.get(f"/api/{V}/mediaLibrary/{entry_id}")).status_code == 404
+    assert await browser.policy_violations() == []
+    assert await browser.inline_script_refused_by() == "script-src-elem"
+
+
+async def test_files_go_straight_into_a_bucket_under_the_policy(
+    browser: Browser, s3_server: MotoS3, tmp_path: Path
+) -> None:
+    """On S3 the browser PUTs to the bucket's presigned URL, another origin than medialib's:
+    the policy allows it."""
+    picture = tmp_path / "bucketed.png"
+    picture.write_bytes(media.png(90, 60))
+    clip = tmp_path / "clip.webm"  # its duration is read from a blob: URL, as media-src allows
+    clip.write_bytes(videos.video("webm", seconds=1.0))
+    stack = await start_web_stack(tmp_path / "home", s3_server)
+    page = Browser(browser.driver, stack.url)
+    try:
+        await page.sign_in(await stack.token())
+        await page.open("/ui/library")
+        await _drop(page, [picture, clip])
+        await page.until(
+            lambda d: len(d.find_elements("css selector", "#uploads li.uploaded")) == 2,
+            "two uploads done",
+        )
+        await page.shot("library-uploaded-to-a-bucket")
+        links = await page.script(
+            "return [...document.querySelectorAll('#uploads a')].map(a => a.getAttribute('href'))"
+        )
+        api = await stack.api()
+        entries = [await _entry(api, link.rsplit("/", 1)[1]) for link in links]
+        by_type = {e["asset"]["mimeType"]: e["asset"] for e in entries}
+        assert (by_type["image/png"]["width"], by_type["image/png"]["height"]) == (90, 60)
+        assert abs(by_type["video/webm"]["duration"] - 1.0) < 0.2
+        await _keeps_to_the_policy(page, "library after uploads")
+        await page.open("/ui/library")
+        await page.until(
+            lambda d: d.execute_script(
+                "return [...document.querySelectorAll('.card img')].every(i => i.naturalWidth)"
+            ),
+            "thumbnails",
+        )
+        await _keeps_to_the_policy(page, "library of a bucket")
+        assert await page.inline_script_refused_by() == "script-src-elem"
+    finally:
+        await page.open("/ui/sign-in")  # nothing left loading from the stack that stops now
+        await stack.close()

@@ -1,23 +1,23 @@
 """The whole HTTP process: the API, with the web view mounted at `/ui`.
 
 The web view is its own small app (its own error pages: HTML, not the API's JSON) over the same
-runtime; its scripts and styles are files of this package, so it works without a network.
+runtime; its scripts and styles are files of this package, so it works without a network. Every
+answer under `/ui` carries the security headers of web/headers.py.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from medialib.api.app import create_app as create_api
-from medialib.api.errors import as_response, status_of
 from medialib.bootstrap import Runtime
-from medialib.errors import MedialibError
 from medialib.settings import Settings
-from medialib.web.deps import SignInNeeded, error_page
+from medialib.web import errors
+from medialib.web.headers import SecurityHeaders, security_headers
 from medialib.web.pages import entries, events, jobs, library, signin
 
 STATIC = Path(__file__).parent / "static"
@@ -29,6 +29,8 @@ def create_app(
     rt = runtime or Runtime.from_settings(settings or Settings())
     app = create_api(runtime=rt, worker=worker)
     app.mount("/ui", create_web(rt))
+    # Added last, so outermost: around the body caps too, whose 413 may answer a /ui request.
+    app.add_middleware(SecurityHeaders, headers=security_headers(rt.settings))
 
     @app.get("/", include_in_schema=False)
     async def home() -> Response:
@@ -43,19 +45,5 @@ def create_web(rt: Runtime) -> FastAPI:
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     for pages in (signin, jobs, library, entries, events):
         web.include_router(pages.router)
-
-    @web.exception_handler(SignInNeeded)
-    async def sign_in_first(request: Request, exc: Exception) -> Response:
-        if request.headers.get("hx-request"):  # htmx swaps fragments: send the page instead
-            return Response(status_code=204, headers={"HX-Redirect": "/ui/sign-in"})
-        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/ui/sign-in?next={wanted}", status_code=303)
-
-    @web.exception_handler(MedialibError)
-    async def medialib_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, MedialibError)
-        if request.headers.get("content-type", "").startswith("application/json"):
-            return as_response(exc)  # upload.js's calls: the API's error shape
-        return error_page(request, exc, status_of(exc))
-
+    errors.install(web)
     return web

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 
 from medialib.auth.tokens import principal_of
 from medialib.bootstrap import Runtime
-from medialib.errors import Forbidden, MedialibError, Unauthorized
+from medialib.errors import Forbidden, Unauthorized
 from medialib.library.projects import Project
 from medialib.web.session import (
     COOKIE,
@@ -146,8 +146,3 @@ def project_of(rt: Runtime, who: Viewer) -> Project:
     if project is None:
         raise SignInNeeded
     return project
-
-
-def error_page(request: Request, error: MedialibError, status: int) -> HTMLResponse:
-    details = error.details or {"message": error.message}
-    return render("error.html", status, request=request, status=status, details=details, who=None)

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from medialib.bootstrap import Runtime
@@ -222,7 +223,7 @@ async def change_state(
         return RedirectResponse("/ui/library", status_code=303)
     operation = {"revoke": "revokeAsset", "unrevoke": "unrevokeAsset", "archive": "archive"}
     if action not in operation:
-        return Response(status_code=404)
+        raise HTTPException(404)  # the web view's 404 page, as for any page not there
     patch: dict[str, Any] = {"operation": operation[action]}
     if action == "revoke" and (note := _text(await request.form(), "note")):
         patch["note"] = note
