@@ -16,7 +16,7 @@ import httpx
 
 from medialib.auth.tokens import READ, list_tokens, revoke_token
 from tests.support import media, videos
-from tests.support.entries import image_entry, import_entries, new_key
+from tests.support.entries import image_entry, import_entries, new_key, shared
 from tests.support.origin import Origin
 from tests.support.s3 import MotoS3
 from tests.support.sessions import sign_in
@@ -497,3 +497,19 @@ async def test_files_go_straight_into_a_bucket_under_the_policy(
     finally:
         await page.open("/ui/sign-in")  # nothing left loading from the stack that stops now
         await stack.close()
+
+
+async def test_the_next_page_of_a_search_keeps_the_whole_search(web: Stack) -> None:
+    """A search with '&' in it: the next page's URL carries it %-encoded, not cut in two."""
+    api = await web.api()
+    key = new_key()
+    await web.put_asset(key)
+    entries = [
+        shared(image_entry(key, metadata={"title": f"salt & pepper {i}"})) for i in range(101)
+    ]
+    assert all(r["ok"] for r in await import_entries(api, entries))
+    client, _ = await _session(web, await web.token())
+
+    page = await client.get("/ui/library", params={"q": "salt & pepper"})
+
+    assert "q=salt+%26+pepper" in page.text

@@ -4,6 +4,7 @@ scrolls; and files dropped onto it, uploaded by the browser and registered here.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import JSONResponse, Response
@@ -74,7 +75,8 @@ async def library_page(
         "revoked": revoked or "",
     }
     cards = [(entry, thumbnail(rt, entry)) for entry in page.entries]
-    more = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    more = urlencode({k: v for k, v in filters.items() if v})  # a search may hold '&' or '#'
+
     fragment = "_cards.html" if request.headers.get("hx-request") and cursor else "library.html"
     return render(
         fragment,
