@@ -16,7 +16,7 @@ from medialib.errors import NotFound
 from medialib.library.projects import MediaKind
 from medialib.media.probe.image import probe_image
 from medialib.media.probe.sniff import HTML, Sniffed
-from medialib.media.probe.svg import svg_size
+from medialib.media.probe.svg import SVG_MAX_BYTES, svg_size
 from medialib.media.probe.video import VideoLimits, probe_video
 from medialib.media.urls import AssetUrls
 from medialib.settings import Settings
@@ -93,7 +93,16 @@ def _refuse_image(sniffed: Sniffed) -> str | None:
 
 
 def _image_cap(sniffed: Sniffed, settings: Settings) -> int:
+    if sniffed.mime == "image/svg+xml":
+        return min(settings.image_max_bytes, SVG_MAX_BYTES)
     return settings.animated_max_bytes if sniffed.mime in ANIMATED else settings.image_max_bytes
+
+
+def _file_cap(sniffed: Sniffed, settings: Settings) -> int:
+    """An SVG is parsed whole to be checked (as a registered one is): an SVG's cap."""
+    if sniffed.mime == "image/svg+xml":
+        return min(settings.file_max_bytes, SVG_MAX_BYTES)
+    return settings.file_max_bytes
 
 
 def _probe_image(path: Path, sniffed: Sniffed, tail: bytes, settings: Settings) -> Probed:
@@ -185,7 +194,7 @@ FILE = ImportKind(
     plural="files",
     media_kind="mediaFile",
     refuse=_refuse_file,
-    cap=lambda sniffed, settings: settings.file_max_bytes,
+    cap=_file_cap,
     probe=_probe_file,
     cheap_probe=lambda sniffed, size: sniffed.mime != "image/svg+xml",  # nothing else to read
     describe=_describe_file,

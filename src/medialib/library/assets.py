@@ -16,7 +16,7 @@ from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.models import AssetIn
 from medialib.library.projects import MediaKind, MediaType
-from medialib.media.probe.facts import Facts, read_facts
+from medialib.media.probe.facts import Facts, is_page_type, read_facts, with_svgs_checked
 from medialib.media.storage import Head, Storage, is_valid_key
 
 # Fields each kind of media needs to be shown and served (the original API's import schema;
@@ -96,12 +96,13 @@ MORE_FACT_BYTES = 1024 * 1024  # large EXIF and ICC blocks before a JPEG's frame
 
 
 async def facts_of(storage: Storage, keys: Iterable[str]) -> dict[str, Facts | None]:
-    """What each stored object is (None: no object), from a ranged read of its first bytes."""
+    """What each stored object is (None: no object), from a ranged read of its first bytes;
+    an SVG is read whole and checked as a URL import checks it."""
     facts = await storage.first_bytes(keys, FACT_BYTES, _facts)
-    unsure = [k for k, f in facts.items() if f and f.mime.startswith("image/") and f.width is None]
+    unsure = [k for k, f in facts.items() if f and f.needs_header]
     if unsure:
         facts |= await storage.first_bytes(unsure, MORE_FACT_BYTES, _facts)
-    return facts
+    return await with_svgs_checked(storage, facts)
 
 
 def _facts(head: Head) -> Facts:
@@ -111,18 +112,25 @@ def _facts(head: Head) -> Facts:
 def fact_problems(asset: dict[str, Any], facts: Facts, path: str) -> dict[str, str]:
     """Where what an asset says differs from its stored object, by field path, with both
     values: its size always; its type for images (exactly) and videos (a video at all); an
-    image's dimensions when its header tells them."""
+    image's dimensions when its header tells them (an SVG's when it is checked). And what a URL
+    import refuses: an SVG that is not safe to serve, an HTML page, whatever type it says."""
     problems: dict[str, str] = {}
+    if facts.refusal is not None:  # what a URL import refuses (an unsafe SVG, an HTML page)
+        refusal = facts.refusal
+        problems[f"{path}.key"] = f"is refused ({refusal.code}): {refusal.reason}"
     size = asset.get("size")
     if size is not None and size != facts.size:
         problems[f"{path}.size"] = f"is {size}, but the stored object has {facts.size} bytes"
     said = str(asset.get("mimeType") or "")
-    if said.startswith("image/") and said != facts.mime:
+    image = said.lower().startswith("image/")  # a type's case says nothing to a browser
+    if is_page_type(said):
+        problems[f"{path}.mimeType"] = f"is {said}: a page is not an asset medialib serves"
+    if image and said.lower() != facts.mime:
         problems[f"{path}.mimeType"] = f"is {said}, but the stored bytes are {facts.mime}"
     if said.startswith("video/") and not facts.is_video:
         problems[f"{path}.mimeType"] = f"is {said}, but the stored bytes are {facts.mime}"
     told = (asset.get("width"), asset.get("height"))
-    if said.startswith("image/") and facts.width and facts.height and all(told):
+    if image and facts.width and facts.height and all(told):
         upright = (facts.width, facts.height)
         if told != upright and not (facts.turned and told == upright[::-1]):
             problems[f"{path}.width"] = (
