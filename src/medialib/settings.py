@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     rate_limit: float = Field(default=50.0, ge=0, description="Requests/s per token; 0: none.")
     rate_limit_burst: int = Field(default=100, ge=1)
     max_open_jobs: int = Field(default=50, ge=1, description="Unfinished imports per project.")
+    # Slow clients (api/protocol.py): a head must arrive whole in time; a body must keep coming.
+    head_timeout: float = Field(
+        default=20.0, gt=0, description="Seconds for a request head, from its first byte."
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds in which a request body must bring 1 KB."
+    )
 
     # Asynchronous imports
     max_items_per_job: int = 1000

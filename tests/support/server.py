@@ -19,14 +19,16 @@ class LiveServer:
     """
 
     def __init__(
-        self, app: Any, host: str = "127.0.0.1", sock: socket.socket | None = None
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        sock: socket.socket | None = None,
+        http: dict[str, Any] = HTTP_OPTIONS,
     ) -> None:
         self.app = app
         self.sock = sock or listening_socket(host)
         self.host, self.port = self.sock.getsockname()[:2]
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", loop="asyncio", **HTTP_OPTIONS
-        )
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio", **http)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True

@@ -12,6 +12,7 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
+from medialib.api.protocol import http_options
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime, prepare
 from medialib.db.migrate import migrate
@@ -222,5 +223,6 @@ async def start_stack(
         await rt.close()
     runtime = Runtime.from_settings(settings)
     await prepare(runtime)
-    server = LiveServer(create_app(runtime=Runtime.from_settings(settings))).start()
+    app = create_app(runtime=Runtime.from_settings(settings))
+    server = LiveServer(app, http=http_options(settings)).start()  # as `serve` has it
     return Stack(backend, settings, runtime, server, database_url)

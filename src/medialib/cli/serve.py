@@ -12,7 +12,7 @@ from typing import Any
 import click
 import uvicorn
 
-from medialib.api.protocol import HTTP_OPTIONS
+from medialib.api.protocol import http_options
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime
 from medialib.cli.access_log import hide_secrets_in_access_log
@@ -64,7 +64,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
             host=settings.host,
             port=settings.port,
             loop="uvloop",
-            **HTTP_OPTIONS,
+            **http_options(settings),
             log_level="info",
         )
     finally:
