@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import http.client
 import itertools
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -324,3 +325,23 @@ async def test_medialib_serve_takes_its_deadlines_from_the_environment(tmp_path:
         server.stop()
 
     assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+async def test_a_client_that_hangs_up_mid_body_is_no_fault_of_the_servers(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Starlette raises ClientDisconnect to a route reading the body: it was logged as an
+    unhandled error, traceback and all, on every hang-up (and on every stalled body cut off)."""
+    caplog.set_level(logging.INFO)
+    token = (await stack.token()).encode()
+    connection = await _connect(stack)
+    await connection.send(
+        IMPORT + b"Authorization: Bearer " + token + b"\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n" + b'{"mediaLibraryEntries": ['
+    )
+    connection.writer.close()  # hangs up
+
+    async with asyncio.timeout(10):
+        while "went away before its body arrived" not in caplog.text:
+            await asyncio.sleep(0.01)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from medialib.api.responses import JSONBody, error_body
 from medialib.errors import (
@@ -125,6 +127,15 @@ async def _database_unreachable(request: Request, exc: Exception) -> JSONBody:
     return as_response(ServiceUnavailable(details=details))
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up (or was cut off for a body that stalled) before its body was read:
+    nobody waits for an answer, and it is no fault of the server's."""
+    log.info(
+        "%s %s: the client went away before its body arrived", request.method, request.url.path
+    )
+    return Response(status_code=400)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONBody:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONBody(
@@ -136,6 +147,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MedialibError, _medialib_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     # Connections refused, dropped or timed out; a database that is locked for too long.
     for unreachable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.add_exception_handler(unreachable, _database_unreachable)

@@ -17,9 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response
 
-from medialib.api.errors import as_response, headers_of, status_of
+from medialib.api.errors import as_response, client_gone, headers_of, status_of
 from medialib.api.responses import JSONBody, error_body
 from medialib.errors import MedialibError, ServiceUnavailable, field_problems
 from medialib.web.deps import SignInNeeded, render
@@ -32,6 +33,7 @@ def install(web: FastAPI) -> None:
     web.add_exception_handler(MedialibError, _medialib_error)
     web.add_exception_handler(RequestValidationError, _invalid_request)
     web.add_exception_handler(HTTPException, _http_error)
+    web.add_exception_handler(ClientDisconnect, client_gone)
     # Connections refused, dropped or timed out; a database that is locked for too long.
     for unreachable in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         web.add_exception_handler(unreachable, _database_unreachable)
