@@ -90,7 +90,7 @@ TYPED_MEDIA_TYPES: list[dict[str, Any]] = [
     },
 ]
 
-POOL_SIZE = 500
+POOL_SIZE = 800
 
 
 def stack_config(pool: int = 0) -> dict[str, Any]:
