@@ -34,6 +34,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -161,13 +162,16 @@ class Thumbor:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own process group: thumbor forks a worker per core, which outlive their
+            # parent's SIGTERM (and then take the CPU from every round after).
+            start_new_session=True,
         )
         wait_for(f"http://127.0.0.1:{self.port}/healthcheck")
         return self
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=30)
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     rendition_max_side: int = Field(
         default=4096, ge=16, description="The longest side of a rendition, after dpr."
     )
+    rendition_max_frames: int = Field(
+        default=500, ge=1, description="Frames of an animated rendition; past it, the first."
+    )
+    variants_per_asset: int = Field(
+        default=200, ge=0, description="Renditions stored per original; more are not stored."
+    )
     renders_at_once: int = Field(
         default=0, ge=0, description="Renditions made at once per process; 0: one per core."
     )

@@ -18,6 +18,7 @@ from medialib.media.renditions.params import (
     RENDITION_PARAMS,
     Spec,
     parse_spec,
+    variant_of,
 )
 from tests.support.strategies import number_texts
 
@@ -67,7 +68,7 @@ def test_a_query_is_a_spec_that_can_be_named_or_a_400_naming_its_parameters(
     assert 1 <= folded.dpr <= MAX_DPR
     assert spec.q is None or 1 <= spec.q <= 100
     for output in FORMATS:
-        assert len(spec.digest(output)) == 32
+        assert len(variant_of(spec, output, 4096, alpha=True)[1]) == 32
 
 
 @given(queries, st.integers(1, 100_000), st.integers(1, 100_000))
@@ -106,4 +107,37 @@ def test_what_imgix_clients_send_is_read(w: str, h: str, dpr: str, q: str, fm: s
 
     assert spec.w == (float(w) if float(w) < 1 else float(round(float(w))))
     assert spec.q == int(q)
-    assert spec.digest(fm)
+    assert variant_of(spec, fm, 4096, alpha=True)[1]
+
+
+@given(
+    queries,
+    st.integers(1, 20_000),
+    st.integers(1, 20_000),
+    st.sampled_from(FORMATS),
+    st.booleans(),
+)
+@example([("w", "5000"), ("h", "4999"), ("fit", "crop")], 640, 480, "png", True)
+@example([("w", "3000"), ("h", "9000"), ("fit", "clip")], 640, 4800, "jpg", False)
+@example([("w", "400"), ("dpr", "2"), ("crop", "left,right,entropy")], 640, 480, "jpg", True)
+def test_a_variant_is_named_by_a_spec_that_plans_the_same_picture(
+    query: list[tuple[str, str]], width: int, height: int, output: str, alpha: bool
+) -> None:
+    spec = _parsed(query)
+    if isinstance(spec, BadRequest):
+        return
+    made, name = variant_of(spec, output, 1024, alpha)
+    try:
+        asked = plan(width, height, spec, max_side=1024)
+    except BadRequest:  # a rect that starts outside the picture: the same for both
+        return
+    kept = plan(width, height, made, max_side=1024)
+
+    assert variant_of(made, output, 1024, alpha) == (made, name)  # nothing left to take out
+    # The same picture: the same box cut from the same place, the same canvas; a size the
+    # clamp to max_side made may round by a pixel the other way.
+    assert (kept.keep is None, kept.canvas is None) == (asked.keep is None, asked.canvas is None)
+    assert kept.entropy == asked.entropy
+    assert all(abs(a - b) <= 1 for a, b in zip(kept.size, asked.size, strict=True))
+    if max(asked.size) < 1024:
+        assert kept == asked

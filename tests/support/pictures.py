@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image, ImageCms
 
 RED, GREEN, BLUE, YELLOW = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)
+GREY = (128, 128, 128)
 FRAMES = (RED, GREEN, BLUE)
 ARTIST, COPYRIGHT, MAKE, GPS_IFD, SERIAL = 0x013B, 0x8298, 0x010F, 0x8825, 0xA431
 ORIENTATION = 0x0112
@@ -51,12 +52,31 @@ def animation(fmt: str = "GIF", size: tuple[int, int] = (80, 60)) -> bytes:
     return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
 
 
+def frame_colour(i: int) -> tuple[int, int, int]:
+    """The colour of frame `i` of `many_frames`."""
+    return (i * 37) % 256, (i * 91) % 256, (i * 53) % 256
+
+
 def many_frames(count: int = 24, size: tuple[int, int] = (10, 10)) -> bytes:
     """A GIF of `count` small frames, each its own colour (equal frames would be merged): about
     1.5 KB for 24, however large its renditions."""
-    colours = [((i * 37) % 256, (i * 91) % 256, (i * 53) % 256) for i in range(count)]
-    frames = [Image.new("RGB", size, colour) for colour in colours]
+    frames = [Image.new("RGB", size, frame_colour(i)) for i in range(count)]
     return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+
+
+def half_busy(size: tuple[int, int] = (300, 100)) -> Image.Image:
+    """Flat grey on the left half, noise on the right: the busiest part is on the right."""
+    width, height = size
+    picture = Image.new("RGB", size, GREY)
+    noise = Image.merge("RGB", [Image.effect_noise((width // 2, height), 90)] * 3)
+    picture.paste(noise, (width // 2, 0))
+    return picture
+
+
+def spread(picture: Image.Image, x: int) -> int:
+    """How far apart the lightest and darkest pixels of column `x` are: 0 for a flat column."""
+    column = [sum(colour_at(picture, x, y)) // 3 for y in range(picture.height)]
+    return max(column) - min(column)
 
 
 SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

@@ -106,7 +106,9 @@ def _renditions(rt: Runtime) -> Renditions:
         # An animation's frames are all decoded: beyond this, its first frame is rendered (and
         # a rendition making more is refused).
         max_frames_pixels=4 * settings.image_max_pixels,
+        max_frames=settings.rendition_max_frames,
         max_seconds=settings.render_timeout,
     )
     at_once = settings.renders_at_once or os.cpu_count() or 1
-    return Renditions(rt.db, rt.storage, limits, rt.image_service, at_once)
+    keep = settings.variants_per_asset
+    return Renditions(rt.db, rt.storage, limits, rt.image_service, at_once, keep)

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from medialib.errors import NotFound, RangeNotSatisfiable
-from medialib.library.renditions import Variant
-from medialib.media.storage import ObjectInfo, Storage
+from medialib.library.renditions import Rendition, Variant
+from medialib.media.storage import ObjectBody, ObjectInfo, Storage
 from medialib.parsing import is_media_type
 
 # ASCII digits, at most 18 (`\d` takes any script's, and `int` refuses more than 4300 of them);
@@ -27,6 +27,10 @@ SAFETY_HEADERS = {
 }
 # A variant's key names its bytes for good: caches may keep it as long as they like.
 IMMUTABLE = "public, max-age=31536000, immutable"
+# A variant made and not stored (its original has as many as it may keep) has no key that
+# `mediaLibrary/{id}/keys` could list for a CDN to purge: caches keep it briefly, so that a
+# revoked entry's renditions leave them soon.
+UNSTORED = "public, max-age=300"
 
 
 async def serve_object(
@@ -58,11 +62,36 @@ async def serve_object(
     return StreamingResponse(body.chunks, status_code=status, headers=headers, media_type=mime_type)
 
 
-def variant_headers(variant: Variant) -> dict[str, str]:
+def variant_headers(variant: Variant, *, stored: bool = True) -> dict[str, str]:
     headers = {"ETag": variant.etag, "Cache-Control": IMMUTABLE} | SAFETY_HEADERS
+    if not stored:
+        headers |= {
+            "ETag": variant.unstored_etag,
+            "Cache-Control": UNSTORED,
+            "X-Medialib-Variant": "not-stored",
+        }
     if variant.varies_by_accept:
         headers["Vary"] = "Accept"
     return headers
+
+
+def unchanged_variant(request: Request, variant: Variant) -> Response | None:
+    """304 when the client holds the variant (as stored, or as served unstored), else None."""
+    if "if-none-match" not in request.headers:
+        return None
+    for stored, tag in ((True, variant.etag), (False, variant.unstored_etag)):
+        if has_tag(request, tag):
+            return Response(status_code=304, headers=variant_headers(variant, stored=stored))
+    return None
+
+
+def variant_response(variant: Variant, made: Rendition) -> Response:
+    """A variant's bytes as they came: whole, or streamed from storage as originals are."""
+    headers = variant_headers(variant, stored=made.stored)
+    headers["Content-Length"] = str(made.size)
+    if isinstance(made.body, ObjectBody):
+        return StreamingResponse(made.body.chunks, headers=headers, media_type=variant.mime)
+    return Response(made.body or b"", headers=headers, media_type=variant.mime)
 
 
 def has_tag(request: Request, etag: str) -> bool:

@@ -1,12 +1,13 @@
 """Renditions of the library's images, made once: each is stored under
-`v/<original key>/<digest of its normalised parameters>.<format>` and served from there ever
-after. The original's entry decides whether a rendition may be served, as for the original.
+`v/<original key>/<digest of what it makes>.<format>` and served from there ever after, up to
+`keep` of them per original (more are made and served, not stored). The original's entry
+decides whether a rendition may be served, as for the original.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from medialib.db.engine import Database
 from medialib.errors import BadRequest, Forbidden, NotFound
@@ -21,38 +22,61 @@ from medialib.media.renditions.outputs import (
     Stop,
     variant_extension,
 )
-from medialib.media.renditions.params import Spec, output_format
-from medialib.media.storage import Storage
+from medialib.media.renditions.params import Spec, output_format, variant_of
+from medialib.media.storage import ObjectBody, Storage
 from medialib.media.urls import ImageService, is_signed
 
 SVG = "image/svg+xml"
+# Sources that cannot be transparent: a background under them changes nothing.
+OPAQUE_SOURCES = frozenset({"image/jpeg"})
 
 
 @dataclass(frozen=True)
 class Variant:
-    """A rendition as stored: its key, its entity tag, its type, and whether which one a URL
-    gets depends on the request's Accept header."""
+    """A rendition as stored: its key, its entity tag, its type, whether which one a URL gets
+    depends on the request's Accept header, and the spec it is made from (the URL's, with
+    what cannot change its bytes taken out: every URL that names it gets the same bytes)."""
 
     key: str
     output: str  # one of params.FORMATS
     etag: str
     mime: str
     varies_by_accept: bool
+    spec: Spec
+
+    @property
+    def unstored_etag(self) -> str:
+        """The tag of the same bytes when they were served without being stored: a cache
+        asking again with it is told to keep them only a short while."""
+        return self.etag[:-1] + '-unstored"'
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A variant's bytes: whole when small or just made, else streamed from storage (None when
+    only its size was asked for); `stored` is False when it was made and not kept."""
+
+    body: bytes | ObjectBody | None
+    size: int
+    stored: bool = True
 
 
 @dataclass
 class Renditions:
     """Finds or makes renditions; at most `at_once` renders run at once in this process, and
-    requests for the same missing variant wait for one render."""
+    requests for the same missing variant wait for one render. At most `keep` variants of one
+    original are stored: anyone may ask for a new one (w=100, 101, 102, ...), and the disk is
+    not theirs to fill."""
 
     db: Database
     storage: Storage
     limits: EngineLimits
     service: ImageService
     at_once: int
+    keep: int = 200
     renders: int = 0  # made by this process, since it started
     _gate: asyncio.Semaphore | None = field(default=None, repr=False)
-    _making: dict[str, asyncio.Future[bytes]] = field(default_factory=dict, repr=False)
+    _making: dict[str, asyncio.Future[Rendition | None]] = field(default_factory=dict, repr=False)
 
     def check_signature(self, request_path: str, key: str, raw_query: str) -> None:
         """With a secure token, a rendition URL must carry its signature `s`, made over the
@@ -76,43 +100,73 @@ class Renditions:
         if not mime.startswith("image/"):
             raise BadRequest("not an image", details={"image": "only images have renditions"})
         output = output_format(spec, mime, accept)
-        digest = spec.digest(output)
+        made, digest = variant_of(
+            spec, output, self.limits.max_side, alpha=mime not in OPAQUE_SOURCES
+        )
         return Variant(
             key=f"{variant_prefix(key)}/{digest}.{variant_extension(output)}",
             output=output,
             etag=f'"{digest}"',
             mime=OUTPUT_TYPES[output],
             varies_by_accept=spec.auto_format and spec.fm is None,
+            spec=made,
         )
 
-    async def read(self, key: str, spec: Spec, variant: Variant) -> bytes:
-        """The variant's bytes: from storage, or made now (and stored) when missing."""
-        stored = await self.storage.read(variant.key)
+    async def read(self, key: str, variant: Variant, *, body: bool = True) -> Rendition:
+        """The variant, from storage or made now (and stored, if its original may have one
+        more); with `body` False, only its size (HEAD)."""
+        stored = await self._stored(variant, body)
         if stored is not None:
             return stored
         making = self._making.get(variant.key)
         if making is None:
-            making = asyncio.ensure_future(self._make(key, spec, variant))
+            making = asyncio.ensure_future(self._make(key, variant))
             self._making[variant.key] = making
             making.add_done_callback(lambda _: self._making.pop(variant.key, None))
-        return await asyncio.shield(making)
+        made = await asyncio.shield(making)
+        if made is None:  # stored by a render that ended while this request looked
+            made = await self._stored(variant, body)
+            if made is None:
+                raise NotFound(details={"message": "No asset found."})
+        return made if body else replace(made, body=None)
 
-    async def _make(self, key: str, spec: Spec, variant: Variant) -> bytes:
+    async def _stored(self, variant: Variant, body: bool) -> Rendition | None:
+        """The stored variant: small ones read whole in one call, larger ones streamed (a
+        variant can be tens of MB, and many clients may ask at once)."""
+        if not body:
+            info = await self.storage.head(variant.key)
+            return None if info is None else Rendition(None, info.size)
+        found = await self.storage.read_or_stream(variant.key)
+        if found is None:
+            return None
+        size = len(found) if isinstance(found, bytes) else found.end - found.start
+        return Rendition(found, size)
+
+    async def _make(self, key: str, variant: Variant) -> Rendition | None:
+        """The variant made now, in memory (bounded by what a render may make); None when it
+        turns out to be stored already."""
         # A render that finished while the caller's own read was on its way left `_making`
-        # after storing the variant: read again rather than make it twice.
-        stored = await self.storage.read(variant.key)
-        if stored is not None:
-            return stored
+        # after storing the variant: read it rather than make it twice.
+        if await self.storage.head(variant.key) is not None:
+            return None
         if self._gate is None:
             self._gate = asyncio.Semaphore(self.at_once)
         async with self._gate:
             source = self.storage.local_path(key) or await self.storage.read(key)
             if source is None or (not isinstance(source, bytes) and not source.is_file()):
                 raise NotFound(details={"message": "No asset found."})
-            rendered = await self._render(source, spec, variant.output)
+            rendered = await self._render(source, variant.spec, variant.output)
         self.renders += 1
-        await self.storage.put(variant.key, rendered.data, content_type=variant.mime)
-        return rendered.data
+        stored = await self._store(key, variant, rendered.data)
+        return Rendition(rendered.data, len(rendered.data), stored)
+
+    async def _store(self, key: str, variant: Variant, data: bytes) -> bool:
+        """Store the variant unless its original has `keep` already (renders under way in
+        other processes may pass the bound by a few)."""
+        if len(await self.storage.list_keys(variant_prefix(key))) >= self.keep:
+            return False
+        await self.storage.put(variant.key, data, content_type=variant.mime)
+        return True
 
     async def _render(self, source: Source, spec: Spec, output: str) -> Rendered:
         """Render in a thread, stopped at the deadline by this loop (libvips then ends its work

@@ -27,7 +27,7 @@ from obstore.store import LocalStore, S3Store
 from medialib.errors import ConfigError, ServiceUnavailable
 
 if TYPE_CHECKING:
-    from obstore import GetOptions
+    from obstore import GetOptions, GetResult
     from obstore.store import ObjectStore
 
 # Conservative on purpose: these keys end up in URLs and file paths.
@@ -215,9 +215,28 @@ class Storage:
             return None
         except (BaseError, OSError) as exc:
             raise StorageError(f"storage get {key!r} failed: {exc}") from exc
-        start, end = result.range
-        stream = result.stream(min_chunk_size=256 * 1024)
-        return ObjectBody(_info(key, result.meta), start, end, _chunks(stream))
+        return _body(key, result)
+
+    async def read_or_stream(self, key: str) -> bytes | ObjectBody | None:
+        """A small object's bytes at once, as `read` (one call: an object of at most
+        INLINE_READ bytes), a larger one's body as a stream; None when there is no object."""
+        if self._root is not None:
+            try:
+                small = _read_if_small(self._root / key)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise StorageError(f"storage read {key!r} failed: {exc}") from exc
+            return small if small is not None else await self.get(key)
+        try:
+            result = await obstore.get_async(self.store, key)
+            if int(result.meta["size"]) <= INLINE_READ:
+                return bytes(await result.bytes_async())
+        except _MISSING:
+            return None
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage read {key!r} failed: {exc}") from exc
+        return _body(key, result)
 
     async def first_bytes(
         self, keys: Iterable[str], count: int, read: Callable[[Head], T]
@@ -303,6 +322,12 @@ def _read_if_small(path: Path) -> bytes | None:
     if path.stat().st_size > INLINE_READ:
         return None
     return path.read_bytes()
+
+
+def _body(key: str, result: GetResult) -> ObjectBody:
+    start, end = result.range
+    stream = result.stream(min_chunk_size=256 * 1024)
+    return ObjectBody(_info(key, result.meta), start, end, _chunks(stream))
 
 
 async def _chunks(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from medialib.api.deps import renditions, runtime
 from medialib.api.schemas import ErrorBody
-from medialib.api.serving import has_tag, serve_object, variant_headers
+from medialib.api.serving import serve_object, unchanged_variant, variant_response
 from medialib.bootstrap import Runtime
 from medialib.errors import NotFound
 from medialib.library.assets import servable
@@ -53,14 +53,11 @@ async def serve_media(
         spec = parse_spec(params.multi_items())
         variant = await images.find(key, spec, request.headers.get("accept"))
         if variant is not None:
-            headers = variant_headers(variant)
-            if has_tag(request, variant.etag):
-                return Response(status_code=304, headers=headers)
-            data = await images.read(key, spec, variant)
-            if request.method == "HEAD":
-                headers["Content-Length"] = str(len(data))
-                data = b""
-            return Response(data, headers=headers, media_type=variant.mime)
+            unchanged = unchanged_variant(request, variant)
+            if unchanged is not None:
+                return unchanged
+            made = await images.read(key, variant, body=request.method != "HEAD")
+            return variant_response(variant, made)
     mime_type = await servable(rt.db, key)
     return await serve_object(
         request, rt.storage, key, mime_type, NotFound(details={"message": "No asset found."})

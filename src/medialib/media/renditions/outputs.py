@@ -29,29 +29,30 @@ class EngineLimits:
     # All frames of an animation: a source beyond it gets its first frame made, a rendition
     # beyond it (its own size times its frames) is refused.
     max_frames_pixels: int
+    max_frames: int  # of an animation: a source with more gets its first frame made
     max_seconds: float  # one render's deadline: its caller stops it then (Stop)
 
 
 class Stop:
     """Stops a render from another thread: its caller calls it at the deadline, the render says
-    how to stop once it has something to stop (and is stopped at once if the deadline came
+    how to stop each thing it has to stop once it has it (stopped at once if the deadline came
     first). Called from the caller's thread, so that no Python runs inside libvips' work."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._how: Callable[[], None] | None = None
+        self._hows: list[Callable[[], None]] = []
         self.stopped = False
 
     def __call__(self) -> None:
         with self._lock:
             self.stopped = True
-            how = self._how
-        if how is not None:
+            hows = list(self._hows)
+        for how in hows:
             how()
 
     def by(self, how: Callable[[], None]) -> None:
         with self._lock:
-            self._how = how
+            self._hows.append(how)
             stopped = self.stopped
         if stopped:
             how()

@@ -1,5 +1,7 @@
-"""imgix's URL parameters, read into a `Spec`: one normalised value per parameter, so that two
-URLs asking for the same picture share one stored variant.
+"""imgix's URL parameters, read into a `Spec`, and the variant a spec names: the spec with
+every value that cannot change the picture's bytes taken out (`variant_of`), so that URLs asking
+for the same picture share one stored variant. A variant is made from that spec, not from the
+URL's: two URLs that share a name are made alike by construction.
 
 Unknown parameters are ignored, as imgix ignores them; a known parameter with a bad value is a
 BadRequest naming it.
@@ -23,6 +25,11 @@ EDGES = ("top", "bottom", "left", "right")
 # given (or the centre) when it finds no face, and so does medialib, always.
 CROP_MODES = (*EDGES, "focalpoint", "center", "entropy", "faces", "edges")
 FORMATS = ("jpg", "pjpg", "png", "webp", "avif", "gif")
+LOSSY = ("jpg", "pjpg", "webp", "avif")  # the outputs `q` changes
+OPAQUE = ("jpg", "pjpg")  # no alpha: transparent areas are laid on `bg`, or white
+DEFAULT_QUALITY = 75  # imgix's
+WHITE = (255, 255, 255, 255)
+CLEAR = (0, 0, 0, 0)  # fit=fill's padding when no colour is given, where alpha can be kept
 MAX_DPR = 5.0
 # The longest side libvips can hold (VIPS_MAX_COORD), and so the largest size or rect value a
 # URL may ask for; larger outputs are clamped by the render's own bound, as imgix clamps. Bounded
@@ -54,11 +61,6 @@ class Spec:
     auto_format: bool = False
     bg: tuple[int, int, int, int] | None = None  # RGBA
     fill_color: tuple[int, int, int, int] | None = None
-
-    def digest(self, output: str) -> str:
-        """Names the variant: every value that changes its bytes, and the output format (which
-        `auto=format` leaves to the request's Accept header). `w=400&dpr=2` is `w=800`."""
-        return _digest(self, output)
 
     def normalised(self) -> Spec:
         """The same picture asked for with `dpr` folded into pixel sizes."""
@@ -235,7 +237,91 @@ def _accepted(accept: str) -> set[str]:
 # A site asks for a few sizes over and over: each request would spend more on naming its
 # variant than on finding it.
 @functools.lru_cache(maxsize=1024)
+def variant_of(spec: Spec, output: str, max_side: int, alpha: bool) -> tuple[Spec, str]:
+    """The spec a variant is made from and its name: `spec` with what cannot change the bytes of
+    its rendition in `output` taken out (no side beyond `max_side`; `alpha`: whether the source
+    may have an alpha channel). Exact: only values that change nothing go, so two specs that
+    make different pictures never share a name. What depends on the source's size (a `rect`
+    past its edges, a width that its height clamps) is left as asked: the variant's name is
+    known before the source is read."""
+    made = _colours(_placement(_sizes(spec.normalised(), max_side)), output, alpha)
+    quality = spec.q if output in LOSSY and spec.q != DEFAULT_QUALITY else None
+    made = replace(made, q=quality, fm=None, auto_format=False)  # the output is named apart
+    return made, _digest(made, output)
+
+
+def _sizes(spec: Spec, max_side: int) -> Spec:
+    """The fit that makes the picture, and pixel sizes no larger than the output can be (the
+    render clamps the rest as it would have)."""
+    w, h = spec.w, spec.h
+    if w is None and h is None:  # the source's own size: fit and dpr change nothing
+        return replace(spec, fit="clip", dpr=1.0)
+    if w is None or h is None:  # one side: the other follows, whatever the fit (but growing)
+        spec = replace(spec, fit="max" if spec.fit in ("max", "min") else "clip")
+    if spec.dpr != 1.0:  # a fraction of the source with dpr: left as asked
+        return spec
+    if w is None or h is None or spec.fit in ("clip", "max"):
+        # Fitting inside: each side is at most what was asked and at most max_side.
+        return replace(spec, w=_at_most(w, max_side), h=_at_most(h, max_side))
+    if w >= 1 and h >= 1 and max(w, h) > max_side:
+        # The box is the output (crop, min, scale, fill): made smaller whole, its shape kept.
+        shrink = max_side / max(w, h)
+        return replace(spec, w=float(max(1, round(w * shrink))), h=float(max(1, round(h * shrink))))
+    return spec
+
+
+def _at_most(size: float | None, max_side: int) -> float | None:
+    if size is None or size < 1:  # a fraction: of a size not known here
+        return size
+    return min(size, float(max_side))
+
+
+def _placement(spec: Spec) -> Spec:
+    """Where a crop is placed: only fit=crop and fit=min with both sides keep part of the
+    picture. Edges named on both sides of an axis cancel out; the focal point counts on an
+    axis no edge decides; `entropy` counts when no edge is named."""
+    if spec.fit not in ("crop", "min") or spec.w is None or spec.h is None:
+        return replace(spec, crop=(), fp=(0.5, 0.5))
+    named = set(spec.crop)
+    if "entropy" in named and not named & set(EDGES):
+        return replace(spec, crop=("entropy",), fp=(0.5, 0.5))
+    x_edge = _edge(named, "left", "right")
+    y_edge = _edge(named, "top", "bottom")
+    focal = "focalpoint" in named
+    fp = (
+        spec.fp[0] if focal and x_edge is None else 0.5,
+        spec.fp[1] if focal and y_edge is None else 0.5,
+    )
+    edges = tuple(edge for edge in (y_edge, x_edge) if edge is not None)
+    return replace(spec, crop=edges + (("focalpoint",) if fp != (0.5, 0.5) else ()), fp=fp)
+
+
+def _edge(named: set[str], low: str, high: str) -> str | None:
+    if (low in named) == (high in named):
+        return None
+    return low if low in named else high
+
+
+def _colours(spec: Spec, output: str, alpha: bool) -> Spec:
+    """`fill-color` pads fit=fill's box; `bg` pads it when `fill-color` does not, and lies under
+    transparent pixels where the output has no alpha (JPEG) or `bg` is opaque. A colour the
+    output would get anyway (white under a JPEG) is no colour."""
+    padded = spec.fit == "fill" and spec.w is not None and spec.h is not None
+    default = WHITE if output in OPAQUE else CLEAR
+    fill = spec.fill_color if padded else None
+    if fill is not None and fill == (spec.bg or default):
+        fill = None
+    bg = spec.bg
+    if bg is not None:
+        padding = fill or bg
+        transparent = alpha or (padded and padding[3] < 255)
+        laid_under = transparent and (output in OPAQUE or bg[3] == 255)
+        if not (laid_under or (padded and fill is None)) or (output in OPAQUE and bg == WHITE):
+            bg = None
+    return replace(spec, fill_color=fill, bg=bg)
+
+
 def _digest(spec: Spec, output: str) -> str:
-    values = asdict(spec.normalised()) | {"output": output, "auto_format": None}
+    values = asdict(spec) | {"output": output}
     text = repr(sorted(values.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -8,6 +8,8 @@ engine.py imports this module, on the first rendition.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyvips
@@ -22,7 +24,7 @@ from medialib.media.renditions.outputs import (
     Source,
     Stop,
 )
-from medialib.media.renditions.params import Spec
+from medialib.media.renditions.params import CLEAR, DEFAULT_QUALITY, OPAQUE, WHITE, Spec
 
 # libvips' operation cache would keep decoded sources alive between requests, and a loader
 # libvips itself calls untrusted (ImageMagick, MATLAB, FITS...) never sees a byte of ours.
@@ -33,8 +35,8 @@ pyvips.block_untrusted_set(True)
 # still formats a synchronous import may register.
 _LOADERS = ("jpegload", "pngload", "gifload", "webpload", "heifload", "tiffload")
 _ANIMATED_OUTPUTS = ("gif", "webp")
-_WHITE = (255, 255, 255, 255)
-_DEFAULT_QUALITY = 75  # imgix's
+# The largest animation held in memory for work done frame by frame (_held): 32 MB of RGBA.
+_HELD_PIXELS = 8_000_000
 
 
 def render(source: Source, spec: Spec, output: str, limits: EngineLimits, stop: Stop) -> Rendered:
@@ -102,20 +104,22 @@ def _render(source: Source, spec: Spec, output: str, limits: EngineLimits, stop:
         )
     if "orientation" in fields and int(header.get("orientation")) in (5, 6, 7, 8):
         width, height = height, width
+    # All frames, or the first only: for a still output, and for a source with more frames,
+    # or more pixels in them, than a rendition makes (what a source is decides, never the
+    # size asked for).
     animated = (
-        pages > 1
+        1 < pages <= limits.max_frames
         and output in _ANIMATED_OUTPUTS
         and pages * width * height <= limits.max_frames_pixels
     )
     made = plan(width, height, spec, limits.max_side)
     check_work(made, pages if animated else 1, limits.max_pixels, limits.max_frames_pixels)
     image, region = _load(source, made, width, height, animated)
-    _stoppable(image, stop)  # before the frames are cut: all they make can be stopped
-    frames = [_shape(frame, made, region, spec, output) for frame in _frames(image)]
-    result = _join(frames)
-    result = _credits_only(result)
+    _stoppable(image, stop)  # before anything is made of it: all that is can be stopped
+    strip = _shape(Strip(image, _pages(image)), made, region, spec, output, stop)
+    result = _credits_only(strip.image)
     data = _save(result, spec, output)
-    return Rendered(data, OUTPUT_TYPES[output], frames[0].width, frames[0].height, len(frames))
+    return Rendered(data, OUTPUT_TYPES[output], strip.width, strip.page_height, strip.pages)
 
 
 def _open(source: Source, **options: object) -> pyvips.Image:
@@ -152,64 +156,175 @@ def _load(
     return image, (rx, ry, min(rw, whole_w - rx), min(rh, whole_h - ry))
 
 
-def _frames(image: pyvips.Image) -> list[pyvips.Image]:
-    """An animation's frames (libvips holds them stacked in one tall image); else the image."""
+@dataclass(frozen=True)
+class Strip:
+    """A picture, or an animation's frames as libvips holds them: stacked in one tall image,
+    `pages` frames of `page_height` rows. Work that keeps each frame's rows where they are
+    (cutting columns, shrinking, padding the sides, colours) is done on the strip whole, one
+    libvips operation whatever the frames; only work that moves rows within a frame is done
+    frame by frame (`each`), once per render."""
+
+    image: pyvips.Image
+    pages: int = 1
+
+    @property
+    def width(self) -> int:
+        return int(self.image.width)
+
+    @property
+    def page_height(self) -> int:
+        return int(self.image.height) // self.pages
+
+    def each(self, make: Callable[[Strip], Strip]) -> Strip:
+        """`make` applied to each frame on its own (making all frames one size), restacked."""
+        height = self.page_height
+        frames = [
+            make(Strip(self.image.extract_area(0, i * height, self.width, height))).image
+            for i in range(self.pages)
+        ]
+        return _paged(pyvips.Image.arrayjoin(frames, across=1), self.pages)
+
+    def map(self, make: Callable[[pyvips.Image], pyvips.Image]) -> Strip:
+        """`make` on the whole strip: for work on each pixel alone (colours, alpha)."""
+        return _paged(make(self.image), self.pages)
+
+    def crop(self, x: int, y: int, w: int, h: int) -> Strip:
+        if (x, y, w, h) == (0, 0, self.width, self.page_height):
+            return self
+        if self.pages == 1:
+            return Strip(self.image.extract_area(x, y, w, h))
+        assert (y, h) == (0, self.page_height), "rows move: use each"
+        return _paged(self.image.extract_area(x, 0, w, self.image.height), self.pages)
+
+    def resize(self, width: int, height: int) -> Strip:
+        """Shrunk as a strip, as libvips' own thumbnail shrinks animations (a frame's edge row
+        takes a little of its neighbour's); a frame grown would take many rows of it."""
+        if (width, height) == (self.width, self.page_height):
+            return self
+        assert self.pages == 1 or height <= self.page_height, "a frame grows: use each"
+        scaled = self.image.resize(width / self.width, vscale=height / self.page_height)
+        return _paged(scaled, self.pages)
+
+    def pad(self, width: int, height: int, background: list[int]) -> Strip:
+        """Centred on a `width` x `height` canvas of `background`."""
+        assert self.pages == 1 or height == self.page_height, "rows move: use each"
+        padded = self.image.gravity(
+            "centre", width, height * self.pages, extend="background", background=background
+        )
+        return _paged(padded, self.pages)
+
+
+def _pages(image: pyvips.Image) -> int:
     if "page-height" not in image.get_fields():
-        return [image]
+        return 1
     page_height = int(image.get("page-height"))
-    count = image.height // page_height
-    if count <= 1:
-        return [image]
-    return [image.crop(0, i * page_height, image.width, page_height) for i in range(count)]
+    return max(1, image.height // page_height) if 0 < page_height < image.height else 1
 
 
-def _shape(frame: pyvips.Image, made: Plan, region: Box, spec: Spec, output: str) -> pyvips.Image:
-    """One frame through the plan: the region, the scale left to do, the kept box, the canvas,
-    and a background wherever the output cannot be transparent."""
-    x, y, w, h = region
-    if (spec.bg or spec.fill_color) and frame.bands - int(frame.hasalpha()) < 3:
-        frame = frame.colourspace("srgb")  # a grey picture on a coloured background
-    if (x, y, w, h) != (0, 0, frame.width, frame.height):
-        frame = frame.extract_area(x, y, w, h)
-    want_w, want_h = made.resized
-    if (frame.width, frame.height) != (want_w, want_h):
-        frame = frame.resize(want_w / frame.width, vscale=want_h / frame.height)
+def _paged(image: pyvips.Image, pages: int) -> Strip:
+    if pages > 1:
+        image = image.copy()  # metadata is set on a copy: the image may be shared
+        image.set_type(pyvips.GValue.gint_type, "page-height", image.height // pages)
+        image.set_type(pyvips.GValue.gint_type, "n-pages", pages)
+    return Strip(image, pages)
+
+
+def _shape(strip: Strip, made: Plan, region: Box, spec: Spec, output: str, stop: Stop) -> Strip:
+    """The picture through the plan: the region, the scale left to do, the kept box, the
+    canvas, and a background wherever the output cannot be transparent."""
+    if (spec.bg or spec.fill_color) and strip.image.bands - int(strip.image.hasalpha()) < 3:
+        strip = strip.map(lambda image: image.colourspace("srgb"))  # grey on a colour
+    if strip.pages > 1 and made.entropy:
+        made = _entropy_box(strip, made, region, stop)
+
+    def geometry(one: Strip) -> Strip:
+        return _geometry(one, made, region, spec, output, stop)
+
+    if strip.pages > 1 and _moves_rows(strip.page_height, made, region):
+        strip = _held(strip, stop).each(geometry)
+    else:
+        strip = geometry(strip)
+    if strip.image.hasalpha() and (output in OPAQUE or (spec.bg and spec.bg[3] == 255)):
+        background = list((spec.bg or WHITE)[:3])
+        strip = strip.map(lambda image: image.flatten(background=background))
+    return strip
+
+
+def _held(strip: Strip, stop: Stop) -> Strip:
+    """The strip, held in memory when it is small. Work cut frame by frame on an animation
+    libvips decodes as it goes grows worse than its frames count (500 frames of 100x100,
+    padded to 100x150: 12 s; held, 1 s); past the bound it is done so, within the deadline."""
+    if strip.image.width * strip.image.height > _HELD_PIXELS:
+        return strip
+    return _paged(_in_memory(strip.image, stop), strip.pages)
+
+
+def _geometry(strip: Strip, made: Plan, region: Box, spec: Spec, output: str, stop: Stop) -> Strip:
+    strip = strip.crop(*region).resize(*made.resized)
     if made.keep is not None:
-        frame = _keep(frame, made)
+        strip = _keep(strip, made, stop)
     if made.canvas is not None:
-        frame = _fill(frame, made.canvas, spec, output)
-    if frame.hasalpha() and (output in ("jpg", "pjpg") or (spec.bg and spec.bg[3] == 255)):
-        frame = frame.flatten(background=list((spec.bg or _WHITE)[:3]))
-    return frame
+        strip = _fill(strip, made.canvas, spec, output)
+    return strip
 
 
-def _keep(frame: pyvips.Image, made: Plan) -> pyvips.Image:
+def _moves_rows(page_height: int, made: Plan, region: Box) -> bool:
+    """Whether the plan moves rows within a frame: cuts rows, grows, or pads above and below."""
+    _, y, _, h = region
+    height = made.resized[1]
+    moves = (y, h) != (0, page_height) or height > h
+    if made.keep is not None:
+        kept = min(made.keep[3], height)
+        moves = moves or kept != height
+        height = kept
+    return moves or (made.canvas is not None and made.canvas[1] != height)
+
+
+def _keep(strip: Strip, made: Plan, stop: Stop) -> Strip:
     assert made.keep is not None
     x, y, w, h = made.keep
-    w, h = min(w, frame.width), min(h, frame.height)
+    w, h = min(w, strip.width), min(h, strip.page_height)
     if made.entropy:
-        return frame.smartcrop(w, h, interesting="entropy")
-    x, y = min(x, frame.width - w), min(y, frame.height - h)
-    return frame.extract_area(x, y, w, h)
+        return _busiest(strip.image, w, h, stop)
+    x, y = min(x, strip.width - w), min(y, strip.page_height - h)
+    return strip.crop(x, y, w, h)
 
 
-def _fill(frame: pyvips.Image, canvas: tuple[int, int], spec: Spec, output: str) -> pyvips.Image:
+def _busiest(frame: pyvips.Image, w: int, h: int, stop: Stop) -> Strip:
+    """The busiest `w` x `h` box of a frame, as libvips' smartcrop finds it. smartcrop reads its
+    input several times over, and a source is decoded in one pass down the picture: the frame
+    is made in memory first, as large as check_work lets it be."""
+    return Strip(_in_memory(frame, stop).smartcrop(w, h, interesting="entropy"))
+
+
+def _entropy_box(strip: Strip, made: Plan, region: Box, stop: Stop) -> Plan:
+    """An animation keeps from every frame the box found busiest in its first. smartcrop cuts
+    with extract_area, which records where it cut as the result's offset."""
+    first = Strip(strip.image.extract_area(0, 0, strip.width, strip.page_height))
+    first = first.crop(*region).resize(*made.resized)
+    assert made.keep is not None
+    _, _, w, h = made.keep
+    w, h = min(w, first.width), min(h, first.page_height)
+    found = _busiest(first.image, w, h, stop).image
+    return replace(made, keep=(-int(found.xoffset), -int(found.yoffset), w, h), entropy=False)
+
+
+def _in_memory(image: pyvips.Image, stop: Stop) -> pyvips.Image:
+    """`image` made now and held in memory; what is made from it can still be stopped."""
+    held = image.copy_memory()
+    _stoppable(held, stop)
+    return held
+
+
+def _fill(strip: Strip, canvas: tuple[int, int], spec: Spec, output: str) -> Strip:
     color = spec.fill_color or spec.bg
     if color is None:
-        color = _WHITE if output in ("jpg", "pjpg") else (0, 0, 0, 0)
-    if color[3] < 255 and not frame.hasalpha():
-        frame = frame.bandjoin_const([255])
-    background = list(color[: frame.bands]) if frame.bands < 4 else list(color)
-    return frame.gravity("centre", *canvas, extend="background", background=background)
-
-
-def _join(frames: list[pyvips.Image]) -> pyvips.Image:
-    if len(frames) == 1:
-        return frames[0]
-    joined = pyvips.Image.arrayjoin(frames, across=1).copy()
-    joined.set_type(pyvips.GValue.gint_type, "page-height", frames[0].height)
-    joined.set_type(pyvips.GValue.gint_type, "n-pages", len(frames))
-    return joined
+        color = WHITE if output in OPAQUE else CLEAR
+    if color[3] < 255 and not strip.image.hasalpha():
+        strip = strip.map(lambda image: image.bandjoin_const([255]))
+    bands = strip.image.bands
+    background = list(color[:bands]) if bands < 4 else list(color)
+    return strip.pad(*canvas, background=background)
 
 
 def _credits_only(image: pyvips.Image) -> pyvips.Image:
@@ -235,7 +350,7 @@ def _blob(image: pyvips.Image, fields: list[str], name: str) -> bytes | None:
 
 def _save(image: pyvips.Image, spec: Spec, output: str) -> bytes:
     keep = "icc,exif,xmp,iptc"
-    quality = spec.q or _DEFAULT_QUALITY
+    quality = spec.q or DEFAULT_QUALITY
     if output in ("jpg", "pjpg"):
         return bytes(
             image.jpegsave_buffer(
