@@ -233,11 +233,11 @@ async def _entries_of(api: httpx.AsyncClient, system_name: str) -> list[dict[str
 async def test_a_killed_client_resumes_without_sending_a_batch_twice(
     stack: Stack, project: str, origin: Origin, tmp_path: Path
 ) -> None:
-    """SIGKILL in the middle of a 5,000-row import (a batch done, another running), then the
+    """SIGKILL in the middle of a 2,000-row import (a batch done, another running), then the
     same command again: every row in the library once, no batch sent twice."""
     token = await stack.token(project)
     api = stack.client(token)
-    rows = 5000
+    rows = 2000
     urls = pictures(origin, rows)
     manifest = tmp_path / "archive.csv"
     manifest.write_text(
@@ -246,7 +246,7 @@ async def test_a_killed_client_resumes_without_sending_a_batch_twice(
     state = tmp_path / "archive.csv.medialib-import.sqlite"
     jobs_before = len(await jobs_of(api))
     system = f"killed-{uuid.uuid4().hex[:8]}"
-    options = ("--batch-size", "500", "--open-jobs", "2", "--system-name", system)
+    options = ("--batch-size", "200", "--open-jobs", "2", "--system-name", system)
 
     client = await spawn_import(stack, token, "images", manifest, *options)
     async with asyncio.timeout(120):
@@ -261,7 +261,7 @@ async def test_a_killed_client_resumes_without_sending_a_batch_twice(
     resumed = await medialib_import(stack, token, "images", manifest, *options, "--report", report)
 
     assert resumed.returncode == 0, resumed.stderr
-    assert len(await jobs_of(api)) - jobs_before == 10  # 5,000 rows in batches of 500, each once
+    assert len(await jobs_of(api)) - jobs_before == 10  # 2,000 rows in batches of 200, each once
     reported = read_report(report)
     assert len(reported) == rows
     assert {r["state"] for r in reported} == {"success"}
@@ -272,8 +272,9 @@ async def test_a_killed_client_resumes_without_sending_a_batch_twice(
 
 
 async def test_a_server_at_its_open_job_limit_is_waited_for(origin: Origin, tmp_path: Path) -> None:
-    """The server allows one open job; the client wants three. Its 429s (with Retry-After) are
-    waited out, and every batch is still sent exactly once."""
+    """The server allows one open job; the client wants three. After a 429 it sends again when
+    one of its jobs has finished (not only after the Retry-After of 30 s), and every batch is
+    still sent exactly once."""
     server = ServerProcess(
         tmp_path / "home",
         env={

@@ -82,6 +82,18 @@ class Importer:
         self.rows = rows
         self.options = options
         self.snapshot = Snapshot.of(state, len(rows))
+        # After a 429 while jobs of ours ran: until when, and how many of ours were running.
+        self._held: tuple[float, int] | None = None
+
+    def _held_back(self) -> bool:
+        """Whether to wait still: until the Retry-After, or one of our jobs has finished."""
+        if self._held is None:
+            return False
+        until, running = self._held
+        if time.monotonic() < until and len(self.state.batches(RUNNING)) >= running:
+            return True
+        self._held = None
+        return False
 
     async def run(self, report: Report) -> None:
         self.state.plan(self.options.batch_size)
@@ -109,6 +121,8 @@ class Importer:
                 self.state.mark(batch.id, PLANNED)
 
     async def _send_while_room(self) -> None:
+        if self._held_back():
+            return
         while len(self.state.batches(SENDING, RUNNING)) < self.options.open_jobs:
             planned = self.state.batches(PLANNED)
             if not planned:
@@ -136,7 +150,14 @@ class Importer:
                 await self._settle_sending()
                 return False
             self.state.mark(batch.id, PLANNED)
-            await asyncio.sleep(busy.retry_after)
+            running = len(self.state.batches(RUNNING))
+            if running:
+                # At its open-job limit, the server asks to come back when a job has finished:
+                # one of ours finishing says so before its Retry-After does. Meanwhile the
+                # loop goes on polling them.
+                self._held = (time.monotonic() + busy.retry_after, running)
+            else:
+                await asyncio.sleep(busy.retry_after)
             return False
         self.state.mark(batch.id, RUNNING, job_id=job_id)
         return True
