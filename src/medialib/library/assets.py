@@ -172,18 +172,25 @@ async def not_takeable(db: Database, project: str, keys: Iterable[str]) -> set[s
         return set(held.scalars()) | set(pending.scalars())
 
 
-def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> set[str]:
+def claim_assets(
+    tx: Tx, project: str, described: dict[str, dict[str, Any]], *, fresh: bool = False
+) -> set[str]:
     """Record the assets (key -> asset) for `project`; returns the keys it may not take: another
     project's asset or upload not registered yet, and any object let go of whose bytes are
-    being deleted. An upload of `project`'s own is registered now: no longer pending."""
+    being deleted. An upload of `project`'s own is registered now: no longer pending. `fresh`
+    keys were made by the caller itself (a URL import's): no upload can be at them."""
     if not described:
         return set()
     keys = list(described)
-    theirs = set(
-        tx.execute(
-            sa.select(uploads.c.key).where(uploads.c.key.in_(keys), uploads.c.project != project)
-        ).scalars()
-    )
+    theirs: set[str] = set()
+    if not fresh:
+        pending = uploads.c.key.in_(keys)
+        theirs = set(
+            tx.execute(
+                sa.select(uploads.c.key).where(pending, uploads.c.project != project)
+            ).scalars()
+        )
+        tx.execute(uploads.delete().where(pending, uploads.c.project == project))
     now = utcnow()
     rows = [
         {
@@ -202,7 +209,6 @@ def claim_assets(tx: Tx, project: str, described: dict[str, dict[str, Any]]) -> 
         return theirs
     inserted = tx.execute(insert_ignoring_conflicts(tx.conn, assets, assets.c.key), rows)
     known = set(described) - theirs - set(inserted.scalars())
-    tx.execute(uploads.delete().where(uploads.c.key.in_(keys), uploads.c.project == project))
     if not known:
         return theirs
     not_mine = sa.or_(assets.c.project != project, assets.c.released_at.is_not(None))

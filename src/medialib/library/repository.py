@@ -158,7 +158,7 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             taken[imported.media_id] = list(objects)
             if imported.action == Action.UPDATED:
                 updated += objects
-    assets.claim_assets(tx, project, kept)
+    assets.claim_assets(tx, project, kept, fresh=True)  # keys its own downloads were put at
     assets.remember_keys(tx, project, taken)
     # An entry updated while revoked stays revoked: its new objects are not served either.
     assets.refresh_revoked(tx, project, updated)
