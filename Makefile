@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: serve test lint contracts typecheck unit install install-test clean
+.PHONY: serve test lint contracts typecheck docs unit install install-test clean
 
 serve: install
 	$(BIN)/medialib serve
 
-test: install-test lint contracts typecheck unit
+test: install-test lint contracts typecheck docs unit
 
 lint: install-test
 	$(BIN)/ruff check src tests bench examples
@@ -20,6 +20,10 @@ contracts: install-test
 
 typecheck: install-test
 	$(BIN)/mypy
+
+# The docs site (mkdocs.yml, docs/) into site/; --strict: a broken link or anchor fails.
+docs: install-test
+	$(BIN)/mkdocs build --strict
 
 unit: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -39,4 +43,4 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site
