@@ -189,10 +189,7 @@ class Download:
     path: Path
     size: int
     sha256: str
-    head: bytes
     tail: bytes
-    final_url: str
-    content_type: str | None
 
 
 # Called with the first bytes of a body (its type is decided from them); returns the most bytes

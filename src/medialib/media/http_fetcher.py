@@ -191,7 +191,7 @@ class HttpFetcher:
                     raise FetchError("http_error", f"HTTP {response.status} without Location")
                 return urljoin(url, location)
             _raise_for_status(response.status, response.headers)
-            return await _save(response, url, path, limit_for)
+            return await _save(response, path, limit_for)
 
 
 @contextlib.asynccontextmanager
@@ -332,9 +332,7 @@ def _local(operation: Callable[..., T], *args: Any) -> T:
         raise StorageError(f"writing a download to disk failed: {exc}") from exc
 
 
-async def _save(
-    response: aiohttp.ClientResponse, url: str, path: Path, limit_for: LimitFor
-) -> Download:
+async def _save(response: aiohttp.ClientResponse, path: Path, limit_for: LimitFor) -> Download:
     sink = _Sink(path, limit_for, response.content_length)
     try:
         async for chunk in response.content.iter_chunked(CHUNK):
@@ -349,8 +347,5 @@ async def _save(
         path=path,
         size=sink.size,
         sha256=sink.digest.hexdigest(),
-        head=sink.head,
         tail=sink.tail,
-        final_url=str(response.url),
-        content_type=response.headers.get("Content-Type"),
     )
