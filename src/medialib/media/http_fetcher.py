@@ -33,7 +33,6 @@ from medialib.media.fetch import (
     FetchPolicy,
     LimitFor,
     Network,
-    basic_auth,
     check_url,
     literal_address,
     refusal,
@@ -109,19 +108,16 @@ class HttpFetcher:
             await self._session.close()
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
-        """POST `body` and return the status; never follows a redirect (a 3xx is an answer).
-        Credentials in the URL go as HTTP Basic auth."""
-        _, host, _ = check_url(url, credentials=True)
+        """POST `body` with `headers` as given and return the status; never follows a redirect
+        (a 3xx is an answer). The URL carries no credentials: the caller makes them headers."""
+        _, host, _ = check_url(url)
         self._check_literal(host)
-        bare, authorization = basic_auth(url)
-        if authorization is not None:
-            headers = headers | {"Authorization": authorization}
         try:
             async with (
                 asyncio.timeout(seconds),
                 _client_errors_translated(),
                 self.session.post(
-                    bare, data=body, headers=headers, allow_redirects=False
+                    url, data=body, headers=headers, allow_redirects=False
                 ) as response,
             ):
                 return response.status

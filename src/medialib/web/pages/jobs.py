@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from medialib.bootstrap import Runtime
-from medialib.events.views import DeliveryRecord, recent_deliveries
+from medialib.events.store import DeliveryRecord, recent_deliveries
 from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, job_summary, list_jobs
 from medialib.imports.kinds import kind_named
 from medialib.imports.service import cancel_job, retry_failed
