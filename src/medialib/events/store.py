@@ -172,6 +172,18 @@ async def recent_deliveries(
     return DeliveryPage(shown, keyset.encode(last.created_at, last.id) if last else None)
 
 
+async def deliveries_about(
+    db: Database, project: str, event_type: str, subject: str
+) -> list[DeliveryRecord]:
+    """The deliveries of a project's events of `event_type` about `subject` (a job's webhook:
+    `import.finished` about the job), newest first, however many other events came since."""
+    query = _SHOWN.where(
+        events.c.project == project, events.c.type == event_type, events.c.subject == subject
+    ).order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc())
+    async with db.read(snapshot=True) as conn:
+        return await _with_attempts(conn, (await conn.execute(query)).all())
+
+
 async def _with_attempts(
     conn: AsyncConnection, rows: Sequence[Row[*tuple[Any, ...]]]
 ) -> list[DeliveryRecord]:
