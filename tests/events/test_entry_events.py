@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from medialib.library.projects import ENTRY_EVENTS, new_webhook_secret
+from medialib.library.events import SUBSCRIBABLE
+from medialib.library.projects import new_webhook_secret
 from tests.support.entries import image_entry, import_entries, new_key
 from tests.support.stack import DEMO_MEDIA_TYPES, Stack
 from tests.support.webhooks import Delivery, Receiver
@@ -37,7 +38,7 @@ async def subscribed(make_stack: Callable[..., Awaitable[Stack]]) -> AsyncIterat
         "mediaTypes": DEMO_MEDIA_TYPES,
         "webhookSecret": secret,
         "webhooks": [
-            {"url": everything.url("events"), "events": list(ENTRY_EVENTS)},
+            {"url": everything.url("events"), "events": list(SUBSCRIBABLE)},
             {"url": deletes.url("deletes"), "events": ["mediaLibraryEntry.delete"]},
         ],
     }
@@ -82,7 +83,7 @@ async def test_every_change_sends_its_event_in_order(subscribed: Subscribed) -> 
     assert await patched(subscribed, entry_id, 4, {"operation": "unrevokeAsset"}) == 200
     assert (await subscribed.api.delete(f"{LIBRARY}/{entry_id}")).status_code == 200
 
-    for event in ENTRY_EVENTS:
+    for event in SUBSCRIBABLE:
         check(await subscribed.everything.next(), event, entry_id)
     check(await subscribed.deletes.next(), "mediaLibraryEntry.delete", entry_id)
     assert len(subscribed.deletes.deliveries) == 1

@@ -21,6 +21,7 @@ from tests.support import media
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
 from tests.support.stack import Stack
+from tests.support.webhooks import Receiver
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +178,27 @@ async def test_one_refused_address_among_the_answers_refuses_them_all(
 
     assert refused.value.code == "blocked_address"
     await fetcher.close()
+
+
+async def test_a_post_goes_as_given_and_never_with_credentials_in_its_url() -> None:
+    """The fetcher only carries a webhook's request: events/delivery.py builds and signs it and
+    makes a receiver's credentials a header. A URL that still holds them is refused, not sent."""
+    receiver = await Receiver().start()
+    fetcher = _fetcher(ScriptedDNS(["127.0.0.1"]))
+    with_credentials = receiver.url().replace("http://", "http://user:pw@", 1)
+
+    with pytest.raises(FetchError) as refused:
+        await fetcher.post(with_credentials, b"{}", {}, 5)
+    status = await fetcher.post(receiver.url(), b'{"a":1}', {"X-Given": "yes"}, 5)
+
+    assert refused.value.code == "invalid_url"
+    assert status == 204
+    [sent] = receiver.deliveries
+    assert sent.body == {"a": 1}
+    assert sent.headers["x-given"] == "yes"
+    assert "authorization" not in sent.headers
+    await fetcher.close()
+    await receiver.stop()
 
 
 async def test_a_dns_answer_that_changes_after_the_check_is_never_used(

@@ -7,7 +7,7 @@ import functools
 from typing import Any
 
 from medialib.api.versions import ApiVersion
-from medialib.events.views import DeliveryRecord
+from medialib.events.store import DeliveryRecord
 from medialib.imports.jobs import JobStatus, JobSummary, Progress
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
 from medialib.library.projects import Project

@@ -137,14 +137,6 @@ async def revoke_token(db: Database, token_id: str) -> None:
                 raise NotFound(f"no token {token_id!r}")
 
 
-async def has_tokens(db: Database, project: str) -> bool:
-    async with db.read() as conn:
-        found = await conn.scalar(
-            sa.select(api_tokens.c.id).where(api_tokens.c.project == project).limit(1)
-        )
-    return found is not None
-
-
 def _invalid(reason: str) -> Unauthorized:
     return Unauthorized(details={"access_token": reason})
 

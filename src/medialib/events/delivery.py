@@ -1,7 +1,9 @@
-"""One delivery of an outbox event: a POST signed per Standard Webhooks with the project's
-secret, sent through the same address guard as downloads and never following a redirect, every
-attempt recorded. The `webhook-id` is the delivery's id on every attempt, so receivers can drop
-duplicates.
+"""One attempt at a delivery of an outbox event. The request is built and signed here and
+nowhere else: the body is the event's payload as this delivery sends it (library/events.py), the
+headers are signed per Standard Webhooks with the project's secret, and credentials in the
+receiver's URL become HTTP Basic auth. It goes out through the fetcher port (media/fetch.py):
+the same address guard as downloads, never following a redirect. Every attempt is recorded. The
+`webhook-id` is the delivery's id on every attempt, so receivers can drop duplicates.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 from standardwebhooks.webhooks import Webhook
 
 from medialib.db.engine import Tx
 from medialib.db.outbox import DeliveryState
-from medialib.db.tables import deliveries, delivery_attempts, events, projects, utcnow
-from medialib.db.upsert import insert_ignoring_conflicts
-from medialib.media.fetch import Fetcher, FetchError, redact
+from medialib.db.tables import utcnow
+from medialib.events import store
+from medialib.events.store import Attempt, Pending
+from medialib.library.events import as_sent
+from medialib.media.fetch import Fetcher, FetchError, basic_auth, check_url, redact
 from medialib.settings import Settings
 from medialib.tasks.core import TaskServices
 
@@ -38,77 +40,23 @@ class DeliveryServices(TaskServices, Protocol):
 
 
 @dataclass(frozen=True)
-class Pending:
-    """A delivery still to be made: where, what, and the secret to sign it with; which event
-    (by its position in the outbox) about what."""
-
-    id: str
-    url: str
-    body: str
-    secret: str
-    event_id: int = 0
-    project: str = ""
-    subject: str = ""
+class SignedRequest:
+    url: str  # without credentials: they are in the headers
+    body: bytes
+    headers: dict[str, str]
 
 
-@dataclass(frozen=True)
-class Attempt:
-    status: int | None
-    error: str | None  # None when the receiver answered 2xx
-    seconds: float
-
-    @property
-    def delivered(self) -> bool:
-        return self.error is None
-
-
-async def pending(conn: AsyncConnection, delivery_id: str) -> Pending | None:
-    """The delivery if it still waits to be made."""
-    row = (
-        await conn.execute(
-            sa.select(
-                deliveries.c.url,
-                events.c.id,
-                events.c.project,
-                events.c.subject,
-                events.c.payload,
-                projects.c.webhook_secret,
-            )
-            .join(events, events.c.id == deliveries.c.event_id)
-            .join(projects, projects.c.handle == events.c.project)
-            .where(deliveries.c.id == delivery_id, deliveries.c.state == DeliveryState.PENDING)
-        )
-    ).first()
-    if row is None:
-        return None
-    payload = row.payload
-    if "deliveryId" in payload:  # entry events name their delivery
-        payload = payload | {"deliveryId": delivery_id}
-    body = orjson.dumps(payload).decode()
-    secret = str(row.webhook_secret)
-    return Pending(delivery_id, row.url, body, secret, row.id, row.project, row.subject)
-
-
-def _same_line(delivery: Pending) -> sa.Select[tuple[str]]:
-    """The other pending deliveries to the same URL about the same subject: they go out in the
-    order of their events, one at a time."""
-    return (
-        sa.select(deliveries.c.id)
-        .join(events, events.c.id == deliveries.c.event_id)
-        .where(
-            events.c.subject == delivery.subject,
-            events.c.project == delivery.project,
-            deliveries.c.url == delivery.url,
-            deliveries.c.state == DeliveryState.PENDING,
-            deliveries.c.id != delivery.id,
-        )
-    )
-
-
-async def waiting_behind(conn: AsyncConnection, delivery: Pending) -> bool:
-    """Whether an earlier event's delivery on the same line is not done yet."""
-    earlier = _same_line(delivery).where(events.c.id < delivery.event_id).limit(1)
-    return (await conn.execute(earlier)).first() is not None
+def signed_request(delivery: Pending) -> SignedRequest:
+    """The POST of `delivery`, or FetchError(invalid_url) for a URL no request can go to."""
+    # A receiver's URL is the caller's own and may carry credentials for it; they never travel
+    # in the URL (and the fetcher refuses a URL that has them).
+    check_url(delivery.url, credentials=True)
+    url, authorization = basic_auth(delivery.url)
+    body = orjson.dumps(as_sent(delivery.payload, delivery.id))
+    headers = signed_headers(delivery.secret, delivery.id, body.decode())
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    return SignedRequest(url, body, headers)
 
 
 def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
@@ -124,11 +72,9 @@ def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
 async def send(services: DeliveryServices, delivery: Pending) -> Attempt:
     started = time.monotonic()
     try:
+        request = signed_request(delivery)
         status = await services.fetcher.post(
-            delivery.url,
-            delivery.body.encode(),
-            signed_headers(delivery.secret, delivery.id, delivery.body),
-            services.settings.webhook_timeout,
+            request.url, request.body, request.headers, services.settings.webhook_timeout
         )
     except FetchError as failure:
         # Stored, listed and logged: a message that quotes the URL must not carry its password.
@@ -138,27 +84,17 @@ async def send(services: DeliveryServices, delivery: Pending) -> Attempt:
 
 
 def record(tx: Tx, delivery: Pending, number: int, attempt: Attempt, last: bool) -> None:
-    """The attempt, and the delivery's state after it."""
-    delivery_id = delivery.id
-    tx.execute(
-        insert_ignoring_conflicts(tx.conn, delivery_attempts).values(
-            delivery_id=delivery_id,
-            attempt=number,
-            at=utcnow(),
-            status_code=attempt.status,
-            error=attempt.error[:500] if attempt.error else None,
-            duration_ms=int(attempt.seconds * 1000),
-        )
-    )
+    """The attempt, and the delivery's state after it: delivered, failed for good after the
+    `last` attempt, or pending another."""
     if attempt.delivered:
         state = DeliveryState.DELIVERED
     else:
         state = DeliveryState.FAILED if last else DeliveryState.PENDING
         log.info(
             "delivery %s to %s, attempt %d: %s",
-            delivery_id,
+            delivery.id,
             redact(delivery.url),
             number,
             attempt.error,
         )
-    tx.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(state=state))
+    store.record(tx, delivery.id, number, attempt, state)

@@ -5,13 +5,8 @@ next one)."""
 from __future__ import annotations
 
 from medialib.db.engine import Tx
-from medialib.events.delivery import (
-    DeliveryServices,
-    pending,
-    record,
-    send,
-    waiting_behind,
-)
+from medialib.events.delivery import DeliveryServices, record, send
+from medialib.events.store import pending, waiting_behind
 from medialib.tasks.core import TaskContext, TaskSet
 
 TASKS = TaskSet[DeliveryServices]()

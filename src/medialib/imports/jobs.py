@@ -26,12 +26,12 @@ from medialib.db.tables import import_items, import_jobs, utcnow
 from medialib.errors import Conflict, NotFound, TooManyRequests
 from medialib.imports.kinds import ImportKind, kind_named
 from medialib.imports.requests import ImportRequest
+from medialib.library.events import IMPORT_FINISHED, FailedItem, FinishedJob, record_job_finished
 from medialib.library.metadata import MetadataIssue, without_nulls
 from medialib.library.projects import Project
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 JOB_ID = re.compile(r"[a-z0-9]{12}")  # fullmatch: `$` would let a trailing newline in
-FINISHED_EVENT = "import.finished"
 
 
 class JobState(enum.StrEnum):
@@ -286,39 +286,29 @@ def finish(tx: Tx, job_id: str) -> None:
         .values(state=state, finished_at=utcnow())
     )
     if finished.rowcount == 1 and job.webhook:
-        outbox.append(
-            tx,
-            project=job.project,
-            type=FINISHED_EVENT,
-            subject=job_id,
-            payload=webhook_payload(tx.conn, job, state, progress),
-            destinations=[outbox.Destination(f"msg_{job_id}", job.webhook)],
-        )
+        record_job_finished(tx, _finished_job(tx.conn, job, state, progress))
 
 
-def webhook_payload(
-    conn: Connection, job: Any, state: JobState, progress: Progress
-) -> dict[str, Any]:
+def _finished_job(conn: Connection, job: Any, state: JobState, progress: Progress) -> FinishedJob:
+    """What the job's webhook tells (the catalogue, library/events.py, makes its payload)."""
     failed = conn.execute(
         sa.select(import_items.c.external_id, import_items.c.reason)
         .where(import_items.c.job_id == job.id, import_items.c.state == ItemState.FAILED)
         .order_by(import_items.c.position)
     ).all()
-    return {
-        "source": f"{kind_named(job.kind).name}-import",
-        "id": job.id,
-        "state": state,
-        "overview": {
-            "total": progress.total,
-            "success": progress.success,
-            "skipped": progress.skipped,
-            "failed": progress.failed,
-            "details": {
-                "failed": [{"externalId": i.external_id, "reason": i.reason} for i in failed]
-            },
-        },
-        "context": job.context,
-    }
+    return FinishedJob(
+        id=job.id,
+        project=job.project,
+        kind=kind_named(job.kind).name,
+        state=state,
+        webhook=job.webhook,
+        context=job.context,
+        total=progress.total,
+        success=progress.success,
+        skipped=progress.skipped,
+        failed=progress.failed,
+        failed_items=tuple(FailedItem(i.external_id, i.reason) for i in failed),
+    )
 
 
 CANCELLED = "cancelled"
@@ -404,7 +394,7 @@ async def job_status(
             else []
         )
         counted = await progress(conn, job_id, job.total)
-        webhook = await outbox.delivery_of(conn, FINISHED_EVENT, job_id) if job.webhook else None
+        webhook = await outbox.delivery_of(conn, IMPORT_FINISHED, job_id) if job.webhook else None
     return JobStatus(job, kind, counted, list(items), webhook)
 
 

@@ -25,8 +25,7 @@ from medialib.db.tables import import_items, import_jobs, utcnow
 from medialib.errors import ItemError
 from medialib.imports.jobs import ItemOutcome, ItemState, pending_positions, record_items
 from medialib.imports.kinds import ImportKind, Probed, kind_named
-from medialib.library import changes
-from medialib.library.changes import EntryEvent
+from medialib.library.events import EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
 from medialib.library.metadata import without_nulls
 from medialib.library.models import Entry, stored_objects
@@ -377,7 +376,7 @@ def _record_changes(tx: Tx, project: Project | None, saved: list[Imported]) -> N
         return
     for action, event in ((Action.CREATED, EntryEvent.CREATE), (Action.UPDATED, EntryEvent.UPDATE)):
         ids = [i.media_id for i in saved if i.action == action and i.media_id is not None]
-        changes.record(tx, project, event, ids)
+        record_entry_events(tx, project, event, ids)
 
 
 def _settle(worked: Worked) -> None:

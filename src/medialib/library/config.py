@@ -18,9 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medialib.errors import ConfigError, field_problems
+from medialib.library.events import SUBSCRIBABLE
 from medialib.library.metadata import MetadataProperty, MetadataSchema
 from medialib.library.projects import (
-    ENTRY_EVENTS,
     AssetRules,
     ExifMapping,
     MediaKind,
@@ -90,7 +90,7 @@ class WebhookConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2048)
-    events: list[Literal[ENTRY_EVENTS]] = Field(min_length=1)  # type: ignore[valid-type]
+    events: list[Literal[SUBSCRIBABLE]] = Field(min_length=1)  # type: ignore[valid-type]
 
 
 class ProjectConfig(BaseModel):

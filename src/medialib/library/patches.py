@@ -17,9 +17,8 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
-from medialib.library import changes
-from medialib.library.changes import EntryEvent
 from medialib.library.entries import not_found
+from medialib.library.events import EntryEvent, record_entry_events
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
@@ -161,7 +160,7 @@ class EntryPatcher:
             keys = asset_rules.keys_of(tx, entry.project, entry.id) + entry.asset_keys()
             asset_rules.refresh_revoked(tx, entry.project, keys)
         for event in _events(entry, patched):
-            changes.record(tx, self.project, event, [entry.id])
+            record_entry_events(tx, self.project, event, [entry.id])
         shared = {}
         if patched.revoked != entry.revoked:
             shared = asset_rules.sharing_entries(tx, entry.project, entry.id)

@@ -49,19 +49,10 @@ class MediaType:
     asset_rules: AssetRules = AssetRules()
 
 
-ENTRY_EVENTS = (
-    "mediaLibraryEntry.create",
-    "mediaLibraryEntry.update",
-    "mediaLibraryEntry.archive",
-    "mediaLibraryEntry.revoke",
-    "mediaLibraryEntry.unrevoke",
-    "mediaLibraryEntry.delete",
-)
-
-
 @dataclass(frozen=True)
 class Subscription:
-    """A webhook the project's config subscribes to some of the entry events."""
+    """A webhook the project's config subscribes to some of the entry events (the catalogue,
+    library/events.py, says which may be subscribed to)."""
 
     url: str
     events: frozenset[str]

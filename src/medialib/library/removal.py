@@ -7,8 +7,9 @@ import sqlalchemy as sa
 
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries
-from medialib.library import assets, changes
+from medialib.library import assets
 from medialib.library.entries import not_found
+from medialib.library.events import EntryEvent, record_entry_events
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
 from medialib.library.tasks import delete_objects
@@ -21,7 +22,7 @@ async def delete_entry(db: Database, project: Project, entry_id: str) -> None:
 
     def delete(tx: Tx) -> None:
         _delete(tx, project.handle, entry_id)
-        changes.record(tx, project, changes.EntryEvent.DELETE, [entry_id])
+        record_entry_events(tx, project, EntryEvent.DELETE, [entry_id])
 
     await db.transact(delete)
 

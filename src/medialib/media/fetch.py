@@ -189,10 +189,7 @@ class Download:
     path: Path
     size: int
     sha256: str
-    head: bytes
     tail: bytes
-    final_url: str
-    content_type: str | None
 
 
 # Called with the first bytes of a body (its type is decided from them); returns the most bytes
@@ -213,15 +210,18 @@ class FetchPolicy:
 
 
 class Fetcher(Protocol):
-    """One per process: downloads with the policy's guard, bounds and retries, and webhook
-    POSTs. Every failure is a FetchError (or a StorageError for our own disk)."""
+    """One per process: downloads with the policy's guard, bounds and retries, and POSTs (the
+    webhooks: events/delivery.py builds and signs them, the fetcher only sends them, through
+    the same guard). Every failure is a FetchError (or a StorageError for our own disk)."""
 
     async def download(self, url: str, path: Path, limit_for: LimitFor) -> Download:
         """The body at `url` in the file `path`, retried while failures are transient."""
         ...
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
-        """POST `body` and return the status; never follows a redirect (a 3xx is an answer)."""
+        """POST `body` with `headers` as given and return the status; never follows a redirect
+        (a 3xx is an answer). The URL carries no credentials (`basic_auth` makes them a header);
+        one that does is refused."""
         ...
 
     async def close(self) -> None: ...

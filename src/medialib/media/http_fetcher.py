@@ -33,7 +33,6 @@ from medialib.media.fetch import (
     FetchPolicy,
     LimitFor,
     Network,
-    basic_auth,
     check_url,
     literal_address,
     refusal,
@@ -109,19 +108,16 @@ class HttpFetcher:
             await self._session.close()
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], seconds: float) -> int:
-        """POST `body` and return the status; never follows a redirect (a 3xx is an answer).
-        Credentials in the URL go as HTTP Basic auth."""
-        _, host, _ = check_url(url, credentials=True)
+        """POST `body` with `headers` as given and return the status; never follows a redirect
+        (a 3xx is an answer). The URL carries no credentials: the caller makes them headers."""
+        _, host, _ = check_url(url)
         self._check_literal(host)
-        bare, authorization = basic_auth(url)
-        if authorization is not None:
-            headers = headers | {"Authorization": authorization}
         try:
             async with (
                 asyncio.timeout(seconds),
                 _client_errors_translated(),
                 self.session.post(
-                    bare, data=body, headers=headers, allow_redirects=False
+                    url, data=body, headers=headers, allow_redirects=False
                 ) as response,
             ):
                 return response.status
@@ -191,7 +187,7 @@ class HttpFetcher:
                     raise FetchError("http_error", f"HTTP {response.status} without Location")
                 return urljoin(url, location)
             _raise_for_status(response.status, response.headers)
-            return await _save(response, url, path, limit_for)
+            return await _save(response, path, limit_for)
 
 
 @contextlib.asynccontextmanager
@@ -332,9 +328,7 @@ def _local(operation: Callable[..., T], *args: Any) -> T:
         raise StorageError(f"writing a download to disk failed: {exc}") from exc
 
 
-async def _save(
-    response: aiohttp.ClientResponse, url: str, path: Path, limit_for: LimitFor
-) -> Download:
+async def _save(response: aiohttp.ClientResponse, path: Path, limit_for: LimitFor) -> Download:
     sink = _Sink(path, limit_for, response.content_length)
     try:
         async for chunk in response.content.iter_chunked(CHUNK):
@@ -349,8 +343,5 @@ async def _save(
         path=path,
         size=sink.size,
         sha256=sink.digest.hexdigest(),
-        head=sink.head,
         tail=sink.tail,
-        final_url=str(response.url),
-        content_type=response.headers.get("Content-Type"),
     )

@@ -12,7 +12,7 @@ from medialib.api.schemas import DeliveryList, answers
 from medialib.auth.tokens import WRITE
 from medialib.bootstrap import Runtime
 from medialib.db.outbox import DeliveryState
-from medialib.events.views import recent_deliveries
+from medialib.events.store import recent_deliveries
 
 router = APIRouter(prefix="/api/{version}/events", tags=["events"])
 

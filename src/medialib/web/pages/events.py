@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from medialib.bootstrap import Runtime
-from medialib.events.views import recent_deliveries
+from medialib.events.store import recent_deliveries
 from medialib.web.deps import render, runtime, viewer
 from medialib.web.session import Viewer
 

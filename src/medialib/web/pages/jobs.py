@@ -7,10 +7,11 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from medialib.bootstrap import Runtime
-from medialib.events.views import DeliveryRecord, recent_deliveries
+from medialib.events.store import deliveries_about
 from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, job_summary, list_jobs
 from medialib.imports.kinds import kind_named
 from medialib.imports.service import cancel_job, retry_failed
+from medialib.library.events import IMPORT_FINISHED
 from medialib.media.fetch import redact
 from medialib.web.deps import project_of, render, runtime, viewer, writer
 from medialib.web.session import Viewer
@@ -43,7 +44,7 @@ async def job_page(
         rt.db, project, kind, job_id, ItemPage(ItemFilter.FAILED, FAILED_SHOWN)
     )
     fragment = "_job_head.html" if request.headers.get("hx-request") else "job.html"
-    deliveries = await _deliveries_of(rt, project, job_id)
+    deliveries = await deliveries_about(rt.db, project, IMPORT_FINISHED, job_id)
     webhook = redact(status.job.webhook) if status.job.webhook else None
     return render(
         fragment,
@@ -54,12 +55,6 @@ async def job_page(
         deliveries=deliveries,
         webhook=webhook,
     )
-
-
-async def _deliveries_of(rt: Runtime, project: str, job_id: str) -> list[DeliveryRecord]:
-    """The job's webhook deliveries among the project's recent ones."""
-    page = await recent_deliveries(rt.db, project, limit=100)
-    return [d for d in page.deliveries if d.subject == job_id]
 
 
 @router.post("/jobs/{job_id}/retry")

@@ -1,0 +1,146 @@
+"""The catalogue of events: every event medialib tells webhooks of, with its name, the payload it
+carries and who may receive it. Each is written to the outbox (db/outbox.py) in the transaction
+that made it happen, so it is never lost and never sent for a change that was rolled back; the
+`events` package delivers them (the signed POST, retries, every attempt recorded) and knows
+nothing else about them.
+
+- `mediaLibraryEntry.create|update|archive|revoke|unrevoke|delete` (`EntryEvent`): written by the
+  library (entries, patches, removal) and by the URL imports' pipeline, one event per entry.
+  Payload `{event, deliveryId, projectId, mediaId, occurredAt}`. Sent to every webhook of the
+  project's config that subscribes to it (`webhooks[].events`); nothing is written when none does.
+- `import.finished` (`IMPORT_FINISHED`): written by imports when a job finishes (or is
+  cancelled). Payload `{source, id, state, overview, context}`. Sent to the job's own `webhook`
+  only, with the delivery id `msg_<jobId>`; a config cannot subscribe to it.
+
+The catalogue lives in the library because both of its writers must reach it: the library writes
+entry events in its own transactions, imports writes the job's, and imports and events are
+siblings that may not import each other while the library may import neither.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from medialib.db import outbox
+from medialib.db.engine import Tx
+from medialib.db.tables import utcnow
+from medialib.library.projects import Project
+
+
+class EntryEvent(enum.StrEnum):
+    CREATE = "mediaLibraryEntry.create"
+    UPDATE = "mediaLibraryEntry.update"
+    ARCHIVE = "mediaLibraryEntry.archive"
+    REVOKE = "mediaLibraryEntry.revoke"
+    UNREVOKE = "mediaLibraryEntry.unrevoke"
+    DELETE = "mediaLibraryEntry.delete"
+
+
+IMPORT_FINISHED = "import.finished"
+
+# What a project's config may subscribe its webhooks to: the entry events. (Plain strings: the
+# config's schema takes them as its `Literal`, and its error messages quote them.)
+SUBSCRIBABLE: tuple[str, ...] = tuple(event.value for event in EntryEvent)
+
+
+# --- Entry events -----------------------------------------------------------------------------
+
+
+def record_entry_events(
+    tx: Tx, project: Project, event: EntryEvent, entry_ids: Iterable[str]
+) -> None:
+    """One event per entry, each with a delivery per subscribed webhook."""
+    urls = project.subscribers(event)
+    if not urls:
+        return
+    occurred = utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    for entry_id in entry_ids:
+        outbox.append(
+            tx,
+            project=project.handle,
+            type=event,
+            subject=entry_id,
+            payload=entry_payload(project.handle, event, entry_id, occurred),
+            destinations=[outbox.Destination(f"msg_{uuid.uuid4().hex}", url) for url in urls],
+        )
+
+
+def entry_payload(project: str, event: EntryEvent, entry_id: str, occurred: str) -> dict[str, Any]:
+    return {
+        "event": str(event),
+        "deliveryId": None,  # each delivery's own, filled in when it is sent (`as_sent`)
+        "projectId": project,
+        "mediaId": entry_id,
+        "occurredAt": occurred,
+    }
+
+
+# --- The job's webhook ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    external_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class FinishedJob:
+    """What a finished job's webhook tells, read by imports from the job's rows."""
+
+    id: str
+    project: str
+    kind: str  # the import kind's name: the payload's `source` is `<kind>-import`
+    state: str  # success | failed
+    webhook: str
+    context: dict[str, Any] | None
+    total: int
+    success: int
+    skipped: int
+    failed: int
+    failed_items: tuple[FailedItem, ...]
+
+
+def record_job_finished(tx: Tx, job: FinishedJob) -> None:
+    """The job's event, with one delivery to its webhook; its id is the job's, so a receiver
+    can tell which job it is about from the headers alone."""
+    outbox.append(
+        tx,
+        project=job.project,
+        type=IMPORT_FINISHED,
+        subject=job.id,
+        payload=job_finished_payload(job),
+        destinations=[outbox.Destination(f"msg_{job.id}", job.webhook)],
+    )
+
+
+def job_finished_payload(job: FinishedJob) -> dict[str, Any]:
+    failed = [{"externalId": item.external_id, "reason": item.reason} for item in job.failed_items]
+    return {
+        "source": f"{job.kind}-import",
+        "id": job.id,
+        "state": job.state,
+        "overview": {
+            "total": job.total,
+            "success": job.success,
+            "skipped": job.skipped,
+            "failed": job.failed,
+            "details": {"failed": failed},
+        },
+        "context": job.context,
+    }
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def as_sent(payload: dict[str, Any], delivery_id: str) -> dict[str, Any]:
+    """An event's payload as one of its deliveries sends it: an entry event names the delivery
+    it goes out in (`deliveryId`, also its `webhook-id`), which differs per webhook."""
+    if "deliveryId" in payload:
+        return payload | {"deliveryId": delivery_id}
+    return payload
