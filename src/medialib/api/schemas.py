@@ -10,6 +10,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from medialib.imports.kinds import ImportKind
+from medialib.library.media_kinds import MEDIA_KINDS
 
 
 class ErrorBody(BaseModel):
@@ -158,7 +159,7 @@ class MetadataPropertyOut(BaseModel):
 
 class MediaTypeOut(BaseModel):
     handle: str
-    type: str = Field(description="mediaImage, mediaVideo or mediaFile")
+    type: str = Field(description=" or ".join(MEDIA_KINDS))
     metadata: list[MetadataPropertyOut]
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from medialib.errors import NotFound
-from medialib.library.projects import MediaKind
+from medialib.library import media_kinds
+from medialib.library.media_kinds import MediaKind
 from medialib.media.probe.image import probe_image
 from medialib.media.probe.sniff import HTML, Sniffed
 from medialib.media.probe.svg import SVG_MAX_BYTES, svg_size
@@ -152,7 +153,7 @@ class ImageItem(BaseModel):
 IMAGE = ImportKind(
     name="image",
     plural="images",
-    media_kind="mediaImage",
+    media_kind=media_kinds.IMAGE.name,
     refuse=_refuse_image,
     cap=_image_cap,
     probe=_probe_image,
@@ -192,7 +193,7 @@ class FileItem(BaseModel):
 FILE = ImportKind(
     name="file",
     plural="files",
-    media_kind="mediaFile",
+    media_kind=media_kinds.FILE.name,
     refuse=_refuse_file,
     cap=_file_cap,
     probe=_probe_file,
@@ -281,7 +282,7 @@ class VideoItem(BaseModel):
 VIDEO = ImportKind(
     name="video",
     plural="videos",
-    media_kind="mediaVideo",
+    media_kind=media_kinds.VIDEO.name,
     refuse=_refuse_video,
     cap=lambda sniffed, settings: settings.video_max_bytes,
     probe=_probe_video,

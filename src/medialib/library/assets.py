@@ -14,23 +14,11 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import assets, entry_keys, media_entries, uploads, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
+from medialib.library.media_kinds import MEDIA_KINDS
 from medialib.library.models import AssetIn
-from medialib.library.projects import MediaKind, MediaType
+from medialib.library.projects import MediaType
 from medialib.media.probe.facts import Facts, is_page_type, read_facts, with_svgs_checked
 from medialib.media.storage import Head, Storage, is_valid_key
-
-# Fields each kind of media needs to be shown and served (the original API's import schema;
-# `url` is not among them because medialib derives URLs from the key).
-REQUIRED_FIELDS: dict[MediaKind, tuple[str, ...]] = {
-    "mediaImage": ("key", "size", "width", "height", "mimeType", "filename"),
-    "mediaVideo": ("key", "size", "width", "height", "duration", "mimeType", "filename"),
-    "mediaFile": ("key", "size", "mimeType", "filename"),
-}
-_MIME_FAMILY: dict[MediaKind, str | None] = {
-    "mediaImage": "image/",
-    "mediaVideo": "video/",
-    "mediaFile": None,
-}
 
 
 def check_asset(
@@ -42,16 +30,16 @@ def check_asset(
     except pydantic.ValidationError as exc:
         return {}, field_problems(exc, prefix=(path,))
     assert isinstance(raw, dict)  # AssetIn accepted it
+    kind = MEDIA_KINDS[media_type.kind]
     problems = {
-        f"{path}.{name}": "Field required"
-        for name in REQUIRED_FIELDS[media_type.kind]
-        if getattr(asset, name) is None
+        f"{path}.{name}": "Field required" for name in kind.required if getattr(asset, name) is None
     }
     if problem := key_problem(asset.key):
         problems[f"{path}.key"] = problem
-    family = _MIME_FAMILY[media_type.kind]
-    if asset.mimeType and family and not asset.mimeType.startswith(family):
-        problems[f"{path}.mimeType"] = f"must be {family}* for media type '{media_type.handle}'"
+    if asset.mimeType and not kind.takes_type(asset.mimeType):
+        problems[f"{path}.mimeType"] = (
+            f"must be {kind.mime_family}* for media type '{media_type.handle}'"
+        )
     largest = media_type.asset_rules.max_size
     if largest and asset.size and asset.size > largest:
         problems[f"{path}.size"] = (
@@ -64,7 +52,7 @@ def check_asset(
             f"'{media_type.handle}' (allowed: {', '.join(allowed)})"
         )
     if asset.poster is not None:
-        if media_type.kind != "mediaVideo":
+        if not kind.has_poster:
             problems[f"{path}.poster"] = "only a video's asset has a poster"
         elif problem := key_problem(asset.poster.key):
             problems[f"{path}.poster.key"] = problem

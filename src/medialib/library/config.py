@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medialib.errors import ConfigError, field_problems
 from medialib.library.events import SUBSCRIBABLE
+from medialib.library.media_kinds import MEDIA_KINDS, MediaKind
 from medialib.library.metadata import MetadataProperty, MetadataSchema
 from medialib.library.projects import (
     AssetRules,
     ExifMapping,
-    MediaKind,
     MediaType,
     Project,
     Subscription,
@@ -171,11 +171,7 @@ DEMO_CONFIG: dict[str, Any] = {
                     "type": kind,
                     "metadata": [_text(p) for p in ("title", "caption", "source", "description")],
                 }
-                for handle, kind in (
-                    ("image", "mediaImage"),
-                    ("video", "mediaVideo"),
-                    ("file", "mediaFile"),
-                )
+                for handle, kind in ((k.demo_handle, k.name) for k in MEDIA_KINDS.values())
             ],
         }
     ]

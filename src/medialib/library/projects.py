@@ -7,16 +7,14 @@ import base64
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 import sqlalchemy as sa
 
 from medialib.db.engine import Database
 from medialib.db.tables import projects, utcnow
 from medialib.errors import NotFound
+from medialib.library.media_kinds import MediaKind
 from medialib.library.metadata import MetadataSchema
-
-MediaKind = Literal["mediaImage", "mediaVideo", "mediaFile"]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from medialib.errors import (
     PayloadTooLarge,
     field_problems,
 )
-from medialib.library.projects import MediaKind, Project
+from medialib.library.media_kinds import MEDIA_KINDS
+from medialib.library.projects import Project
 from medialib.media.storage import Storage, new_key
 from medialib.parsing import MEDIA_TYPE_PATTERN
 from medialib.server_secret import Purpose, ServerSecret
@@ -93,15 +94,10 @@ class UploadTerms:
 def largest_upload(project: Project, settings: Settings) -> int:
     """The largest file `project` could register: its media types' own limits, each within
     what its kind takes at all (a project without videos takes no 5 GB upload)."""
-    by_kind: dict[MediaKind, int] = {
-        "mediaImage": max(settings.image_max_bytes, settings.animated_max_bytes),
-        "mediaVideo": settings.video_max_bytes,
-        "mediaFile": settings.file_max_bytes,
-    }
-    limits = [
-        min(media_type.asset_rules.max_size or by_kind[media_type.kind], by_kind[media_type.kind])
-        for media_type in project.media_types.values()
-    ]
+    limits = []
+    for media_type in project.media_types.values():
+        takes = MEDIA_KINDS[media_type.kind].largest(settings)
+        limits.append(min(media_type.asset_rules.max_size or takes, takes))
     return max(limits, default=0)
 
 

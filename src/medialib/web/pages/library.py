@@ -14,8 +14,9 @@ from medialib.bootstrap import Runtime
 from medialib.errors import BadRequest
 from medialib.library.browse import Browse, browse
 from medialib.library.entries import EntryImporter
+from medialib.library.media_kinds import FILE, IMAGE, VIDEO
 from medialib.library.models import Entry
-from medialib.library.projects import MediaKind, Project
+from medialib.library.projects import Project
 from medialib.library.uploads import largest_upload, parse_upload, start_upload
 from medialib.web.deps import project_of, render, runtime, viewer, writer
 from medialib.web.session import Viewer
@@ -113,14 +114,19 @@ def _origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
+# What the browser measures (upload.js): an image's size, a video's duration; anything else
+# (an SVG too) goes up as a file.
+MEASURED_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
 def media_type_for(project: Project, mime_type: str) -> str:
-    kind: MediaKind = "mediaFile"
-    if mime_type in ("image/jpeg", "image/png", "image/gif", "image/webp"):
-        kind = "mediaImage"
-    elif mime_type.startswith("video/"):
-        kind = "mediaVideo"
+    kind = FILE
+    if mime_type in MEASURED_IMAGES:
+        kind = IMAGE
+    elif VIDEO.takes_type(mime_type):
+        kind = VIDEO
     for handle, media_type in project.media_types.items():
-        if media_type.kind == kind:
+        if media_type.kind == kind.name:
             return handle
     raise BadRequest(details={"mediaType": f"the project has no media type for {mime_type}"})
 
