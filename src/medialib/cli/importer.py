@@ -1,5 +1,6 @@
-"""`medialib import images|files|videos MANIFEST`: a whole archive through a medialib server's
-import API, with progress, resume (a state file beside the manifest) and a report."""
+"""`medialib import KIND MANIFEST` (KIND: one of the server's import kinds, by its plural): a
+whole archive through a medialib server's import API, with progress, resume (a state file
+beside the manifest) and a report."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import TextIO
 
 import click
 
+from medialib.client.kinds import ClientKind
 from medialib.client.manifest import (
-    SINGULAR,
     Manifest,
     ManifestError,
     Row,
@@ -23,13 +24,15 @@ from medialib.client.report import write_report
 from medialib.client.run import TRANSIENT, Importer, Options, Snapshot
 from medialib.client.server import Busy, ImportApi, ServerError
 from medialib.client.state import State, StateError, state_path
+from medialib.imports.kinds import KINDS as IMPORT_KINDS
 
-KINDS = ("images", "files", "videos")
+# The server's own kinds, as the client needs to know them: a new kind is a new choice here.
+KINDS = {kind.plural: ClientKind(kind.plural, kind.name, kind.media_kind) for kind in IMPORT_KINDS}
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("manifest", type=click.Path(path_type=Path))
 @click.option(
     "--server", envvar="MEDIALIB_SERVER", required=True, help="e.g. http://127.0.0.1:8000"
@@ -94,7 +97,7 @@ def import_command(
         state.add_rows((row.line, row.external_id) for row in read.rows)
         if retry_failed is not None:
             state.retry_failed(None if retry_failed == "all" else TRANSIENT)
-        options = Options(kind, system_name, webhook, batch_size, open_jobs)
+        options = Options(KINDS[kind], system_name, webhook, batch_size, open_jobs)
         rows = {row.line: row for row in read.rows}
         snapshot = asyncio.run(
             _run(server, token, api_version, state, rows, options, quiet=quiet, upload=upload)
@@ -176,6 +179,7 @@ def _read(source: Path, kind: str, upload: bool, types: dict[str, dict[str, str]
             raise click.UsageError(f"{source} is a folder: pass --upload to upload its files")
         return read_folder(source)
     try:
-        return read_manifest(source, uploading=upload, media_type=SINGULAR[kind], types=types)
+        media_type = KINDS[kind].media_type
+        return read_manifest(source, uploading=upload, media_type=media_type, types=types)
     except ManifestError as error:
         raise click.UsageError(str(error)) from error

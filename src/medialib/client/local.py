@@ -26,17 +26,17 @@ class LocalFileError(Exception):
     """A file that cannot be sent as it is (unreadable, or not what its kind needs)."""
 
 
-def describe(path: Path, plural: str) -> dict[str, Any]:
-    """The asset fields of a local file for a `plural` import (images, videos or files)."""
+def describe(path: Path, media_kind: str) -> dict[str, Any]:
+    """The asset fields of a local file of `media_kind` (mediaImage, mediaVideo, mediaFile)."""
     try:
         size = path.stat().st_size
     except OSError as error:
         raise LocalFileError(f"cannot read {path}: {error.strerror}") from error
     if size == 0:
         raise LocalFileError(f"{path} is empty")
-    if plural == "images":
+    if media_kind == "mediaImage":
         return {"size": size} | _image(path)
-    if plural == "videos":
+    if media_kind == "mediaVideo":
         try:
             return {"size": size} | describe_video(path)
         except VideoFileError as error:

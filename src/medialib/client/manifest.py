@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 # Each import kind and the media type its items have unless they say otherwise.
-SINGULAR = {"images": "image", "files": "file", "videos": "video"}
 
 REQUIRED = ("id", "fileName")
 BASE_COLUMNS = {"url", "path", "id", "fileName", "mediaType"}
@@ -69,7 +68,7 @@ def read_manifest(
     path: Path,
     *,
     uploading: bool = False,
-    media_type: str = "image",
+    media_type: str | None = None,
     types: dict[str, dict[str, str]] = NO_TYPES,
 ) -> Manifest:
     """The rows of a manifest; with `uploading`, rows name local files (`path`, relative to the
@@ -110,13 +109,13 @@ class Typing:
     """How a CSV row's metadata cells are read: by the type their column names, else by their
     property's type in the row's media type, else as text."""
 
-    media_type: str
+    media_type: str | None  # of a row that names none
     types: dict[str, dict[str, str]]
 
     def kind(self, column: _Column, item: dict[str, Any]) -> str:
         if column.kind is not None:
             return column.kind
-        of_type = self.types.get(item.get("mediaType") or self.media_type, {})
+        of_type = self.types.get(item.get("mediaType") or self.media_type or "", {})
         return PROPERTY_KINDS.get(of_type.get(column.property or "", ""), "text")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from medialib.client.kinds import ClientKind
 from medialib.client.manifest import Row
 from medialib.client.server import Busy, ImportApi, patiently
 from medialib.client.state import PLANNED, RUNNING, SENDING, Batch, State
@@ -35,12 +36,16 @@ TRANSIENT = {
 
 @dataclass
 class Options:
-    plural: str  # images | files | videos
+    kind: ClientKind
     system_name: str
     webhook: str | None = None
     batch_size: int = 1000
     open_jobs: int = 8
     poll_every: float = 1.0
+
+    @property
+    def plural(self) -> str:
+        return self.kind.plural
 
 
 @dataclass
@@ -194,7 +199,9 @@ class Importer:
 
 def result_of(item: dict[str, Any]) -> dict[str, Any]:
     """A status item as the state file keeps it."""
-    described = item.get("image") or item.get("video") or item
+    # What the entry made is described under the kind's own key (`image`, `video`), or in the
+    # item itself (a file's `mediaId`).
+    described = next((v for v in item.values() if isinstance(v, dict) and "mediaId" in v), item)
     return {
         "state": item.get("state") or item.get("status"),
         "action": item.get("action"),

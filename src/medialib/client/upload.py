@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from medialib.client.local import LocalFileError, describe
-from medialib.client.manifest import SINGULAR, Row
+from medialib.client.manifest import Row
 from medialib.client.run import Options, Report, Snapshot
 from medialib.client.server import ImportApi, patiently
 from medialib.client.state import PLANNED, RUNNING, State
@@ -42,7 +42,7 @@ class Uploader:
             for line in lines:
                 try:
                     described[line] = describe(
-                        Path(self.rows[line].item["path"]), self.options.plural
+                        Path(self.rows[line].item["path"]), self.options.kind.media_kind
                     )
                 except LocalFileError as error:
                     results[self.rows[line].external_id] = _failed("unreadable_file", str(error))
@@ -85,7 +85,7 @@ class Uploader:
         return {
             "systemName": self.options.system_name,
             "externalId": item["id"],
-            "mediaType": item.get("mediaType") or SINGULAR[self.options.plural],
+            "mediaType": item.get("mediaType") or self.options.kind.media_type,
             "asset": asset | {"key": key, "filename": item["fileName"]},
             "metadata": item.get("metadata") or {},
         }
