@@ -13,6 +13,8 @@ from medialib.db.schema import ensure_schema
 from medialib.errors import ConfigError
 from medialib.events.tasks import TASKS as EVENT_TASKS
 from medialib.events.tasks import dispatch
+from medialib.imports.kinds import KINDS, ImportKinds
+from medialib.imports.service import Imports, JobBounds
 from medialib.imports.tasks import TASKS as IMPORT_TASKS
 from medialib.library.config import AppConfig, load_config
 from medialib.library.projects import Project, sync_projects
@@ -38,10 +40,11 @@ class Runtime:
     storage: Storage
     runner: Runner
     fetch_policy: FetchPolicy
+    kinds: ImportKinds = KINDS
     _fetcher: Fetcher | None = field(default=None, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
+    def from_settings(cls, settings: Settings, kinds: ImportKinds = KINDS) -> Runtime:
         """Everything checked before anything starts: a broken setting stops here, by name."""
         # Made readable by its owner only: it holds the database (every project's webhook
         # secret, on the embedded default) and the server secret.
@@ -50,7 +53,7 @@ class Runtime:
         storage = Storage(settings.resolved_storage_url, s3_endpoint=settings.s3_endpoint)
         runner = _runner(settings)
         db = Database(settings.resolved_database_url, queue=runner.queue, dispatch=dispatch)
-        return cls(settings, config, db, storage, runner, _fetch_policy(settings))
+        return cls(settings, config, db, storage, runner, _fetch_policy(settings), kinds)
 
     @cached_property
     def secret(self) -> ServerSecret:
@@ -59,6 +62,16 @@ class Runtime:
         return load_server_secret(
             configured.get_secret_value() if configured else None, self.settings.home
         )
+
+    @cached_property
+    def imports(self) -> Imports:
+        """The front door to imports, bounded by the settings."""
+        bounds = JobBounds(
+            max_items=self.settings.max_items_per_job,
+            max_open_jobs=self.settings.max_open_jobs,
+            chunk_size=self.settings.import_chunk_size,
+        )
+        return Imports(self.db, self.kinds, bounds)
 
     @property
     def projects(self) -> dict[str, Project]:

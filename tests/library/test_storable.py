@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from medialib.errors import BadRequest
-from medialib.imports.kinds import kind_named
+from medialib.imports.kinds import KINDS
 from medialib.imports.requests import parse_import
 from medialib.library import storable
 from medialib.library.config import FileConfig, compile_config
@@ -95,7 +95,7 @@ def test_an_import_with_what_cannot_be_stored_is_refused() -> None:
     raw = {"systemName": "s", "context": {"n": BIG}, "images": [item]}
 
     with pytest.raises(BadRequest) as refused:
-        parse_import(raw, kind_named("image"), PROJECT, 10)
+        parse_import(raw, KINDS.named("image"), PROJECT, 10)
 
     assert refused.value.details == {
         "context.n": storable.BIG_INTEGER,

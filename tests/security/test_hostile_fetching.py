@@ -17,6 +17,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from medialib.media.fetch import FetchError, FetchPolicy, parse_networks
 from medialib.media.http_fetcher import HttpFetcher
+from medialib.media.probe.sniff import Sniffed
 from tests.support import media
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
@@ -144,7 +145,7 @@ def _fetcher(dns: ScriptedDNS) -> HttpFetcher:
     return HttpFetcher(policy, dns=dns)
 
 
-def _any_type(head: bytes) -> int:
+def _any_type(sniffed: Sniffed) -> int:
     return 10_000_000
 
 

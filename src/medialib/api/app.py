@@ -78,7 +78,7 @@ def create_app(
     openapi.install(app)
     app.include_router(uploads.router)
     app.include_router(media_library.router)
-    app.include_router(imports.router)
+    app.include_router(imports.router_for(rt.kinds))
     app.include_router(media.router)
     app.include_router(events.router)
     app.include_router(project.router)

@@ -8,7 +8,8 @@ from typing import Any
 
 from medialib.api.versions import ApiVersion
 from medialib.events.store import DeliveryRecord
-from medialib.imports.jobs import JobStatus, JobSummary, Progress
+from medialib.imports.records import Item, Job, Progress
+from medialib.imports.status import JobStatus, JobSummary
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
 from medialib.library.projects import Project
 from medialib.media.urls import AssetUrls
@@ -142,7 +143,7 @@ def job_summary_json(summary: JobSummary) -> dict[str, Any]:
     } | head
 
 
-def _job_head(job: Any, progress: Progress) -> dict[str, Any]:
+def _job_head(job: Job, progress: Progress) -> dict[str, Any]:
     """What a job's status and its line in the job list both say, in the status's order."""
     out: dict[str, Any] = {
         "finished": job.finished_at is not None,
@@ -156,7 +157,7 @@ def _job_head(job: Any, progress: Progress) -> dict[str, Any]:
     return out
 
 
-def item_json(status: JobStatus, item: Any, urls: AssetUrls) -> dict[str, Any]:
+def item_json(status: JobStatus, item: Item, urls: AssetUrls) -> dict[str, Any]:
     out: dict[str, Any] = {"state": item.state, "status": item.state}
     if item.action:
         out["action"] = item.action

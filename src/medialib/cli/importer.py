@@ -25,9 +25,16 @@ from medialib.client.run import TRANSIENT, Importer, Options, Snapshot
 from medialib.client.server import Busy, ImportApi, ServerError
 from medialib.client.state import State, StateError, state_path
 from medialib.imports.kinds import KINDS as IMPORT_KINDS
+from medialib.imports.kinds import ImportKind
 
-# The server's own kinds, as the client needs to know them: a new kind is a new choice here.
-KINDS = {kind.plural: ClientKind(kind.plural, kind.name, kind.media_kind) for kind in IMPORT_KINDS}
+
+def client_kind(kind: ImportKind) -> ClientKind:
+    """An import kind as the bulk client needs to know it."""
+    return ClientKind(kind.plural, kind.name, kind.media_kind)
+
+
+# The server's own kinds: a new kind is a new choice here.
+KINDS = {kind.plural: client_kind(kind) for kind in IMPORT_KINDS}
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 

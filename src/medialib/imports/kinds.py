@@ -5,16 +5,16 @@ pipeline, the routes (`/import/{plural}` and its `/status`) and the webhooks are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
 from medialib.errors import NotFound
 from medialib.library import media_kinds
 from medialib.library.media_kinds import MediaKind
+from medialib.library.models import JsonObject
 from medialib.media.probe.image import probe_image
 from medialib.media.probe.sniff import HTML, Sniffed
 from medialib.media.probe.svg import SVG_MAX_BYTES, svg_size
@@ -31,7 +31,7 @@ class Companion:
     path: Path
     extension: str
     mime: str
-    fields: dict[str, Any]
+    fields: JsonObject
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class Probed:
     file carries (EXIF, IPTC, XMP) for the media type's `exifExtraction`, files made from it,
     and what the item's status should say although it succeeded."""
 
-    fields: dict[str, Any] = field(default_factory=dict)
-    embedded: dict[str, Any] = field(default_factory=dict)
+    fields: JsonObject = field(default_factory=dict)
+    embedded: JsonObject = field(default_factory=dict)
     companions: dict[str, Companion] = field(default_factory=dict)
     notice: Notice | None = None
 
@@ -65,7 +65,7 @@ Probe = Callable[[Path, Sniffed, bytes, Settings], Probed]
 CheapProbe = Callable[[Sniffed, int], bool]
 # (the item's fileName, its stored result or None, the URL maker) -> the kind's own fields of an
 # item's status
-Describe = Callable[[str, dict[str, Any] | None, AssetUrls], dict[str, Any]]
+Describe = Callable[[str, JsonObject | None, AssetUrls], JsonObject]
 
 
 @dataclass(frozen=True)
@@ -117,10 +117,8 @@ def _cheap_image_probe(sniffed: Sniffed, size: int) -> bool:
     return sniffed.mime != "image/svg+xml" and size <= CHEAP_PROBE_BYTES
 
 
-def _describe_image(
-    file_name: str, result: dict[str, Any] | None, urls: AssetUrls
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": file_name}
+def _describe_image(file_name: str, result: JsonObject | None, urls: AssetUrls) -> JsonObject:
+    out: JsonObject = {"title": file_name}
     if result:
         image = urls.image(result["key"])
         out["image"] = {
@@ -176,10 +174,8 @@ def _probe_file(path: Path, sniffed: Sniffed, tail: bytes, settings: Settings) -
     return Probed()
 
 
-def _describe_file(
-    file_name: str, result: dict[str, Any] | None, urls: AssetUrls
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"fileName": file_name}
+def _describe_file(file_name: str, result: JsonObject | None, urls: AssetUrls) -> JsonObject:
+    out: JsonObject = {"fileName": file_name}
     if result:
         out["mediaId"] = result["mediaId"]
     return out
@@ -220,7 +216,7 @@ def _probe_video(path: Path, sniffed: Sniffed, tail: bytes, settings: Settings) 
         memory=settings.video_probe_memory,
     )
     info = probe_video(path, path.with_name(f"{path.name}.poster.jpeg"), limits)
-    fields: dict[str, Any] = {"width": info.width, "height": info.height, "duration": info.duration}
+    fields: JsonObject = {"width": info.width, "height": info.height, "duration": info.duration}
     fields |= {"videoCodec": info.video_codec, "audioCodec": info.audio_codec}
     fields = {name: value for name, value in fields.items() if value is not None}
     if info.poster is None:
@@ -231,9 +227,7 @@ def _probe_video(path: Path, sniffed: Sniffed, tail: bytes, settings: Settings) 
     return Probed(fields, companions={"poster": Companion(poster.path, "jpeg", "image/jpeg", size)})
 
 
-def _describe_video(
-    file_name: str, result: dict[str, Any] | None, urls: AssetUrls
-) -> dict[str, Any]:
+def _describe_video(file_name: str, result: JsonObject | None, urls: AssetUrls) -> JsonObject:
     if not result:
         return {}
     poster, url = result.get("poster"), urls.asset(result["key"])
@@ -292,13 +286,29 @@ VIDEO = ImportKind(
 )
 
 
-KINDS: tuple[ImportKind, ...] = (IMAGE, FILE, VIDEO)
-_BY_NAME = {kind.name: kind for kind in KINDS}
+@dataclass(frozen=True)
+class ImportKinds:
+    """The kinds one server imports: its routes, schemas, CLI choices and stored jobs' kinds are
+    read from here (the runtime holds one; a test may add a kind of its own)."""
 
+    all: tuple[ImportKind, ...]
 
-def kind_named(name: str) -> ImportKind:
-    """The kind of a stored job."""
-    kind = _BY_NAME.get(name)
-    if kind is None:
+    def __iter__(self) -> Iterator[ImportKind]:
+        return iter(self.all)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(kind.name for kind in self.all)
+
+    def named(self, name: str) -> ImportKind:
+        """The kind of a stored job."""
+        for kind in self.all:
+            if kind.name == name:
+                return kind
         raise NotFound(f"no import kind {name!r}")
-    return kind
+
+    def with_kind(self, kind: ImportKind) -> ImportKinds:
+        return ImportKinds((*self.all, kind))
+
+
+KINDS = ImportKinds((IMAGE, FILE, VIDEO))

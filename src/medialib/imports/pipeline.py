@@ -13,26 +13,32 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import orjson
-import sqlalchemy as sa
 
 from medialib.db.engine import Tx
-from medialib.db.tables import import_items, import_jobs, utcnow
+from medialib.db.tables import utcnow
 from medialib.errors import ItemError
-from medialib.imports.jobs import ItemOutcome, ItemState, pending_positions, record_items
-from medialib.imports.kinds import ImportKind, Probed, kind_named
+from medialib.imports import store
+from medialib.imports.kinds import ImportKind, ImportKinds, Probed
+from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
 from medialib.library.events import EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
 from medialib.library.metadata import without_nulls
-from medialib.library.models import Entry, stored_objects
+from medialib.library.models import Entry, JsonObject, stored_objects
 from medialib.library.projects import MediaType, Project
-from medialib.library.repository import Action, Imported, entries_by_external_id, save_imported
+from medialib.library.repository import (
+    Action,
+    Imported,
+    Saved,
+    entries_by_external_id,
+    save_imported,
+)
 from medialib.media.fetch import Download, Fetcher, FetchError, remove_quietly
-from medialib.media.probe.sniff import Sniffed, sniff
+from medialib.media.probe.sniff import Sniffed
 from medialib.media.storage import Storage, StorageError, new_key
 from medialib.settings import Settings
 from medialib.tasks.core import TaskServices
@@ -57,14 +63,17 @@ class ImportServices(TaskServices, Protocol):
     @property
     def fetcher(self) -> Fetcher: ...
 
+    @property
+    def kinds(self) -> ImportKinds: ...
 
-def result_of(entry_id: str, asset: dict[str, Any]) -> dict[str, Any]:
+
+def result_of(entry_id: str, asset: JsonObject) -> ItemResult:
     """What an item's status shows of its entry (URLs are made when the status is read)."""
     keep = ("key", "width", "height", "mimeType", "size", "duration", "poster")
     return {"mediaId": entry_id} | {k: asset[k] for k in keep if k in asset}
 
 
-def fingerprint(item: Any) -> str:
+def fingerprint(item: Item) -> str:
     """The same url, fileName, metadata and media type again means: nothing to do."""
     asked = {
         "url": item.url,
@@ -75,7 +84,7 @@ def fingerprint(item: Any) -> str:
     return hashlib.sha256(orjson.dumps(asked, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Worked:
     """An item after the pipeline: failed or skipped (`imported` is None), or what it wants the
     library to hold."""
@@ -84,7 +93,7 @@ class Worked:
     imported: Imported | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ItemImport:
     """One item through the pipeline; returns what became of it, raises only for trouble
     beyond the item (storage, database)."""
@@ -93,10 +102,8 @@ class ItemImport:
     kind: ImportKind
     project: Project
     media_type: MediaType
-    item: Any
+    item: Item
     existing: Entry | None
-    sniffed: Sniffed | None = field(default=None, init=False)
-    stored: bool = field(default=False, init=False)  # its objects were written for it
 
     async def run(self) -> Worked:
         try:
@@ -116,25 +123,16 @@ class ItemImport:
                     f"'{existing.media_type}'",
                 )
             if existing.import_fingerprint == asked:
-                return Worked(
-                    ItemOutcome(
-                        item.position,
-                        ItemState.SKIPPED,
-                        action=Action.UNCHANGED,
-                        reason=ALREADY_EXISTS,
-                        result=result_of(existing.id, existing.asset),
-                    )
-                )
+                return Worked(_unchanged(item.position, existing.id, existing.asset))
         download = await self._download()
         try:
-            assert self.sniffed is not None  # the download sniffed it
-            if self.kind.cheap_probe(self.sniffed, download.size):
+            if self.kind.cheap_probe(download.sniffed, download.size):
                 probed = self._probe(download)  # cheaper than the hop to a thread
             else:
                 probed = await asyncio.to_thread(self._probe, download)
             try:
                 metadata = self._metadata(probed)
-                asset = await self._asset(download, probed)
+                asset, stored = await self._asset(download, probed)
             finally:
                 for companion in probed.companions.values():
                     remove_quietly(companion.path)
@@ -148,12 +146,12 @@ class ItemImport:
             fingerprint=asked,
             now=utcnow(),
             existing_id=existing.id if existing else None,
-            new_asset=self.stored,
-            stored_here=tuple(stored_objects(asset)) if self.stored else (),
+            new_asset=stored,
+            stored_here=tuple(stored_objects(asset)) if stored else (),
         )
         outcome = ItemOutcome(item.position, ItemState.SUCCESS)
         if probed.notice is not None:
-            outcome.reason_code, outcome.reason = probed.notice.code, probed.notice.reason
+            outcome = replace(outcome, reason_code=probed.notice.code, reason=probed.notice.reason)
         return Worked(outcome, imported)
 
     async def _download(self) -> Download:
@@ -167,9 +165,8 @@ class ItemImport:
             remove_quietly(path)
             raise
 
-    def _limit_for(self, head: bytes) -> int:
-        """Decide the type from the first bytes, and with it the size limit (or refuse)."""
-        sniffed = self.sniffed = sniff(head)
+    def _limit_for(self, sniffed: Sniffed) -> int:
+        """The size limit for bytes of this type (or a refusal, which stops the download)."""
         refusal = self.kind.refuse(sniffed)
         rules = self.media_type.asset_rules
         if refusal is None and (not_allowed := rules.refusal(sniffed.mime)):
@@ -182,10 +179,11 @@ class ItemImport:
 
     def _probe(self, download: Download) -> Probed:
         """Probes read files and parse headers: in a thread unless the kind says it is cheap."""
-        assert self.sniffed is not None
-        return self.kind.probe(download.path, self.sniffed, download.tail, self.services.settings)
+        return self.kind.probe(
+            download.path, download.sniffed, download.tail, self.services.settings
+        )
 
-    def _metadata(self, probed: Probed) -> dict[str, Any]:
+    def _metadata(self, probed: Probed) -> JsonObject:
         """The file's own metadata (as the media type maps it) under the request's."""
         extracted = extracted_metadata(probed.embedded, self.media_type)
         metadata = extracted | without_nulls(self.item.metadata)
@@ -194,21 +192,20 @@ class ItemImport:
             raise ItemError("invalid_metadata", "; ".join(i.message() for i in issues))
         return metadata
 
-    async def _asset(self, download: Download, probed: Probed) -> dict[str, Any]:
-        assert self.sniffed is not None
-        existing = self.existing
-        filename = _filename(self.item.file_name, self.sniffed.extension)
+    async def _asset(self, download: Download, probed: Probed) -> tuple[JsonObject, bool]:
+        """The entry's asset, and whether its objects were stored for this item."""
+        sniffed, existing = download.sniffed, self.existing
+        filename = _filename(self.item.file_name, sniffed.extension)
         if existing is not None and existing.asset.get("sha256") == download.sha256:
             # The same bytes again: keep the stored object, change only what describes it.
-            return existing.asset | {"filename": filename}
-        key = new_key(self.sniffed.extension)
-        self.stored = True
+            return existing.asset | {"filename": filename}, False
+        key = new_key(sniffed.extension)
         storage = self.services.storage
-        await storage.put_file(key, download.path, content_type=self.sniffed.mime)
+        await storage.put_file(key, download.path, content_type=sniffed.mime)
         asset = (
             {"key": key, "size": download.size}
             | probed.fields
-            | {"filename": filename, "mimeType": self.sniffed.mime, "sha256": download.sha256}
+            | {"filename": filename, "mimeType": sniffed.mime, "sha256": download.sha256}
         )
         try:
             for name, companion in probed.companions.items():
@@ -218,7 +215,18 @@ class ItemImport:
         except BaseException:
             await delete_quietly(storage, list(stored_objects(asset)))
             raise
-        return asset
+        return asset, True
+
+
+def _unchanged(position: int, entry_id: str, asset: JsonObject) -> ItemOutcome:
+    """The entry holds what was asked already."""
+    return ItemOutcome(
+        position,
+        ItemState.SKIPPED,
+        action=Action.UNCHANGED,
+        reason=ALREADY_EXISTS,
+        result=result_of(entry_id, asset),
+    )
 
 
 def _filename(file_name: str, extension: str) -> str:
@@ -233,17 +241,17 @@ def _filename(file_name: str, extension: str) -> str:
 # --- A chunk ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chunk:
     """A job, and how some of its items ended (recorded together, in one transaction)."""
 
-    job: Any
+    job: Job
     worked: list[Worked]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Loaded:
-    job: Any
+    job: Job
     ended: list[Worked]  # failed before any work (their media type is gone)
     work: list[ItemImport]
 
@@ -304,24 +312,16 @@ def _drain(queue: asyncio.Queue[Worked | None]) -> list[Worked | None]:
 async def _load(services: ImportServices, job_id: str, positions: list[int]) -> _Loaded | None:
     """The job and the chunk's pending items; None when there is nothing left to do."""
     async with services.db.read() as conn:
-        job = (await conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id))).first()
-        if job is None or job.finished_at is not None:
+        job = await store.read_job(conn, job_id)
+        if job is None or job.finished:
             return None
-        items = (
-            await conn.execute(
-                sa.select(import_items).where(
-                    import_items.c.job_id == job_id,
-                    import_items.c.position.in_(positions),
-                    import_items.c.state == ItemState.PENDING,
-                )
-            )
-        ).all()
+        items = await store.pending_items(conn, job_id, positions)
         if not items:
             return None
         existing = await entries_by_external_id(
             conn, job.project, job.system_name, [i.external_id for i in items]
         )
-    kind = kind_named(job.kind)
+    kind = services.kinds.named(job.kind)
     project = services.projects.get(job.project)
     loaded = _Loaded(job, [], [])
     for item in items:
@@ -344,20 +344,25 @@ async def record_chunk(
     that finished the last items of the job. Stored objects that end up unused are deleted."""
     job = chunk.job
     unused: list[str] = []
-    saved: list[Imported] = []
+    shared: list[Saved] = []
 
     def record(tx: Tx) -> None:
-        still = set(pending_positions(tx, job.id, [w.outcome.position for w in chunk.worked]))
+        unused.clear()
+        still = set(store.pending_positions(tx, job.id, [w.outcome.position for w in chunk.worked]))
         # Items recorded first by another run of this chunk, or cancelled, keep that result.
         unused.extend(_stored_keys(w for w in chunk.worked if w.outcome.position not in still))
         recorded = [w for w in chunk.worked if w.outcome.position in still]
         wanted = [w.imported for w in recorded if w.imported is not None]
-        unused.extend(save_imported(tx, job.project, job.system_name, wanted))
-        saved[:] = wanted
-        _record_changes(tx, services.projects.get(job.project), wanted)
-        for worked in recorded:
-            _settle(worked)
-        if record_items(tx, job.id, [w.outcome for w in recorded]):
+        result = save_imported(tx, job.project, job.system_name, wanted)
+        unused.extend(result.orphans)
+        shared[:] = [s for s in result.saved if s.same_bytes_as is not None]
+        _record_changes(tx, services.projects.get(job.project), result.saved)
+        made = iter(result.saved)
+        outcomes = [
+            _settled(w.outcome, next(made)) if w.imported is not None else w.outcome
+            for w in recorded
+        ]
+        if store.record_items(tx, job.id, outcomes):
             when_done(tx)
 
     try:
@@ -366,33 +371,36 @@ async def record_chunk(
         await delete_quietly(services.storage, _stored_keys(chunk.worked))
         raise
     await delete_quietly(services.storage, unused)
-    for imported in saved:
-        if imported.same_bytes_as is not None and imported.action != Action.UNCHANGED:
-            services.storage.share_bytes(imported.asset["key"], imported.same_bytes_as)
+    for saved in shared:
+        assert saved.same_bytes_as is not None
+        services.storage.share_bytes(saved.asset["key"], saved.same_bytes_as)
 
 
-def _record_changes(tx: Tx, project: Project | None, saved: list[Imported]) -> None:
+def _record_changes(tx: Tx, project: Project | None, saved: list[Saved]) -> None:
     if project is None:
         return
     for action, event in ((Action.CREATED, EntryEvent.CREATE), (Action.UPDATED, EntryEvent.UPDATE)):
-        ids = [i.media_id for i in saved if i.action == action and i.media_id is not None]
+        ids = [s.media_id for s in saved if s.action == action]
         record_entry_events(tx, project, event, ids)
 
 
-def _settle(worked: Worked) -> None:
+def _settled(outcome: ItemOutcome, saved: Saved) -> ItemOutcome:
     """The item's outcome from what the library made of it."""
-    imported, outcome = worked.imported, worked.outcome
-    if imported is None or imported.media_id is None or imported.entry_asset is None:
-        return
-    outcome.action = imported.action
-    outcome.result = result_of(imported.media_id, imported.entry_asset)
-    if imported.duplicate_of is not None and imported.action != Action.UNCHANGED:
-        outcome.result["duplicateOf"] = imported.duplicate_of
-    if imported.action == Action.UNCHANGED:
-        outcome.state, outcome.reason = ItemState.SKIPPED, ALREADY_EXISTS
+    result = result_of(saved.media_id, saved.asset)
+    if saved.duplicate_of is not None:
+        result["duplicateOf"] = saved.duplicate_of
+    if saved.action == Action.UNCHANGED:
+        return replace(
+            outcome,
+            state=ItemState.SKIPPED,
+            action=saved.action,
+            reason=ALREADY_EXISTS,
+            result=result,
+        )
+    return replace(outcome, action=saved.action, result=result)
 
 
-def _stored_keys(worked: Any) -> list[str]:
+def _stored_keys(worked: Iterable[Worked]) -> list[str]:
     """The objects stored for these items (whatever their entries came to point at)."""
     return [key for w in worked if w.imported for key in w.imported.stored_here]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import pydantic
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from medialib.errors import BadRequest, field_problems
 from medialib.imports.kinds import ImportKind
+from medialib.library.models import JsonObject
 from medialib.library.projects import Project
 from medialib.library.storable import StorableIn
 from medialib.media.fetch import FetchError, check_url
@@ -31,7 +32,7 @@ class ItemIn(BaseModel):
         description="Your id for it, stored as externalId."
     )
     fileName: Annotated[StrictStr, Field(min_length=1, max_length=255)]
-    metadata: dict[str, Any]
+    metadata: JsonObject
     mediaType: StrictStr | None = Field(
         default=None, description="Default: the media type named like the kind (image, file)."
     )
@@ -44,7 +45,7 @@ class ImportIn(StorableIn):
 
     systemName: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     webhook: StrictStr | None = None
-    context: dict[str, Any] | None = Field(default=None, description="At most 8192 bytes.")
+    context: JsonObject | None = Field(default=None, description="At most 8192 bytes.")
 
 
 @functools.cache
@@ -63,11 +64,11 @@ class ImportRequest:
     kind: ImportKind
     system_name: str
     webhook: str | None
-    context: dict[str, Any] | None
+    context: JsonObject | None
     items: list[ItemIn]
 
 
-def parse_import(raw: Any, kind: ImportKind, project: Project, max_items: int) -> ImportRequest:
+def parse_import(raw: object, kind: ImportKind, project: Project, max_items: int) -> ImportRequest:
     key = kind.plural
     try:
         parsed = request_model(kind).model_validate(raw)
@@ -87,7 +88,7 @@ def parse_import(raw: Any, kind: ImportKind, project: Project, max_items: int) -
     return ImportRequest(kind, parsed.systemName, parsed.webhook, parsed.context, items)
 
 
-def _context_problems(context: dict[str, Any] | None) -> dict[str, str]:
+def _context_problems(context: JsonObject | None) -> dict[str, str]:
     """The context is stored and sent back in the webhook as JSON: it must be writable as JSON
     (a body's parser makes sure of that; any other caller may hand integers past 64 bits or
     nesting deeper than 254) and small."""

@@ -1,83 +1,119 @@
-"""Starting an import (the job, its items and the tasks that work them, in one transaction) and
-cancelling one."""
+"""The front door to imports: start a job, read its status, list and cancel jobs, retry a job's
+failed items. Built once per process (`bootstrap.Runtime.imports`) with the settings that bound
+a job, and called by the API's routes, the web view's pages and the commands alike."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from dataclasses import dataclass
 
 from medialib.db.engine import Database, Tx
-from medialib.db.tables import import_items
 from medialib.errors import BadRequest
-from medialib.imports import jobs
-from medialib.imports.kinds import kind_named
+from medialib.imports import status, store
+from medialib.imports.kinds import ImportKind, ImportKinds
+from medialib.imports.records import Item, Job, JobState
 from medialib.imports.requests import ImportRequest, parse_import
+from medialib.imports.status import ItemPage, JobPage, JobStatus, JobSummary
 from medialib.imports.tasks import finish_job, process_items
+from medialib.library.models import JsonObject
 from medialib.library.projects import Project
 
 
-async def start_job(
-    db: Database,
-    project: Project,
-    request: ImportRequest,
-    *,
-    chunk_size: int,
-    max_open_jobs: int,
-) -> str:
-    """The new job's id; its chunks are queued in the transaction that writes it."""
-    job = jobs.new_job(project, request)
+@dataclass(frozen=True)
+class JobBounds:
+    """How large a job may be and how it is cut up: the settings every start obeys."""
 
-    def write(tx: Tx) -> None:
-        jobs.insert(tx, job, max_open_jobs=max_open_jobs)
-        for positions in jobs.chunks(job.pending, chunk_size):
-            process_items.defer(tx, job_id=job.id, positions=positions)
-        if not job.pending:
-            finish_job.defer(tx, job_id=job.id)
-
-    await db.transact(write)
-    return job.id
+    max_items: int  # items per job
+    max_open_jobs: int  # jobs of one project running at once
+    chunk_size: int  # items per task
 
 
-async def cancel_job(db: Database, project: str, job_id: str) -> jobs.JobSummary:
-    """Cancel a running job of `project`; the job as it now stands."""
-    await db.transact(lambda tx: jobs.cancel(tx, project, job_id))
-    return await jobs.job_summary(db, project, job_id)
+class Imports:
+    def __init__(self, db: Database, kinds: ImportKinds, bounds: JobBounds) -> None:
+        self.db = db
+        self.kinds = kinds
+        self.bounds = bounds
+
+    async def start(self, project: Project, kind: ImportKind, body: object) -> str:
+        """Check a request body completely (a 400 names every bad field), then start its job;
+        the new job's id."""
+        request = parse_import(body, kind, project, self.bounds.max_items)
+        return await self._start(project, request)
+
+    async def status(
+        self, project: str, kind: ImportKind, job_id: str, page: ItemPage | None = None
+    ) -> JobStatus:
+        """A job of `project` and `kind` with its finished items (a page of them)."""
+        return await status.job_status(self.db, project, kind, job_id, page)
+
+    async def job(self, project: str, job_id: str) -> JobSummary:
+        """A job of `project`, of any kind, with its progress."""
+        return await status.job_summary(self.db, project, job_id)
+
+    async def jobs(
+        self,
+        project: str,
+        *,
+        kind: str | None = None,
+        state: JobState | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> JobPage:
+        """The project's jobs, newest first."""
+        return await status.list_jobs(
+            self.db, project, kind=kind, state=state, limit=limit, cursor=cursor
+        )
+
+    async def cancel(self, project: str, job_id: str) -> JobSummary:
+        """Cancel a running job of `project`; the job as it now stands."""
+        await self.db.transact(lambda tx: store.cancel(tx, project, job_id))
+        return await self.job(project, job_id)
+
+    async def retry(self, project: Project, job_id: str) -> str:
+        """A new job of the same kind, system and webhook for the failed items of a job of
+        `project`, as they were asked for (its context says `retryOf`); its id. Checked as a new
+        import is: an item whose media type is gone now fails the request."""
+        job, failed = await self._failed_items(project.handle, job_id)
+        if not failed:
+            raise BadRequest(details={"id": f"Import job '{job.id}' has no failed items."})
+        kind = self.kinds.named(job.kind)
+        body = {
+            "systemName": job.system_name,
+            "webhook": job.webhook,
+            "context": {"retryOf": job.id},
+            kind.plural: [_asked(item) for item in failed],
+        }
+        request = parse_import(body, kind, project, max_items=max(len(failed), 1))
+        return await self._start(project, request)
+
+    async def _failed_items(self, project: str, job_id: str) -> tuple[Job, list[Item]]:
+        async with self.db.read(snapshot=True) as conn:
+            job = await store.read_job(conn, job_id, project=project)
+            if job is None:
+                raise store.unknown_job(job_id)
+            return job, await store.finished_items(conn, job.id, failed_only=True)
+
+    async def _start(self, project: Project, request: ImportRequest) -> str:
+        """The job's rows and the tasks that work its chunks, in one transaction."""
+        new = store.new_job(project, request)
+        chunks = list(store.chunks(new.pending_positions, self.bounds.chunk_size))
+
+        def write(tx: Tx) -> None:
+            store.insert(tx, new, max_open_jobs=self.bounds.max_open_jobs)
+            for positions in chunks:
+                process_items.defer(tx, job_id=new.id, positions=positions)
+            if not chunks:
+                finish_job.defer(tx, job_id=new.id)
+
+        await self.db.transact(write)
+        return new.id
 
 
-async def retry_failed(
-    db: Database, project: Project, job_id: str, *, chunk_size: int, max_open_jobs: int
-) -> str:
-    """A new job of the same kind, system and webhook for the failed items of a finished job
-    of `project`, as they were asked for; its id. Checked as a new import is."""
-    summary = await jobs.job_summary(db, project.handle, job_id)
-    job = summary.job
-    async with db.read() as conn:
-        failed = (
-            await conn.execute(
-                sa.select(import_items)
-                .where(
-                    import_items.c.job_id == job.id,
-                    import_items.c.state == jobs.ItemState.FAILED,
-                )
-                .order_by(import_items.c.position)
-            )
-        ).all()
-    if not failed:
-        raise BadRequest(details={"id": f"Import job '{job.id}' has no failed items."})
-    kind = kind_named(job.kind)
-    raw = {
-        "systemName": job.system_name,
-        "webhook": job.webhook,
-        "context": {"retryOf": job.id},
-        kind.plural: [
-            {
-                "url": item.url,
-                "id": item.external_id,
-                "fileName": item.file_name,
-                "mediaType": item.media_type,
-                "metadata": item.metadata,
-            }
-            for item in failed
-        ],
+def _asked(item: Item) -> JsonObject:
+    """An item as its import asked for it."""
+    return {
+        "url": item.url,
+        "id": item.external_id,
+        "fileName": item.file_name,
+        "mediaType": item.media_type,
+        "metadata": item.metadata,
     }
-    request = parse_import(raw, kind, project, max_items=max(len(failed), 1))
-    return await start_job(db, project, request, chunk_size=chunk_size, max_open_jobs=max_open_jobs)

@@ -4,7 +4,7 @@ are all done (its webhook goes into the outbox then)."""
 from __future__ import annotations
 
 from medialib.db.engine import Tx
-from medialib.imports import jobs
+from medialib.imports import store
 from medialib.imports.pipeline import ImportServices, import_chunk
 from medialib.media.storage import StorageError
 from medialib.tasks.core import TaskContext, TaskSet
@@ -30,10 +30,9 @@ async def fail_remaining(
     reason = "The item could not be processed; try importing it again."
 
     def fail(tx: Tx) -> None:
-        if jobs.lock_job(tx, job_id) is None:
+        if store.lock_job(tx, job_id) is None:
             return
-        still = jobs.pending_positions(tx, job_id, positions)
-        if jobs.record_items(tx, job_id, [jobs.ItemOutcome.failed(p, code, reason) for p in still]):
+        if store.fail_pending(tx, job_id, positions, code, reason):
             finish_job.defer(tx, job_id=job_id)
 
     await ctx.services.db.transact(fail)
@@ -41,4 +40,4 @@ async def fail_remaining(
 
 @TASKS.task("finish_job", max_attempts=10)
 async def finish_job(ctx: TaskContext[ImportServices], job_id: str) -> None:
-    await ctx.services.db.transact(lambda tx: jobs.finish(tx, job_id))
+    await ctx.services.db.transact(lambda tx: store.finish(tx, job_id))

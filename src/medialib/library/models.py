@@ -15,6 +15,10 @@ from medialib.parsing import IMAGE_TYPE_PATTERN, MEDIA_TYPE_PATTERN
 ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
+# A JSON object as medialib stores and sends it: an entry's metadata and asset, a job's context,
+# what probing learnt of a file. Its values are JSON's: str, int, float, bool, None, lists, objects.
+JsonObject = dict[str, Any]
+
 # Sizes beyond what a JavaScript client can hold exactly (2^53 - 1) are no real file's.
 NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=2**53 - 1)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=1_000_000)]

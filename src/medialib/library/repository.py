@@ -10,7 +10,7 @@ import enum
 import secrets
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,10 +99,9 @@ async def entries_by_external_id(
     return {row.external_id: entry_from_row(row) for row in rows.all()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Imported:
-    """What a URL import wants the library to hold for one (systemName, externalId): written by
-    `save_imported`, which fills in the entry it became and what was done."""
+    """What a URL import wants the library to hold for one (systemName, externalId)."""
 
     external_id: str
     media_type: str
@@ -113,72 +112,99 @@ class Imported:
     existing_id: str | None = None  # the entry it updates, when one was known before
     new_asset: bool = True  # the asset's object was stored for this import
     stored_here: tuple[str, ...] = ()  # the objects this import stored (deleted if unused)
-    # The live entry that holds the same bytes already, and its object's key: the import keeps
-    # an object (and URLs) of its own, and says whose copy it is.
-    duplicate_of: str | None = field(default=None, init=False)
-    same_bytes_as: str | None = field(default=None, init=False)
-    # Filled in by save_imported: the entry, what was done to it, and the asset it holds now.
-    media_id: str | None = field(default=None, init=False)
-    action: Action | None = field(default=None, init=False)
-    entry_asset: dict[str, Any] | None = field(default=None, init=False)
 
 
-def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Imported]) -> list[str]:
-    """Create and update the entries, record their new assets; returns the keys of stored
-    objects nothing refers to after all (an identical concurrent import won the race)."""
-    _note_known_bytes(tx, project, wanted)
+@dataclass(frozen=True)
+class Saved:
+    """What the library made of an `Imported`: the entry, what was done to it, and the asset it
+    holds now. When the project held the same bytes already in another live entry, that entry
+    and its object's key: the import keeps an object (and URLs) of its own, and says whose copy
+    it is."""
+
+    imported: Imported
+    media_id: str
+    action: Action
+    asset: dict[str, Any]
+    duplicate_of: str | None = None
+    same_bytes_as: str | None = None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    saved: list[Saved]  # one per `Imported`, in order
+    orphans: list[str]  # stored objects nothing refers to after all
+
+
+def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Imported]) -> SaveResult:
+    """Create and update the entries, record their new assets. An identical concurrent import
+    that won the race leaves this one's stored objects orphaned."""
+    duplicates = _known_bytes(tx, project, wanted)
     orphans: list[str] = []
-    creates = [w for w in wanted if w.existing_id is None]
+    saved: dict[int, Saved] = {}
+    creates = [(i, w) for i, w in enumerate(wanted) if w.existing_id is None]
     if creates:
-        rows = [_row(project, system_name, w) for w in creates]
+        rows = [_row(project, system_name, w) for _, w in creates]
         inserted = tx.execute(
             insert_ignoring_conflicts(tx.conn, media_entries, media_entries.c.id), rows
         )
         written = set(inserted.scalars())
-        for imported, row in zip(creates, rows, strict=True):
+        for (i, imported), row in zip(creates, rows, strict=True):
             if row["id"] in written:
-                imported.media_id, imported.action = row["id"], Action.CREATED
-                imported.entry_asset = imported.asset
+                saved[i] = Saved(imported, row["id"], Action.CREATED, imported.asset)
             else:
-                _adopt_concurrent_entry(tx, project, system_name, imported, row, orphans)
-    for imported in wanted:
+                saved[i] = _adopt_concurrent_entry(tx, project, system_name, imported, row)
+                if saved[i].action == Action.UNCHANGED and imported.new_asset:
+                    orphans.extend(stored_objects(imported.asset))
+    for i, imported in enumerate(wanted):
         if imported.existing_id is not None:
             _update(tx, project, imported.existing_id, imported)
-            imported.media_id, imported.action = imported.existing_id, Action.UPDATED
-            imported.entry_asset = imported.asset
+            saved[i] = Saved(imported, imported.existing_id, Action.UPDATED, imported.asset)
+    result = [_with_duplicate(saved[i], duplicates.get(i)) for i in range(len(wanted))]
+    _record_assets(tx, project, result)
+    return SaveResult(result, orphans)
+
+
+def _with_duplicate(saved: Saved, duplicate: tuple[str, str] | None) -> Saved:
+    if duplicate is None or saved.action == Action.UNCHANGED:
+        return saved
+    entry_id, key = duplicate
+    return replace(saved, duplicate_of=entry_id, same_bytes_as=key)
+
+
+def _record_assets(tx: Tx, project: str, saved: list[Saved]) -> None:
+    """The keys the imports' own downloads were put at become the project's, and each entry's."""
     kept: dict[str, dict[str, Any]] = {}
     taken: dict[str, list[str]] = {}
     updated: list[str] = []
-    for imported in wanted:
-        if imported.action == Action.UNCHANGED or imported.media_id is None:
+    for one in saved:
+        if one.action == Action.UNCHANGED or not one.imported.new_asset:
             continue
-        if imported.new_asset:
-            objects = stored_objects(imported.asset)
-            kept |= objects
-            taken[imported.media_id] = list(objects)
-            if imported.action == Action.UPDATED:
-                updated += objects
-    assets.claim_assets(tx, project, kept, fresh=True)  # keys its own downloads were put at
+        objects = stored_objects(one.imported.asset)
+        kept |= objects
+        taken[one.media_id] = list(objects)
+        if one.action == Action.UPDATED:
+            updated += objects
+    assets.claim_assets(tx, project, kept, fresh=True)
     assets.remember_keys(tx, project, taken)
     # An entry updated while revoked stays revoked: its new objects are not served either.
     assets.refresh_revoked(tx, project, updated)
-    return orphans
 
 
-def _note_known_bytes(tx: Tx, project: str, wanted: Sequence[Imported]) -> None:
+def _known_bytes(tx: Tx, project: str, wanted: Sequence[Imported]) -> dict[int, tuple[str, str]]:
     """Imports whose bytes the project holds already in a live entry (another id of the old
-    archive) say whose copy they are. Each keeps its own object all the same: an entry's URLs
-    are its own, so that revoking one entry never leaves its picture served under another's
-    key, nor takes another entry's picture down with it. Looked up here, in the transaction
-    that records them, rather than before storing: a read of its own per item, before, halved
-    an import's throughput."""
-    fresh = [w for w in wanted if w.new_asset and w.asset.get("sha256")]
-    known = assets.live_objects_with(tx, project, {str(w.asset["sha256"]) for w in fresh})
-    for imported in fresh:
+    archive), by their place in `wanted`: that entry and its object's key. Each import keeps
+    its own object all the same: an entry's URLs are its own, so that revoking one entry never
+    leaves its picture served under another's key, nor takes another entry's picture down with
+    it. Looked up here, in the transaction that records them, rather than before storing: a
+    read of its own per item, before, halved an import's throughput."""
+    fresh = {i: w for i, w in enumerate(wanted) if w.new_asset and w.asset.get("sha256")}
+    known = assets.live_objects_with(tx, project, {str(w.asset["sha256"]) for w in fresh.values()})
+    found: dict[int, tuple[str, str]] = {}
+    for i, imported in fresh.items():
         duplicate = known.get(str(imported.asset["sha256"]))
         if duplicate is not None and duplicate.entry_id != imported.existing_id:
-            imported.duplicate_of = duplicate.entry_id
-            imported.same_bytes_as = str(duplicate.asset["key"])
+            found[i] = (duplicate.entry_id, str(duplicate.asset["key"]))
+    return found
 
 
 def _row(project: str, system_name: str, imported: Imported) -> dict[str, Any]:
@@ -209,13 +235,8 @@ def _update(tx: Tx, project: str, entry_id: str, imported: Imported) -> None:
 
 
 def _adopt_concurrent_entry(
-    tx: Tx,
-    project: str,
-    system_name: str,
-    imported: Imported,
-    row: dict[str, Any],
-    orphans: list[str],
-) -> None:
+    tx: Tx, project: str, system_name: str, imported: Imported, row: dict[str, Any]
+) -> Saved:
     """Another import created this (systemName, externalId) while we worked: ours becomes an
     update of that entry, or nothing when it asked for exactly the same."""
     current = tx.execute(
@@ -226,16 +247,10 @@ def _adopt_concurrent_entry(
         )
     ).first()
     if current is None:  # the conflict was on the random id: try once more with another
-        row["id"] = new_entry_id()
-        tx.execute(media_entries.insert().values(**row))
-        imported.media_id, imported.action = row["id"], Action.CREATED
-        imported.entry_asset = imported.asset
-        return
-    imported.media_id = current.id
+        entry_id = new_entry_id()
+        tx.execute(media_entries.insert().values(**(row | {"id": entry_id})))
+        return Saved(imported, entry_id, Action.CREATED, imported.asset)
     if current.import_fingerprint == imported.fingerprint:
-        if imported.new_asset:
-            orphans.extend(stored_objects(imported.asset))
-        imported.action, imported.entry_asset = Action.UNCHANGED, current.asset
-        return
+        return Saved(imported, current.id, Action.UNCHANGED, current.asset)
     _update(tx, project, current.id, imported)
-    imported.action, imported.entry_asset = Action.UPDATED, imported.asset
+    return Saved(imported, current.id, Action.UPDATED, imported.asset)

@@ -18,6 +18,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from medialib.errors import ItemError
+from medialib.media.probe.sniff import Sniffed
 from medialib.parsing import whole_number
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -184,17 +185,18 @@ def literal_address(host: str) -> Address | None:
         return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Download:
     path: Path
     size: int
     sha256: str
-    tail: bytes
+    sniffed: Sniffed  # the type its first bytes say it has
+    tail: bytes  # its last bytes (some probes read a file's end)
 
 
-# Called with the first bytes of a body (its type is decided from them); returns the most bytes
-# the body may have, or raises FetchError to stop the download at once.
-LimitFor = Callable[[bytes], int]
+# Called with the type a body's first bytes say it has; returns the most bytes the body may
+# have, or raises FetchError to stop the download at once.
+LimitFor = Callable[[Sniffed], int]
 
 
 @dataclass

@@ -37,6 +37,7 @@ from medialib.media.fetch import (
     literal_address,
     refusal,
 )
+from medialib.media.probe.sniff import Sniffed, sniff
 from medialib.media.storage import StorageError
 
 T = TypeVar("T")
@@ -248,7 +249,7 @@ class _Sink:
         self.declared = declared
         self.digest = hashlib.sha256()
         self.held = bytearray()
-        self.head = b""
+        self.sniffed: Sniffed | None = None
         self.tail = b""
         self.size = 0
         self.limit: int | None = None
@@ -286,8 +287,8 @@ class _Sink:
 
     def _decide(self) -> bytes:
         held, self.held = bytes(self.held), bytearray()
-        self.head = held[:HEAD_BYTES]
-        self.limit = self.limit_for(self.head)
+        self.sniffed = sniff(held[:HEAD_BYTES])
+        self.limit = self.limit_for(self.sniffed)
         if self.declared is not None and self.declared > self.limit:
             raise FetchError(
                 "too_large", f"the body is {self.declared} bytes, more than {self.limit}"
@@ -339,9 +340,11 @@ async def _save(response: aiohttp.ClientResponse, path: Path, limit_for: LimitFo
             await sink.settle()
         with contextlib.suppress(OSError):
             sink.file.close()
+    assert sink.sniffed is not None  # `finish` decided the type, or raised
     return Download(
         path=path,
         size=sink.size,
         sha256=sink.digest.hexdigest(),
+        sniffed=sink.sniffed,
         tail=sink.tail,
     )

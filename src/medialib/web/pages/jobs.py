@@ -8,9 +8,8 @@ from starlette.responses import RedirectResponse, Response
 
 from medialib.bootstrap import Runtime
 from medialib.events.store import deliveries_about
-from medialib.imports.jobs import ItemFilter, ItemPage, JobState, job_status, job_summary, list_jobs
-from medialib.imports.kinds import kind_named
-from medialib.imports.service import cancel_job, retry_failed
+from medialib.imports.records import JobState
+from medialib.imports.status import ItemFilter, ItemPage
 from medialib.library.events import IMPORT_FINISHED
 from medialib.media.fetch import redact
 from medialib.web.deps import project_of, render, runtime, viewer, writer
@@ -27,7 +26,7 @@ async def jobs_page(
     who: Viewer = Depends(viewer),
     rt: Runtime = Depends(runtime),
 ) -> Response:
-    page = await list_jobs(rt.db, who.principal.project, limit=50, cursor=cursor)
+    page = await rt.imports.jobs(who.principal.project, limit=50, cursor=cursor)
     running = any(s.job.state == JobState.STARTED for s in page.jobs)
     fragment = "_job_rows.html" if request.headers.get("hx-request") else "jobs.html"
     return render(fragment, request=request, who=who, page=page, running=running, cursor=cursor)
@@ -38,10 +37,10 @@ async def job_page(
     request: Request, job_id: str, who: Viewer = Depends(viewer), rt: Runtime = Depends(runtime)
 ) -> Response:
     project = who.principal.project
-    summary = await job_summary(rt.db, project, job_id)
-    kind = kind_named(summary.job.kind)
-    status = await job_status(
-        rt.db, project, kind, job_id, ItemPage(ItemFilter.FAILED, FAILED_SHOWN)
+    summary = await rt.imports.job(project, job_id)
+    kind = rt.kinds.named(summary.job.kind)
+    status = await rt.imports.status(
+        project, kind, job_id, ItemPage(ItemFilter.FAILED, FAILED_SHOWN)
     )
     fragment = "_job_head.html" if request.headers.get("hx-request") else "job.html"
     deliveries = await deliveries_about(rt.db, project, IMPORT_FINISHED, job_id)
@@ -61,13 +60,7 @@ async def job_page(
 async def retry_page(
     job_id: str, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
 ) -> Response:
-    new_id = await retry_failed(
-        rt.db,
-        project_of(rt, who),
-        job_id,
-        chunk_size=rt.settings.import_chunk_size,
-        max_open_jobs=rt.settings.max_open_jobs,
-    )
+    new_id = await rt.imports.retry(project_of(rt, who), job_id)
     return RedirectResponse(f"/ui/jobs/{new_id}", status_code=303)
 
 
@@ -75,5 +68,5 @@ async def retry_page(
 async def cancel_page(
     job_id: str, who: Viewer = Depends(writer), rt: Runtime = Depends(runtime)
 ) -> Response:
-    await cancel_job(rt.db, who.principal.project, job_id)
+    await rt.imports.cancel(who.principal.project, job_id)
     return RedirectResponse(f"/ui/jobs/{job_id}", status_code=303)
