@@ -17,6 +17,7 @@ from medialib.auth import tokens
 from medialib.bootstrap import Runtime, prepare
 from medialib.db.migrate import migrate
 from medialib.db.tables import assets, import_items, import_jobs, media_entries
+from medialib.imports.kinds import KINDS, ImportKinds
 from medialib.settings import Settings
 from medialib.web.app import create_app  # the whole HTTP process, as `serve` runs it
 from tests.support import media, postgres
@@ -188,9 +189,11 @@ async def start_stack(
     home: Path,
     config: dict[str, Any] | None = None,
     s3: MotoS3 | None = None,
+    kinds: ImportKinds = KINDS,
     **overrides: Any,
 ) -> Stack:
-    """A medialib on (SQLite, a local folder), or on (PostgreSQL, S3) when `s3` is given."""
+    """A medialib on (SQLite, a local folder), or on (PostgreSQL, S3) when `s3` is given; it
+    imports `kinds`."""
     home.mkdir(parents=True, exist_ok=True)
     config_path = home / "medialib.yaml"
     config_path.write_text(yaml.safe_dump(config or stack_config()))
@@ -221,8 +224,8 @@ async def start_stack(
         rt = Runtime.from_settings(settings)
         await migrate(rt.db)
         await rt.close()
-    runtime = Runtime.from_settings(settings)
+    runtime = Runtime.from_settings(settings, kinds)
     await prepare(runtime)
-    app = create_app(runtime=Runtime.from_settings(settings))
+    app = create_app(runtime=Runtime.from_settings(settings, kinds))
     server = LiveServer(app, http=http_options(settings)).start()  # as `serve` has it
     return Stack(backend, settings, runtime, server, database_url)
