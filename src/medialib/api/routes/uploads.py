@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from medialib.api.deps import Caller, caller, read_json, runtime
 from medialib.api.openapi import json_body
+from medialib.api.queries import check_query
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import PatchDone, UploadOut, answers
 from medialib.auth.tokens import WRITE
@@ -65,6 +66,7 @@ async def put_upload(
     signature: str = Query(max_length=64),
     rt: Runtime = Depends(runtime),
 ) -> JSONBody:
+    check_query(request)
     if not is_valid_key(key):
         raise Forbidden(details={"key": "is not a key medialib gives"})
     terms = UploadTerms(project, key, size, type, expires)
