@@ -48,3 +48,8 @@ def _shown(name: str) -> str:
     """A stranger's parameter name, as an error may repeat it: short and printable."""
     printable = "".join(ch if ch.isprintable() else "?" for ch in name)
     return printable if len(printable) <= 64 else printable[:64] + "…"
+
+
+async def only_known_query(request: Request) -> None:
+    """`check_query` as a dependency, for a route that has no caller (an upload URL's PUT)."""
+    check_query(request)
