@@ -11,6 +11,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from medialib.api.limits import RateLimits
+from medialib.api.queries import check_query
 from medialib.api.versions import VERSION_NAMES, ApiVersion, VersionTable
 from medialib.auth.tokens import Principal, authenticate
 from medialib.bootstrap import Runtime
@@ -84,6 +85,7 @@ def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
             raise Unauthorized(
                 details={"access_token": "The access token's project is no longer configured."}
             )
+        check_query(request)  # after who is calling: a stranger learns nothing from it
         return Caller(api_version, principal, project)
 
     return resolve

@@ -86,6 +86,7 @@ def entry_payload(project: str, event: EntryEvent, entry_id: str, occurred: str)
 class FailedItem:
     external_id: str
     reason: str | None
+    reason_code: str | None
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class FinishedJob:
 
     id: str
     project: str
-    kind: str  # the import kind's name: the payload's `source` is `<kind>-import`
+    kind: str  # the import kind's name: the payload's `source` is `livingdocs-<kind>-import`
     state: str  # success | failed
     webhook: str
     context: dict[str, Any] | None
@@ -119,18 +120,19 @@ def record_job_finished(tx: Tx, job: FinishedJob) -> None:
 
 
 def job_finished_payload(job: FinishedJob) -> dict[str, Any]:
-    failed = [{"externalId": item.external_id, "reason": item.reason} for item in job.failed_items]
+    """As the original API sends it: its clients check `source` and decide with
+    `overview.details.failed > 0`, a number (a list there compares false in JavaScript, so a
+    batch with failed items passed for a success). Which items failed is a list of its own."""
+    counts = {"success": job.success, "skipped": job.skipped, "failed": job.failed}
+    failed = [
+        {"externalId": item.external_id, "reason": item.reason, "reasonCode": item.reason_code}
+        for item in job.failed_items
+    ]
     return {
-        "source": f"{job.kind}-import",
+        "source": f"livingdocs-{job.kind}-import",
         "id": job.id,
         "state": job.state,
-        "overview": {
-            "total": job.total,
-            "success": job.success,
-            "skipped": job.skipped,
-            "failed": job.failed,
-            "details": {"failed": failed},
-        },
+        "overview": {"total": job.total, **counts, "details": counts, "failedItems": failed},
         "context": job.context,
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from medialib.api.deps import VersionPath, api_state, runtime
+from medialib.api.queries import check_query
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import Health, answers
 from medialib.bootstrap import Runtime
@@ -35,4 +36,5 @@ async def readyz(rt: Runtime = Depends(runtime)) -> JSONBody:
 )
 async def api_health(request: Request, version: str = VersionPath) -> JSONBody:
     api_state(request).versions.resolve(version)
+    check_query(request)
     return JSONBody({"status": "ok"})
