@@ -78,7 +78,7 @@ async def test_external_ids_are_a_lookup(stack: Stack, project: str) -> None:
     key = new_key()
     await stack.put_asset(key)
     made = await import_entries(
-        api, [image_entry(shared(key), externalId=f"ext-{i}") for i in range(3)]
+        api, [shared(image_entry(key, externalId=f"ext-{i}")) for i in range(3)]
     )
     assert all(one["ok"] for one in made)
 
