@@ -28,7 +28,7 @@ from typing import Any
 from medialib.db import outbox
 from medialib.db.engine import Tx
 from medialib.db.tables import utcnow
-from medialib.library.projects import Project
+from medialib.library.projects import Project, Subscription
 
 
 class EntryEvent(enum.StrEnum):
@@ -50,12 +50,38 @@ SUBSCRIBABLE: tuple[str, ...] = tuple(event.value for event in EntryEvent)
 # --- Entry events -----------------------------------------------------------------------------
 
 
+# State changes: the original API emits an update beside each (its webhooks know no unrevoke).
+STATE_EVENTS = frozenset({EntryEvent.ARCHIVE, EntryEvent.REVOKE, EntryEvent.UNREVOKE})
+
+
 def record_entry_events(
     tx: Tx, project: Project, event: EntryEvent, entry_ids: Iterable[str]
 ) -> None:
     """One event per entry, each with a delivery per subscribed webhook."""
-    urls = project.subscribers(event)
-    if not urls:
+    _record(tx, project, event, entry_ids, project.subscribers(event))
+
+
+def record_entry_changes(
+    tx: Tx, project: Project, events: Iterable[EntryEvent], entry_ids: Iterable[str]
+) -> None:
+    """What one change did (archive, revoke, update, …). Webhooks configured the original's
+    way also hear an update beside a state change, as the original tells them."""
+    events, entry_ids = list(events), list(entry_ids)
+    for event in events:
+        record_entry_events(tx, project, event, entry_ids)
+    if EntryEvent.UPDATE not in events and STATE_EVENTS.intersection(events):
+        originals = [hook for hook in project.subscribers(EntryEvent.UPDATE) if hook.handle]
+        _record(tx, project, EntryEvent.UPDATE, entry_ids, originals)
+
+
+def _record(
+    tx: Tx,
+    project: Project,
+    event: EntryEvent,
+    entry_ids: Iterable[str],
+    hooks: list[Subscription],
+) -> None:
+    if not hooks:
         return
     occurred = utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     for entry_id in entry_ids:
@@ -65,7 +91,10 @@ def record_entry_events(
             type=event,
             subject=entry_id,
             payload=entry_payload(project.handle, event, entry_id, occurred),
-            destinations=[outbox.Destination(f"msg_{uuid.uuid4().hex}", url) for url in urls],
+            destinations=[
+                outbox.Destination(f"msg_{uuid.uuid4().hex}", hook.url, hook.handle)
+                for hook in hooks
+            ],
         )
 
 
@@ -140,9 +169,26 @@ def job_finished_payload(job: FinishedJob) -> dict[str, Any]:
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def as_sent(payload: dict[str, Any], delivery_id: str) -> dict[str, Any]:
+def as_sent(
+    payload: dict[str, Any],
+    delivery_id: str,
+    project: Project | None = None,
+    webhook: str | None = None,
+) -> dict[str, Any]:
     """An event's payload as one of its deliveries sends it: an entry event names the delivery
-    it goes out in (`deliveryId`, also its `webhook-id`), which differs per webhook."""
-    if "deliveryId" in payload:
+    it goes out in (`deliveryId`, also its `webhook-id`), which differs per webhook. To a
+    `webhook` configured the original API's way, an entry event goes in the original's shape:
+    `projectId` its number, `projectHandle`, `webhookHandle`."""
+    if "deliveryId" not in payload:
+        return payload
+    if webhook is None or project is None:
         return payload | {"deliveryId": delivery_id}
-    return payload
+    return {
+        "event": payload["event"],
+        "deliveryId": delivery_id,
+        "projectId": project.number,
+        "projectHandle": project.handle,
+        "webhookHandle": webhook,
+        "mediaId": payload["mediaId"],
+        "occurredAt": payload["occurredAt"],
+    }
