@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,15 @@ from typing import Any
 import pytest
 import yaml
 
+from medialib.auth import tokens
 from medialib.errors import ConfigError
 from medialib.library.config import load_config
-from medialib.library.projects import new_webhook_secret
+from medialib.library.events import Actor, EntryEvent, as_sent, entry_payload
+from medialib.library.projects import Project, Subscription, new_webhook_secret
+from tests.support import media
 from tests.support.entries import image_entry, import_entries, new_key
+from tests.support.imports import item
+from tests.support.origin import Origin
 from tests.support.stack import DEMO_MEDIA_TYPES, Stack
 from tests.support.webhooks import Delivery, Receiver
 
@@ -56,7 +62,7 @@ def _signed_like_the_original(delivery: Delivery, secret: str) -> bool:
 
 
 async def test_a_receiver_of_the_original_gets_its_payload_and_signature(
-    make_stack: Callable[..., Awaitable[Stack]],
+    make_stack: Callable[..., Awaitable[Stack]], origin: Origin
 ) -> None:
     project_secret = new_webhook_secret()
     cms = await Receiver(secret=project_secret).start()
@@ -79,7 +85,10 @@ async def test_a_receiver_of_the_original_gets_its_payload_and_signature(
         },
     }
     stack = await make_stack(config={"projects": [project]})
-    api = await stack.api("newsroom")
+    _, token = await tokens.create_token(
+        stack.runtime.db, "newsroom", [tokens.READ, tokens.WRITE], name="cms-sync"
+    )
+    api = stack.client(token)
     key = new_key()
     await stack.put_asset(key)
     (made,) = await import_entries(api, [image_entry(key)])
@@ -97,6 +106,7 @@ async def test_a_receiver_of_the_original_gets_its_payload_and_signature(
         "projectHandle": "newsroom",
         "webhookHandle": "cms",
         "mediaId": media_id,
+        "actor": {"type": "api-client", "name": "cms-sync"},
         "occurredAt": body["occurredAt"],
     }
     assert isinstance(body["projectId"], int)
@@ -117,6 +127,23 @@ async def test_a_receiver_of_the_original_gets_its_payload_and_signature(
     ]
     assert all(_signed_like_the_original(d, SECRET) for d in heard)
     assert off.deliveries == []  # an inactive configuration hears nothing
+
+    archive = Receiver(secret=project_secret)
+    await archive.start()
+    try:
+        picture = origin.file(f"{uuid.uuid4().hex[:10]}/p.jpg", media.jpeg())
+        body_in = {
+            "systemName": "dpa",
+            "webhook": archive.url("job"),
+            "images": [item(picture, "a1")],
+        }
+        started = await api.post(f"/api/{V}/import/images", json=body_in)
+        assert started.status_code == 200, started.text
+        imported = json.loads((await cms.delivered()).raw)
+        assert imported["event"] == "mediaLibraryEntry.create"
+        assert imported["actor"] == {"type": "importer", "name": "dpa"}
+    finally:
+        await archive.stop()
     await cms.stop()
     await off.stop()
 
@@ -207,3 +234,21 @@ def test_the_original_settings_load_and_compile(tmp_path: Path) -> None:
     }
     assert 1 <= compiled.number < 2**31  # a number of its own that stays with the handle
     assert load_config(path).projects["newsroom"].number == compiled.number
+
+
+def test_a_persons_name_goes_out_only_where_the_configuration_asks_for_it() -> None:
+    def project(expose: bool) -> Project:
+        hook = Subscription(URL, frozenset({"mediaLibraryEntry.update"}), "cms", None, expose)
+        return Project("newsroom", {}, webhooks=(hook,), number=7)
+
+    payload = entry_payload(
+        "newsroom", EntryEvent.UPDATE, "m1", "2026-12-06T15:00:00.000Z", Actor("user", "Ana")
+    )
+    hidden = as_sent(payload, "msg_1", project(False), "cms")
+    shown = as_sent(payload, "msg_1", project(True), "cms")
+    assert hidden["actor"] == {"type": "user"}
+    assert shown["actor"] == {"type": "user", "name": "Ana"}
+    assert (hidden["projectId"], hidden["webhookHandle"]) == (7, "cms")
+    ours = as_sent(payload, "msg_1")  # medialib's own webhooks: its own shape, the actor in it
+    assert ours["projectId"] == "newsroom"
+    assert ours["actor"] == {"type": "user", "name": "Ana"}

@@ -22,6 +22,7 @@ from medialib.errors import (
     field_problems,
 )
 from medialib.library import storable
+from medialib.library.events import Actor
 from medialib.library.projects import Project
 from medialib.library.renditions import Renditions
 
@@ -59,6 +60,11 @@ class Caller:
     version: ApiVersion
     principal: Principal
     project: Project
+
+    @property
+    def actor(self) -> Actor:
+        """Who the change events say made a change: this token, by its name."""
+        return Actor("api-client", self.principal.name)
 
 
 VersionPath = Path(

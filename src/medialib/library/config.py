@@ -221,9 +221,7 @@ class ProjectConfig(BaseModel):
         if hooks is None or not hooks.active:
             return tuple(own)
         original = [
-            Subscription(
-                c.url, c.entry_events(), c.handle, c.secret if isinstance(c.secret, str) else None
-            )
+            Subscription(c.url, c.entry_events(), c.handle, c.secret_text(), c.exposeUserActor)
             for c in hooks.configurations
             if c.active
         ]

@@ -19,7 +19,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, NotFound, field_problems
 from medialib.library import assets as asset_rules
-from medialib.library.events import EntryEvent, record_entry_events
+from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.metadata import without_nulls
 from medialib.library.models import (
     ENTRY_ID_PATTERN,
@@ -80,10 +80,13 @@ class Candidate:
 class EntryImporter:
     """Judges and writes one batch of `import/mediaLibrary` entries for one project."""
 
-    def __init__(self, db: Database, storage: Storage, project: Project) -> None:
+    def __init__(
+        self, db: Database, storage: Storage, project: Project, actor: Actor | None = None
+    ) -> None:
         self.db = db
         self.storage = storage
         self.project = project
+        self.actor = actor  # who registers them, for their events
 
     async def run(self, raw_entries: Sequence[Any]) -> list[ImportOutcome]:
         outcomes: list[ImportOutcome] = []
@@ -176,7 +179,7 @@ class EntryImporter:
         shared = {key for c in candidates if c.row["id"] in written for key in c.shared}
         asset_rules.refresh_revoked(tx, self.project.handle, sorted(shared))
         made = [c.row["id"] for c in candidates if c.row["id"] in written]
-        record_entry_events(tx, self.project, EntryEvent.CREATE, made)
+        record_entry_events(tx, self.project, EntryEvent.CREATE, made, self.actor)
         refused = [c for c in candidates if c.row["id"] not in written]
         if refused:
             self._explain_conflicts(tx, refused)

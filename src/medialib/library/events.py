@@ -23,7 +23,7 @@ import enum
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from medialib.db import outbox
 from medialib.db.engine import Tx
@@ -42,6 +42,19 @@ class EntryEvent(enum.StrEnum):
 
 IMPORT_FINISHED = "import.finished"
 
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as the original API's events say: a `user` of the web view, an
+    `api-client` (a token, by its name) or an `importer` (a URL import, by its systemName)."""
+
+    type: Literal["user", "api-client", "importer"]
+    name: str | None = None
+
+    def as_json(self) -> dict[str, str]:
+        return {"type": self.type} | ({"name": self.name} if self.name else {})
+
+
 # What a project's config may subscribe its webhooks to: the entry events. (Plain strings: the
 # config's schema takes them as its `Literal`, and its error messages quote them.)
 SUBSCRIBABLE: tuple[str, ...] = tuple(event.value for event in EntryEvent)
@@ -55,23 +68,31 @@ STATE_EVENTS = frozenset({EntryEvent.ARCHIVE, EntryEvent.REVOKE, EntryEvent.UNRE
 
 
 def record_entry_events(
-    tx: Tx, project: Project, event: EntryEvent, entry_ids: Iterable[str]
+    tx: Tx,
+    project: Project,
+    event: EntryEvent,
+    entry_ids: Iterable[str],
+    actor: Actor | None = None,
 ) -> None:
     """One event per entry, each with a delivery per subscribed webhook."""
-    _record(tx, project, event, entry_ids, project.subscribers(event))
+    _record(tx, project, event, entry_ids, project.subscribers(event), actor)
 
 
 def record_entry_changes(
-    tx: Tx, project: Project, events: Iterable[EntryEvent], entry_ids: Iterable[str]
+    tx: Tx,
+    project: Project,
+    events: Iterable[EntryEvent],
+    entry_ids: Iterable[str],
+    actor: Actor | None = None,
 ) -> None:
     """What one change did (archive, revoke, update, …). Webhooks configured the original's
     way also hear an update beside a state change, as the original tells them."""
     events, entry_ids = list(events), list(entry_ids)
     for event in events:
-        record_entry_events(tx, project, event, entry_ids)
+        record_entry_events(tx, project, event, entry_ids, actor)
     if EntryEvent.UPDATE not in events and STATE_EVENTS.intersection(events):
         originals = [hook for hook in project.subscribers(EntryEvent.UPDATE) if hook.handle]
-        _record(tx, project, EntryEvent.UPDATE, entry_ids, originals)
+        _record(tx, project, EntryEvent.UPDATE, entry_ids, originals, actor)
 
 
 def _record(
@@ -80,6 +101,7 @@ def _record(
     event: EntryEvent,
     entry_ids: Iterable[str],
     hooks: list[Subscription],
+    actor: Actor | None = None,
 ) -> None:
     if not hooks:
         return
@@ -90,7 +112,7 @@ def _record(
             project=project.handle,
             type=event,
             subject=entry_id,
-            payload=entry_payload(project.handle, event, entry_id, occurred),
+            payload=entry_payload(project.handle, event, entry_id, occurred, actor),
             destinations=[
                 outbox.Destination(f"msg_{uuid.uuid4().hex}", hook.url, hook.handle)
                 for hook in hooks
@@ -98,14 +120,19 @@ def _record(
         )
 
 
-def entry_payload(project: str, event: EntryEvent, entry_id: str, occurred: str) -> dict[str, Any]:
-    return {
+def entry_payload(
+    project: str, event: EntryEvent, entry_id: str, occurred: str, actor: Actor | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
         "event": str(event),
         "deliveryId": None,  # each delivery's own, filled in when it is sent (`as_sent`)
         "projectId": project,
         "mediaId": entry_id,
         "occurredAt": occurred,
     }
+    if actor is not None:
+        payload["actor"] = actor.as_json()
+    return payload
 
 
 # --- The job's webhook ------------------------------------------------------------------------
@@ -183,12 +210,19 @@ def as_sent(
         return payload
     if webhook is None or project is None:
         return payload | {"deliveryId": delivery_id}
-    return {
+    sent = {
         "event": payload["event"],
         "deliveryId": delivery_id,
         "projectId": project.number,
         "projectHandle": project.handle,
         "webhookHandle": webhook,
         "mediaId": payload["mediaId"],
-        "occurredAt": payload["occurredAt"],
     }
+    actor = payload.get("actor")
+    if actor is not None:
+        hook = project.configured_webhook(webhook)
+        # A person's name only where the configuration asks for it (`exposeUserActor`).
+        if actor.get("type") == "user" and not (hook and hook.expose_user_actor):
+            actor = {"type": "user"}
+        sent["actor"] = actor
+    return sent | {"occurredAt": payload["occurredAt"]}

@@ -58,6 +58,7 @@ class Subscription:
     events: frozenset[str]
     handle: str | None = None
     secret: str | None = None
+    expose_user_actor: bool = False  # a user actor's name goes out too
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ async def import_media_library(
                 f"got {len(body.mediaLibraryEntries)}. Split them into several requests."
             }
         )
-    outcomes = await EntryImporter(rt.db, rt.storage, call.project).run(body.mediaLibraryEntries)
+    importer = EntryImporter(rt.db, rt.storage, call.project, call.actor)
+    outcomes = await importer.run(body.mediaLibraryEntries)
     urls = rt.urls
     return JSONBody(
         {call.version.list_key: [outcome_json(o, call.version, urls) for o in outcomes]}
@@ -252,7 +253,8 @@ async def patch_entry(
         preserve_updated_at=version.preserve_updated_at,
     )
     patch = parse_patch_request(await read_json(request), rules)
-    patched = await EntryPatcher(rt.db, rt.storage, call.project, rules).apply(id, patch)
+    patcher = EntryPatcher(rt.db, rt.storage, call.project, rules, call.actor)
+    patched = await patcher.apply(id, patch)
     if patched.shared:  # a revocation that reaches other entries says so
         shared = [{"key": key, "entries": ids} for key, ids in patched.shared.items()]
         return JSONBody({"status": 200, "sharedWith": shared})
@@ -270,5 +272,5 @@ async def remove_entry(
     call: Caller = Depends(caller(WRITE)),
     rt: Runtime = Depends(runtime),
 ) -> JSONBody:
-    await delete_entry(rt.db, call.project, id)
+    await delete_entry(rt.db, call.project, id, call.actor)
     return JSONBody({"status": 200})
