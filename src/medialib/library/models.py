@@ -168,12 +168,24 @@ class EntryIn(StorableIn):
     # `archived: true` are kept (a copy of a revoked entry is revoked, its note with it);
     # `false` is what a new entry is anyway. The import never changes an existing entry, so
     # none of them can unrevoke or unarchive one.
-    version: Any = None
-    createdAt: Annotated[StrictStr, Field(max_length=64)] | None = None
-    updatedAt: Annotated[StrictStr, Field(max_length=64)] | None = None
-    archived: StrictBool | None = None
-    revoked: StrictBool | None = None
-    revokeNote: Annotated[StrictStr, Field(max_length=MAX_REVOKE_NOTE)] | None = None
+    version: Any = Field(
+        default=None,
+        description="As the API shows it (a whole number, or its digits); ignored: a new entry "
+        "is version 1",
+    )
+    createdAt: Annotated[StrictStr, Field(max_length=64)] | None = Field(
+        default=None, description="Ignored: a new entry is made now"
+    )
+    updatedAt: Annotated[StrictStr, Field(max_length=64)] | None = Field(
+        default=None, description="Ignored: a new entry is made now"
+    )
+    archived: StrictBool | None = Field(default=None, description="true: registered archived")
+    revoked: StrictBool | None = Field(
+        default=None, description="true: registered revoked, its objects not served"
+    )
+    revokeNote: Annotated[StrictStr, Field(max_length=MAX_REVOKE_NOTE)] | None = Field(
+        default=None, description="Kept with revoked: true"
+    )
 
     @field_validator("version", mode="plain")
     @classmethod
