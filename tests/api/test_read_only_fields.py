@@ -340,3 +340,24 @@ async def test_unique_is_still_unique(stack: Stack, project: str) -> None:
 
     assert (result["status"], result["error"]) == (409, "UniqueIdViolation")
     assert "externalId is not unique" in result["error_details"]["message"]
+
+
+async def test_a_sha256_tells_nothing_of_another_project_s_object(
+    stack: Stack, project: str
+) -> None:
+    api, theirs = await stack.api(project), await stack.api("other")
+    key = new_key()
+    made = await _registered(
+        stack, api, image_entry(key, asset=image_asset(key, sha256=JPEG_SHA256))
+    )
+    probe = image_entry(key, asset=image_asset(key, sha256=OTHER_SHA256, shared=True))
+
+    response = await theirs.post(
+        "/api/2026-05/import/mediaLibrary", json={"mediaLibraryEntries": [probe]}
+    )
+
+    assert made["ok"] is True
+    assert response.status_code == 200
+    [result] = response.json()["results"]
+    assert _refused_at(result, "asset.key") == f"no stored object at '{key}'"
+    assert JPEG_SHA256 not in response.text
