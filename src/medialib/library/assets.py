@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +17,7 @@ from medialib.db.tables import assets, entry_keys, media_entries, uploads, utcno
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.media_kinds import MEDIA_KINDS
-from medialib.library.models import AssetIn
+from medialib.library.models import READ_ONLY_ASSET_FIELDS, AssetIn
 from medialib.library.projects import MediaType
 from medialib.media.probe.facts import Facts, is_page_type, read_facts, with_svgs_checked
 from medialib.media.storage import Head, Storage, is_valid_key
@@ -56,16 +58,70 @@ def check_asset(
             problems[f"{path}.poster"] = "only a video's asset has a poster"
         elif problem := key_problem(asset.poster.key):
             problems[f"{path}.poster.key"] = problem
-    # Strict types and no extra fields: what was accepted is what is stored (minus the URLs,
-    # which medialib derives from the keys).
+    # Strict types and no extra fields: what was accepted is what is stored, minus what is
+    # medialib's to know (the URLs it derives from the keys, the facts it reads itself: see
+    # READ_ONLY_ASSET_FIELDS). A sha256 is kept only once checked (`sha256_problems`).
     stored = {
         name: value
         for name, value in raw.items()
-        if value is not None and name not in ("url", "originalUrl", "shared")
+        if value is not None and name not in READ_ONLY_ASSET_FIELDS and name != "shared"
     }
     if asset.poster is not None:
-        stored["poster"] = asset.poster.model_dump(exclude={"url", "originalUrl"})
+        stored["poster"] = asset.poster.model_dump(exclude=set(READ_ONLY_ASSET_FIELDS))
     return stored, problems
+
+
+def claimed_sha256(raw: Any) -> str | None:
+    """The sha256 an asset as the caller sent it says its object has (checked by `AssetIn`)."""
+    found = raw.get("sha256") if isinstance(raw, dict) else None
+    return found if isinstance(found, str) else None
+
+
+HASHES_AT_ONCE = 4  # objects read whole at once to check what an asset says of their sha256
+
+
+async def sha256_of(
+    db: Database, storage: Storage, project: str, keys: Iterable[str]
+) -> dict[str, str | None]:
+    """The sha256 of each object (None: no object): medialib's record of it when it has one
+    (a URL import's, or one checked before), else its bytes read whole, streamed."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(assets.c.key, assets.c.sha256).where(
+                assets.c.project == project,
+                assets.c.key.in_(wanted),
+                assets.c.released_at.is_(None),
+                assets.c.sha256.is_not(None),
+            )
+        )
+        found: dict[str, str | None] = {row.key: str(row.sha256) for row in rows}
+    gate = asyncio.Semaphore(HASHES_AT_ONCE)
+
+    async def hashed(key: str) -> str | None:
+        async with gate:
+            body = await storage.get(key)
+            if body is None:
+                return None
+            digest = hashlib.sha256()
+            async for chunk in body.chunks:
+                digest.update(chunk)
+            return digest.hexdigest()
+
+    unknown = [key for key in wanted if key not in found]
+    found |= dict(zip(unknown, await asyncio.gather(*(hashed(k) for k in unknown)), strict=True))
+    return found
+
+
+def sha256_problem(claimed: str, actual: str | None) -> str | None:
+    """What is wrong with an asset's sha256, given its object's; None when it is the object's."""
+    if actual is None:
+        return "cannot be checked: the object is gone"
+    if claimed != actual:
+        return f"is {claimed}, but the stored object's bytes have sha256 {actual}"
+    return None
 
 
 def key_problem(key: str) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
@@ -69,6 +69,8 @@ class Candidate:
     row: dict[str, Any]
     assets: dict[str, dict[str, Any]]
     shared: set[str]  # keys the entry may share with other entries (its assets say so)
+    # (where, key, sha256) of each asset that says its object's sha256: kept once checked
+    hashes: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def pair(self) -> tuple[str, str] | None:
@@ -99,6 +101,7 @@ class EntryImporter:
                 candidates.append(candidate)
         candidates = self._drop_duplicates_within(candidates)
         candidates = await self._drop_unfaithful_assets(candidates)
+        candidates = await self._drop_wrong_hashes(candidates)
         if candidates:
             await self._write(candidates)
         return outcomes
@@ -149,6 +152,29 @@ class EntryImporter:
                 kept.append(candidate)
         return kept
 
+    async def _drop_wrong_hashes(self, candidates: list[Candidate]) -> list[Candidate]:
+        """An asset's sha256 (as the API shows a URL import's) is a fact too: it must be its
+        object's, and only then is it kept, for URL imports to find the same bytes by. Checked
+        after the other facts, so that only objects the project may take are read."""
+        keys = {key for c in candidates for _, key, _ in c.hashes}
+        if not keys:
+            return candidates
+        actual = await asset_rules.sha256_of(self.db, self.storage, self.project.handle, keys)
+        kept = []
+        for candidate in candidates:
+            problems = {
+                f"{where}.sha256": problem
+                for where, key, claimed in candidate.hashes
+                if (problem := asset_rules.sha256_problem(claimed, actual.get(key)))
+            }
+            if problems:
+                candidate.outcome.failure = _invalid("asset", problems)
+                continue
+            for where, _, claimed in candidate.hashes:
+                _asset_at(candidate.row, where)["sha256"] = claimed
+            kept.append(candidate)
+        return kept
+
     async def _write(self, candidates: list[Candidate]) -> None:
         written = await self.db.transact(lambda tx: self._insert(tx, candidates))
         for candidate in candidates:
@@ -177,7 +203,14 @@ class EntryImporter:
             {c.row["id"]: list(c.assets) for c in candidates if c.row["id"] in written},
         )
         shared = {key for c in candidates if c.row["id"] in written for key in c.shared}
-        asset_rules.refresh_revoked(tx, self.project.handle, sorted(shared))
+        # A copy of a revoked entry is registered revoked: its objects are not served.
+        revoked = {
+            key
+            for c in candidates
+            if c.row["id"] in written and c.row["revoked"]
+            for key in c.assets
+        }
+        asset_rules.refresh_revoked(tx, self.project.handle, sorted(shared | revoked))
         made = [c.row["id"] for c in candidates if c.row["id"] in written]
         record_entry_events(tx, self.project, EntryEvent.CREATE, made, self.actor)
         refused = [c for c in candidates if c.row["id"] not in written]
@@ -278,7 +311,31 @@ def judge_entry(
     if failure is not None:
         outcome.failure = failure
         return outcome, None
-    return outcome, Candidate(index, outcome, row, assets, _shared_keys(entry))
+    hashes = _claimed_hashes(entry)
+    return outcome, Candidate(index, outcome, row, assets, _shared_keys(entry), hashes)
+
+
+def _claimed_hashes(entry: EntryIn) -> list[tuple[str, str, str]]:
+    raws = [("asset", entry.asset)] + [
+        (f"translations.{i}.asset", t.asset)
+        for i, t in enumerate(entry.translations)
+        if t.asset is not None
+    ]
+    return [
+        (where, raw["key"], claimed)
+        for where, raw in raws
+        if (claimed := asset_rules.claimed_sha256(raw)) is not None
+    ]
+
+
+def _asset_at(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """The stored asset of a new entry's row at a request's path ("translations.2.asset")."""
+    if where == "asset":
+        asset: dict[str, Any] = row["asset"]
+        return asset
+    index = int(where.split(".")[1])
+    translated: dict[str, Any] = row["translations"][index]["asset"]
+    return translated
 
 
 def _shared_keys(entry: EntryIn) -> set[str]:
@@ -343,6 +400,10 @@ def _check(
         external_id=entry.externalId,
         translations=translations,
     )
+    if entry.revoked:  # kept, with its note; `false` is what a new entry is anyway
+        row |= {"revoked": True, "revoke_note": entry.revokeNote}
+    if entry.archived:
+        row["archived"] = True
     described = stored_objects(asset)
     for stored_translation in translations:
         if "asset" in stored_translation:
