@@ -98,6 +98,8 @@ class PatchIn(StorableIn):
     value: Any = None
     locale: Annotated[StrictStr, Field(pattern=LOCALE_PATTERN, max_length=35)] | None = None
     note: StrictStr | None = None
+    usageLogEntryId: StrictStr | None = None  # updateUsageLogEntry, removeUsageLogEntry
+    oldValue: dict[str, Any] | None = None  # updateUsageLogEntry: what the entry must say now
 
 
 class PatchRequestIn(StorableIn):
