@@ -21,10 +21,14 @@ ID = re.compile(r"^[A-Za-z0-9]{12}$")
 
 
 async def _patch(
-    api: httpx.AsyncClient, entry_id: str, *patches: dict[str, Any], version: str = V, **body: Any
+    api: httpx.AsyncClient,
+    entry_id: str,
+    *patches: dict[str, Any],
+    api_version: str = V,
+    **body: Any,
 ) -> httpx.Response:
     return await api.patch(
-        f"/api/{version}/mediaLibrary/{entry_id}", json={"patches": list(patches), **body}
+        f"/api/{api_version}/mediaLibrary/{entry_id}", json={"patches": list(patches), **body}
     )
 
 
@@ -337,7 +341,7 @@ async def test_versions_before_2026_05_have_no_usage_log(
 
     read = await api.get(f"/api/{version}/mediaLibrary/{record['id']}/usageLog")
     patches = [
-        await _patch(api, record["id"], patch, version=version)
+        await _patch(api, record["id"], patch, api_version=version)
         for patch in (
             _add(purpose="web"),
             _update(usage["id"], state="confirmed"),
@@ -365,7 +369,7 @@ async def test_versions_from_2026_05_have_the_usage_log(
     api = await stack.api(project)
     record = await stored_image(stack, api)
 
-    response = await _patch(api, record["id"], _add(purpose="print"), version=version)
+    response = await _patch(api, record["id"], _add(purpose="print"), api_version=version)
 
     assert response.status_code == 200, response.text
     assert len(await _log(api, record["id"], version)) == 1
