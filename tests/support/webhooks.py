@@ -19,6 +19,7 @@ class Delivery:
     body: dict[str, Any]
     verified: bool
     answered: int
+    raw: bytes = b""  # the body as it came
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Receiver:
             response = web.Response(status=status, headers={"Location": self.url("moved")})
         else:
             response = web.Response(status=status)
-        delivery = Delivery(headers, body, verified, status)
+        delivery = Delivery(headers, body, verified, status, raw)
         self.deliveries.append(delivery)
         self._queue.put_nowait(delivery)
         return response

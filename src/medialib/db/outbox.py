@@ -30,6 +30,7 @@ class Destination:
 
     delivery_id: str
     url: str
+    webhook: str | None = None  # the handle of a webhook configured the original API's way
 
 
 def append(
@@ -57,6 +58,7 @@ def append(
                 "id": d.delivery_id,
                 "event_id": event_id,
                 "url": d.url,
+                "webhook": d.webhook,
                 "state": DeliveryState.PENDING,
                 "created_at": now,
             }

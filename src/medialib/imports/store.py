@@ -252,7 +252,7 @@ def finish(tx: Tx, job_id: str) -> None:
 def _finished_job(conn: Connection, job: Job, state: JobState, progress: Progress) -> FinishedJob:
     """What the job's webhook tells (the catalogue, library/events.py, makes its payload)."""
     failed = conn.execute(
-        sa.select(import_items.c.external_id, import_items.c.reason)
+        sa.select(import_items.c.external_id, import_items.c.reason, import_items.c.reason_code)
         .where(import_items.c.job_id == job.id, import_items.c.state == ItemState.FAILED)
         .order_by(import_items.c.position)
     ).all()
@@ -268,7 +268,7 @@ def _finished_job(conn: Connection, job: Job, state: JobState, progress: Progres
         success=progress.success,
         skipped=progress.skipped,
         failed=progress.failed,
-        failed_items=tuple(FailedItem(i.external_id, i.reason) for i in failed),
+        failed_items=tuple(FailedItem(i.external_id, i.reason, i.reason_code) for i in failed),
     )
 
 

@@ -19,7 +19,7 @@ from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library import usage_log
 from medialib.library.entries import not_found
-from medialib.library.events import EntryEvent, record_entry_events
+from medialib.library.events import Actor, EntryEvent, record_entry_changes
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
@@ -86,11 +86,19 @@ class Patched:
 
 
 class EntryPatcher:
-    def __init__(self, db: Database, storage: Storage, project: Project, rules: PatchRules) -> None:
+    def __init__(
+        self,
+        db: Database,
+        storage: Storage,
+        project: Project,
+        rules: PatchRules,
+        actor: Actor | None = None,
+    ) -> None:
         self.db = db
         self.storage = storage
         self.project = project
         self.rules = rules
+        self.actor = actor  # who changes the entry, for its events
         # Each key replaceAsset patches bring: where in the request, and whether it is shared.
         self._brought: dict[str, tuple[str, bool]] = {}
 
@@ -131,7 +139,7 @@ class EntryPatcher:
                 logged = True
         if all(patch.operation in usage_log.OPERATIONS for patch in request.patches):
             # The usage log is beside the entry: its version and updatedAt stay as they were.
-            record_entry_events(tx, self.project, EntryEvent.UPDATE, [entry.id])
+            record_entry_changes(tx, self.project, [EntryEvent.UPDATE], [entry.id], self.actor)
             return Patched(entry, {})
         patched = copy.deepcopy(entry)
         for i, patch in enumerate(request.patches):
@@ -170,8 +178,7 @@ class EntryPatcher:
         events = _events(entry, patched)
         if logged and EntryEvent.UPDATE not in events:
             events.append(EntryEvent.UPDATE)
-        for event in events:
-            record_entry_events(tx, self.project, event, [entry.id])
+        record_entry_changes(tx, self.project, events, [entry.id], self.actor)
         shared = {}
         if patched.revoked != entry.revoked:
             shared = asset_rules.sharing_entries(tx, entry.project, entry.id)
