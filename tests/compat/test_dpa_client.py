@@ -17,6 +17,7 @@ That client
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -179,3 +180,27 @@ async def test_the_dpa_example_sees_a_failed_image_in_the_webhook(
     earlier = [{"externalId": "urn:newsml:dpa.com:20090101:b2", "reason": "…"}]
     assert not js_greater_than_zero(earlier)
     assert webhook.body["overview"]["failedItems"][0]["reasonCode"] == "http_404"
+
+
+async def test_a_job_that_finishes_at_once_calls_back_after_its_answer(
+    make_stack: Callable[..., Awaitable[Stack]], origin: Origin
+) -> None:
+    """The example keeps a batch's id only once the POST has answered: a job that finishes at
+    once (every item refused before any download) must not call back before that. Its webhook
+    waits until the job is MEDIALIB_JOB_WEBHOOK_HOLD (1 s) old."""
+    stack = await make_stack(
+        config={"projects": [{"handle": "dpa", "mediaTypes": [DPA_IMAGE]}]}, job_webhook_hold=1.0
+    )
+    hooks = await Receiver().start()
+    client = DpaClient(await stack.api("dpa"), hooks.url("images-imported"), {})
+    refused = article_image(origin, "c1") | {"metadata": {"unknown": "property"}}
+    try:
+        await client.import_articles([refused])
+        answered = time.monotonic()
+        webhook = await hooks.delivered()
+        batch = await client.images_imported(webhook.body)
+    finally:
+        await hooks.stop()
+    assert webhook.at - answered >= 0.5
+    assert webhook.body["state"] == "failed"
+    assert (batch.state, batch.message) == ("failed", "job failed")

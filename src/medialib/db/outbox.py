@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medialib.db.engine import Tx
+from medialib.db.engine import NewDelivery, Tx
 from medialib.db.tables import deliveries, delivery_attempts, events, utcnow
 
 
@@ -31,6 +31,7 @@ class Destination:
     delivery_id: str
     url: str
     webhook: str | None = None  # the handle of a webhook configured the original API's way
+    hold: float = 0.0  # seconds before its first attempt
 
 
 def append(
@@ -65,7 +66,7 @@ def append(
             for d in destinations
         ],
     )
-    tx.deliveries.extend(d.delivery_id for d in destinations)
+    tx.deliveries.extend(NewDelivery(d.delivery_id, d.hold) for d in destinations)
 
 
 @dataclass(frozen=True)

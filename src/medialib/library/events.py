@@ -160,6 +160,7 @@ class FinishedJob:
     skipped: int
     failed: int
     failed_items: tuple[FailedItem, ...]
+    hold: float = 0.0  # seconds its webhook waits before the first attempt
 
 
 def record_job_finished(tx: Tx, job: FinishedJob) -> None:
@@ -171,7 +172,7 @@ def record_job_finished(tx: Tx, job: FinishedJob) -> None:
         type=IMPORT_FINISHED,
         subject=job.id,
         payload=job_finished_payload(job),
-        destinations=[outbox.Destination(f"msg_{job.id}", job.webhook)],
+        destinations=[outbox.Destination(f"msg_{job.id}", job.webhook, hold=job.hold)],
     )
 
 
