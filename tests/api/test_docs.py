@@ -148,7 +148,7 @@ async def test_each_version_has_a_valid_document_of_its_own(stack: Stack, versio
     assert schema == {"$ref": "#/components/schemas/ErrorBody"}
 
 
-@pytest.mark.parametrize("version", ["2025-03", "2026-01", "2026-03"])
+@pytest.mark.parametrize("version", ["2025-03", "2026-01", "2026-03", "2026-05"])
 async def test_a_versions_document_says_what_that_version_does(
     stack: Stack, project: str, version: str
 ) -> None:
@@ -167,8 +167,10 @@ async def test_a_versions_document_says_what_that_version_does(
     assert set(schemas["ImportResults"]["properties"]) == {rules.list_key}
     operations = schemas["PatchIn"]["properties"]["operation"]["enum"]
     assert set(operations) == rules.patch_operations
-    assert ("unrevokeAsset" in operations) == (version >= "2026-01")
-    assert ("note" in schemas["PatchIn"]["properties"]) == rules.revoke_note
+    assert "unrevokeAsset" in operations  # a server feature: every version has it
+    assert "note" in schemas["PatchIn"]["properties"]
+    assert ("usageLogEntryId" in schemas["PatchIn"]["properties"]) == rules.usage_log
+    assert ("addUsageLogEntry" in operations) == rules.usage_log
     assert ("preserveUpdatedAt" in schemas["PatchRequestIn"]["properties"]) == (
         rules.preserve_updated_at
     )

@@ -352,26 +352,50 @@ async def test_what_a_version_lacks_is_refused_by_name(stack: Stack, project: st
     api = await stack.api(project)
     record = await stored_image(stack, api)
 
-    unrevoke = await _patch(
-        api, record["id"], {"operation": "unrevokeAsset"}, api_version="2025-11"
-    )
-    note = await _patch(
-        api, record["id"], {"operation": "revokeAsset", "note": "x"}, api_version="2025-11"
-    )
     preserve = await _patch(
         api, record["id"], {"operation": "archive"}, api_version="2026-01", preserveUpdatedAt=True
     )
+    usage = await _patch(
+        api,
+        record["id"],
+        {"operation": "addUsageLogEntry", "value": {"purpose": "print"}},
+        api_version="2026-03",
+    )
 
-    assert unrevoke.json()["error_details"] == {
-        "patches.0.operation": 'No enum match for: "unrevokeAsset"'
-    }
-    assert note.json()["error_details"] == {
-        "patches.0.note": "not available before API version 2026-01"
-    }
     assert preserve.json()["error_details"] == {
         "preserveUpdatedAt": "not available before API version 2026-03"
     }
+    assert usage.json()["error_details"] == {
+        "patches.0.operation": 'No enum match for: "addUsageLogEntry"'
+    }
     assert (await _get(api, record["id"]))["version"] == 1
+
+
+@pytest.mark.parametrize("api_version", ["v1", "beta", "2025-03", "2025-11"])
+async def test_unrevoke_and_the_revoke_note_are_on_every_version(
+    stack: Stack, project: str, api_version: str
+) -> None:
+    api = await stack.api(project)
+    record = await stored_image(stack, api)
+
+    revoked = await _patch(
+        api, record["id"], {"operation": "revokeAsset", "note": "Case #2"}, api_version=api_version
+    )
+    noted = await _get(api, record["id"])
+    unrevoked = await _patch(
+        api, record["id"], {"operation": "unrevokeAsset"}, api_version=api_version
+    )
+    # Before 2026-01 unrevoking a live entry (like revoking a revoked one) is a no-op.
+    again = await _patch(api, record["id"], {"operation": "unrevokeAsset"}, api_version=api_version)
+
+    assert revoked.status_code == 200, revoked.text
+    assert noted["revoked"] is True
+    assert noted["revokeNote"] == "Case #2"
+    assert unrevoked.status_code == 200, unrevoked.text
+    assert again.status_code == 200, again.text
+    entry = await _get(api, record["id"])
+    assert entry["revoked"] is False
+    assert "revokeNote" not in entry or entry["revokeNote"] is None
 
 
 async def test_a_revoke_note_longer_than_200_characters_is_refused(

@@ -150,3 +150,40 @@ async def test_a_config_with_a_bad_subscription_is_refused(
     }
     with pytest.raises(Exception, match="webhooks"):
         await make_stack(config={"projects": [project]})
+
+
+async def test_each_usage_log_change_sends_an_update_and_changes_nothing_else(
+    subscribed: Subscribed,
+) -> None:
+    record = await created(subscribed)
+    entry_id = record["id"]
+    check(await subscribed.everything.next(), "mediaLibraryEntry.create", entry_id)
+    add = {"operation": "addUsageLogEntry", "value": {"purpose": "print"}}
+
+    assert await patched(subscribed, entry_id, 1, add) == 200
+    check(await subscribed.everything.next(), "mediaLibraryEntry.update", entry_id)
+    log = await subscribed.api.get(f"{LIBRARY}/{entry_id}/usageLog")
+    [usage] = log.json()["results"]
+    update = {
+        "operation": "updateUsageLogEntry",
+        "usageLogEntryId": usage["id"],
+        "value": {"state": "pending", "url": "https://example.com/a"},
+    }
+    # The entry's version is still 1: the usage log is beside it.
+    assert await patched(subscribed, entry_id, 1, update) == 200
+    check(await subscribed.everything.next(), "mediaLibraryEntry.update", entry_id)
+    remove = {"operation": "removeUsageLogEntry", "usageLogEntryId": usage["id"]}
+    # A refused one sends nothing.
+    assert await patched(subscribed, entry_id, 1, remove, {"operation": "nope"}) == 400
+    assert await patched(subscribed, entry_id, 1, remove) == 200
+    check(await subscribed.everything.next(), "mediaLibraryEntry.update", entry_id)
+    # One change of the entry and its log together is one update.
+    title = {"operation": "setMetadataProperty", "propertyName": "title", "value": "New"}
+    assert await patched(subscribed, entry_id, 1, title, add) == 200
+    check(await subscribed.everything.next(), "mediaLibraryEntry.update", entry_id)
+    assert await patched(subscribed, entry_id, 2, {"operation": "archive"}) == 200
+    check(await subscribed.everything.next(), "mediaLibraryEntry.archive", entry_id)
+
+    entry = (await subscribed.api.get(f"{LIBRARY}/{entry_id}")).json()
+    assert entry["version"] == 3
+    assert len(subscribed.deletes.deliveries) == 0

@@ -88,6 +88,38 @@ def test_the_test_config_loads(tmp_path: Path) -> None:
             "metadata: [{handle: t, type: li-text, config: {index: true}}]}]}]",
             "projects[0].mediaTypes[0].metadata[0].config: Value error, 'index' is not used",
         ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
+            "usagePurposes: [{handle: web, label: Web}, {handle: web, label: Web 2}]}]",
+            "usage purpose 'web' is defined twice",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
+            "usagePurposes: [{label: Web}]}]",
+            "projects[0].usagePurposes[0].handle: Field required",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
+            "usagePurposes: [{handle: web, label: Web, contentType: [regular]}]}]",
+            "projects[0].usagePurposes[0]: Value error, 'contentType' (usage recorded when",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
+            "usagePurposes: [{handle: web, label: Web}], "
+            "mediaCenter: {usagePurposes: [{handle: print, label: Print}]}}]",
+            "usagePurposes and mediaCenter.usagePurposes are both set",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
+            "mediaCenter: {licenseProfiles: {enabled: true}}}]",
+            "projects[0].mediaCenter.licenseProfiles: Extra inputs are not permitted",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
+            "usagePurposes: [{handle: print, label: Print, "
+            "paramsSchema: [{handle: page, type: li-bogus}]}]}]",
+            "projects[0].usagePurposes[0].paramsSchema[0].type: Input should be",
+        ),
     ],
 )
 def test_a_broken_file_names_the_file_the_path_and_the_problem(
@@ -131,3 +163,52 @@ def test_the_image_services_secure_token_is_read(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(config))
     with pytest.raises(ConfigError, match="secureToken"):
         load_config(path)
+
+
+@pytest.mark.parametrize("where", ["usagePurposes", "mediaCenter"])
+def test_usage_purposes_are_read_from_either_place(tmp_path: Path, where: str) -> None:
+    purposes = [
+        {"handle": "web", "label": {"en": "Web"}, "internal": True},
+        {
+            "handle": "print",
+            "label": "Print",
+            "paramsSchema": [{"handle": "page", "type": "li-integer"}],
+        },
+    ]
+    project: dict[str, object] = {
+        "handle": "p",
+        "mediaTypes": [{"handle": "i", "type": "mediaImage"}],
+    }
+    project |= (
+        {"usagePurposes": purposes}
+        if where == "usagePurposes"
+        else {"mediaCenter": {"usagePurposes": purposes}}
+    )
+
+    config = load_config(_write(tmp_path, yaml.safe_dump({"projects": [project]})))
+
+    found = config.projects["p"].usage_purposes
+    assert found is not None
+    assert list(found) == ["web", "print"]
+    assert found["web"].internal
+    assert found["web"].params is None
+    schema = found["print"].params
+    assert schema is not None
+    assert schema.validate({"page": 3}) == []
+    assert schema.validate({"page": "three"})
+
+
+def test_without_purposes_or_with_an_empty_list_any_purpose_is_taken(tmp_path: Path) -> None:
+    projects = [
+        {"handle": "none", "mediaTypes": [{"handle": "i", "type": "mediaImage"}]},
+        {
+            "handle": "empty",
+            "mediaTypes": [{"handle": "i", "type": "mediaImage"}],
+            "usagePurposes": [],
+        },
+    ]
+
+    config = load_config(_write(tmp_path, yaml.safe_dump({"projects": projects})))
+
+    assert config.projects["none"].usage_purposes is None
+    assert config.projects["empty"].usage_purposes is None

@@ -191,7 +191,6 @@ def _rules(version: str) -> PatchRules:
     return PatchRules(
         operations=api.patch_operations,
         revoke_conflicts=api.revoke_conflicts,
-        revoke_note=api.revoke_note,
         preserve_updated_at=api.preserve_updated_at,
     )
 
@@ -226,5 +225,4 @@ def test_a_patch_request_keeps_its_version_s_rules_or_is_a_400(version: str, raw
         assert patch.operation != "removeAsset" or patch.locale is not None
         if patch.note is not None:
             assert patch.operation == "revokeAsset"
-            assert rules.revoke_note
             assert len(patch.note) <= MAX_NOTE_LENGTH

@@ -26,7 +26,7 @@ from tests.support.entries import image_entry
 from tests.support.stack import stack_config
 
 PROJECT = compile_config(FileConfig.model_validate(stack_config()), "test").projects["typed"]
-RULES = PatchRules(frozenset({"setMetadataProperty", "revokeAsset"}), True, True, True)
+RULES = PatchRules(frozenset({"setMetadataProperty", "revokeAsset"}), True, True)
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 BIG = 2**64
 

@@ -86,6 +86,9 @@ def _isolation() -> list[Case]:
     paths = [
         ("GET", API + "/mediaLibrary/{entry}"),
         ("GET", API + "/mediaLibrary/{entry}/keys"),
+        ("GET", API + "/mediaLibrary/{entry}/usageLog"),
+        ("GET", API + "/mediaLibrary/{entry}/incomingDocumentReferences"),
+        ("GET", "/api/2025-11/mediaLibrary/{entry}/incomingDocumentReferences"),
         ("GET", API + "/mediaLibrary/serve-image/{key}"),
         ("GET", API + "/mediaLibrary/serve-image/{revoked_key}"),
         ("DELETE", API + "/mediaLibrary/{entry}"),
@@ -110,6 +113,8 @@ def _isolation() -> list[Case]:
         {"patches": [{"operation": "archive"}]},
         {"patches": [{"operation": "setMetadataProperty", "propertyName": "title", "value": "x"}]},
         {"patches": [{"operation": "unrevokeAsset"}]},
+        {"patches": [{"operation": "addUsageLogEntry", "value": {"purpose": "print"}}]},
+        {"patches": [{"operation": "removeUsageLogEntry", "usageLogEntryId": "AAAAAAAAAAAA"}]},
     ]
     cases += [
         Case(

@@ -16,7 +16,13 @@ from medialib.api.protocol import http_options
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime, prepare
 from medialib.db.migrate import migrate
-from medialib.db.tables import assets, import_items, import_jobs, media_entries
+from medialib.db.tables import (
+    assets,
+    import_items,
+    import_jobs,
+    media_entries,
+    usage_log_entries,
+)
 from medialib.imports.kinds import KINDS, ImportKinds
 from medialib.settings import Settings
 from medialib.web.app import create_app  # the whole HTTP process, as `serve` runs it
@@ -93,6 +99,16 @@ TYPED_MEDIA_TYPES: list[dict[str, Any]] = [
 
 POOL_SIZE = 800
 
+# The usage purposes of the `purposeful` project (tests/api/test_usage_log.py).
+PURPOSES: list[dict[str, Any]] = [
+    {"handle": "web", "label": {"en": "Web", "de": "Web"}},
+    {
+        "handle": "print",
+        "label": {"en": "Print", "de": "Druck"},
+        "paramsSchema": [{"handle": "page", "type": "li-integer", "config": {"min": 1}}],
+    },
+]
+
 
 def stack_config(pool: int = 0) -> dict[str, Any]:
     projects = [
@@ -100,6 +116,7 @@ def stack_config(pool: int = 0) -> dict[str, Any]:
         {"handle": "other", "mediaTypes": DEMO_MEDIA_TYPES},
         {"handle": "victim", "mediaTypes": DEMO_MEDIA_TYPES},  # tests/security/test_attack_surface
         {"handle": "typed", "mediaTypes": TYPED_MEDIA_TYPES},
+        {"handle": "purposeful", "mediaTypes": DEMO_MEDIA_TYPES, "usagePurposes": PURPOSES},
     ]
     projects += [{"handle": f"pool-{i:02d}", "mediaTypes": DEMO_MEDIA_TYPES} for i in range(pool)]
     return {"projects": projects}
@@ -159,6 +176,7 @@ class Stack:
                 (media_entries, media_entries.c.project == project),
                 (assets, assets.c.project == project),
                 (import_jobs, import_jobs.c.project == project),
+                (usage_log_entries, usage_log_entries.c.project == project),
             ):
                 rows = await conn.execute(
                     sa.select(table).where(where).order_by(*table.primary_key)

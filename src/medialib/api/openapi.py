@@ -20,7 +20,13 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from medialib.api.schemas import EntryList, ErrorBody, ImportResults, error_description
+from medialib.api.schemas import (
+    DocumentReferences,
+    EntryList,
+    ErrorBody,
+    ImportResults,
+    error_description,
+)
 from medialib.api.versions import VERSIONS, ApiVersion
 from medialib.library.models import PatchIn, PatchRequestIn
 from medialib.parsing import whole_number
@@ -224,12 +230,14 @@ def _differences(version: ApiVersion) -> str:
         f"- Revoking a revoked entry (or unrevoking a live one) is {revoke}.",
         f"- Metadata errors: {errors}.",
     ]
-    if version.revoke_note:
-        lines.append("- `revokeAsset` takes a `note`.")
     if version.preserve_updated_at:
         lines.append("- PATCH takes `preserveUpdatedAt`.")
     if version.entry_keys:
         lines.append("- `GET /mediaLibrary/{id}/keys` lists an entry's keys.")
+    if version.usage_log:
+        lines.append("- `GET /mediaLibrary/{id}/usageLog` and the usage log PATCH operations.")
+    references = "`{total, cursor, results}`" if version.reference_pages else "an array"
+    lines.append(f"- `GET /mediaLibrary/{{id}}/incomingDocumentReferences` answers {references}.")
     return "\n".join(lines) + "\n"
 
 
@@ -248,10 +256,19 @@ def _shape_schemas(schemas: dict[str, Any], version: ApiVersion) -> None:
         schema.pop("description", None)
     patch = schemas[PatchIn.__name__]
     patch["properties"]["operation"]["enum"] = sorted(version.patch_operations)
-    if not version.revoke_note:
-        patch["properties"].pop("note")
+    if not version.usage_log:
+        patch["properties"].pop("usageLogEntryId")
+        patch["properties"].pop("oldValue")
     if not version.preserve_updated_at:
         schemas[PatchRequestIn.__name__]["properties"].pop("preserveUpdatedAt")
+    references = schemas[DocumentReferences.__name__]
+    paged = next(
+        s
+        for s in references.pop("anyOf")
+        if (s.get("type") == "array") is not version.reference_pages
+    )
+    references |= paged
+    references.pop("description", None)
 
 
 # --- Every version ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from medialib.imports.records import Item, Job, Progress
 from medialib.imports.status import JobStatus, JobSummary
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
 from medialib.library.projects import Project
+from medialib.library.usage_log import ReferencePage, UsageLogEntry
 from medialib.media.urls import AssetUrls
 
 # A refused entry's status and error name in an import's per-entry results.
@@ -217,4 +218,69 @@ def project_config_json(project: Project) -> dict[str, Any]:
             }
             for media_type in project.media_types.values()
         ],
+        **_media_center(project),
     }
+
+
+def _media_center(project: Project) -> dict[str, Any]:
+    """`mediaCenter.usagePurposes`, where the original keeps them, when the project has any."""
+    if project.usage_purposes is None:
+        return {}
+    purposes = []
+    for purpose in project.usage_purposes.values():
+        out: dict[str, Any] = {"handle": purpose.handle, "label": purpose.label}
+        if purpose.internal:
+            out["internal"] = True
+        if purpose.params is not None:
+            out["paramsSchema"] = [
+                {
+                    "handle": prop.handle,
+                    "type": prop.type,
+                    "config": prop.config.model_dump(exclude_defaults=True),
+                }
+                for prop in purpose.params.properties.values()
+            ]
+        purposes.append(out)
+    return {"mediaCenter": {"usagePurposes": purposes}}
+
+
+def usage_log_entry_json(usage: UsageLogEntry) -> dict[str, Any]:
+    """The original's shape; what the entry does not have (url, documentId, publicationId,
+    publicationDate) is left out rather than null."""
+    out: dict[str, Any] = {"id": usage.id}
+    if usage.url is not None:
+        out["url"] = usage.url
+    out |= {"state": usage.state, "params": usage.params, "purpose": usage.purpose}
+    if usage.document_id is not None:
+        out["documentId"] = usage.document_id
+    if usage.publication_id is not None:
+        out["publicationId"] = usage.publication_id
+    out["reportingDate"] = timestamp(usage.reporting_date)
+    if usage.publication_date is not None:
+        out["publicationDate"] = timestamp(usage.publication_date)
+    return out
+
+
+def document_references_json(
+    page: ReferencePage, entry_id: str, version: ApiVersion
+) -> list[dict[str, Any]] | dict[str, Any]:
+    """Each document the entry's usage log names, with a reference per usage log entry: an
+    array up to 2025-11, `{total, cursor, results}` from 2026-01."""
+    results = [
+        {
+            "id": document.document_id,
+            "references": [
+                {
+                    "id": entry_id,
+                    "type": page.reference_type,
+                    "location": "usage-log",
+                    "usageLogEntryId": usage.id,
+                }
+                for usage in document.usages
+            ],
+        }
+        for document in page.documents
+    ]
+    if not version.reference_pages:
+        return results
+    return {"total": page.total, "cursor": page.cursor, "results": results}

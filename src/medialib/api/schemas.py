@@ -167,6 +167,9 @@ class ProjectConfig(BaseModel):
     v: int
     settings: dict[str, Any]
     mediaTypes: list[MediaTypeOut]
+    mediaCenter: dict[str, Any] | None = Field(
+        default=None, description="`usagePurposes`, when the project configures any"
+    )
 
 
 class JobList(BaseModel):
@@ -191,6 +194,48 @@ class KeyList(BaseModel):
     results: list[str] = Field(
         description="Keys of the entry's assets (now and before) and of their renditions"
     )
+
+
+class UsageLogEntryOut(BaseModel):
+    id: str
+    url: str | None = Field(default=None, description="Left out when the entry has none")
+    state: str = Field(description="pending or confirmed")
+    params: dict[str, Any]
+    purpose: str
+    documentId: int | None = Field(default=None, description="Left out when not given")
+    publicationId: int | None = Field(default=None, description="Left out when not given")
+    reportingDate: str
+    publicationDate: str | None = Field(default=None, description="Left out when not given")
+
+
+class UsageLog(BaseModel):
+    results: list[UsageLogEntryOut]
+
+
+class DocumentReferenceOut(BaseModel):
+    """One way a document refers to the entry; medialib knows only its usage log's."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="The entry's id")
+    type: str = Field(description="image, video or file")
+    location: str = Field(description="`usage-log`: a usage log entry names the document")
+    usageLogEntryId: str
+
+
+class DocumentReferencesOut(BaseModel):
+    id: int = Field(description="The document's id")
+    references: list[DocumentReferenceOut]
+
+
+class DocumentReferencePage(BaseModel):
+    total: int = Field(description="How many documents, on every page")
+    cursor: str | None = Field(description="`after` for the next page; null on the last")
+    results: list[DocumentReferencesOut]
+
+
+class DocumentReferences(pydantic.RootModel[list[DocumentReferencesOut] | DocumentReferencePage]):
+    """An array up to API version 2025-11; `{total, cursor, results}` from 2026-01."""
 
 
 class Health(BaseModel):

@@ -11,9 +11,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from medialib.errors import ConfigError, Gone, NotFound
+from medialib.library import usage_log
 
+# `unrevokeAsset` (and `note` on `revokeAsset`) came with a server release, not an API version:
+# every version has them. Only what revoking twice answers changed with 2026-01.
 PATCH_OPERATIONS_2025 = frozenset(
-    {"setMetadataProperty", "archive", "replaceAsset", "removeAsset", "revokeAsset"}
+    {
+        "setMetadataProperty",
+        "archive",
+        "replaceAsset",
+        "removeAsset",
+        "revokeAsset",
+        "unrevokeAsset",
+    }
 )
 
 
@@ -27,12 +37,15 @@ class ApiVersion:
     patch_operations: frozenset[str] = PATCH_OPERATIONS_2025
     # Revoking a revoked entry (or unrevoking a live one) is a 409 rather than a no-op.
     revoke_conflicts: bool = False
-    # `note` on revokeAsset.
-    revoke_note: bool = False
     # `preserveUpdatedAt` on PATCH.
     preserve_updated_at: bool = False
     # GET /mediaLibrary/{id}/keys.
     entry_keys: bool = False
+    # GET /mediaLibrary/{id}/usageLog (the PATCH operations are in `patch_operations`).
+    usage_log: bool = False
+    # GET /mediaLibrary/{id}/incomingDocumentReferences answers `{total, cursor, results}`
+    # rather than a bare array.
+    reference_pages: bool = False
 
 
 BASE = ApiVersion(name="2025-03")
@@ -44,14 +57,12 @@ CHANGES: dict[str, dict[str, Any]] = {
     "2025-07": {},
     "2025-09": {},
     "2025-11": {},
-    "2026-01": {
-        "list_key": "results",
-        "patch_operations": PATCH_OPERATIONS_2025 | {"unrevokeAsset"},
-        "revoke_conflicts": True,
-        "revoke_note": True,
-    },
+    "2026-01": {"list_key": "results", "revoke_conflicts": True, "reference_pages": True},
     "2026-03": {"preserve_updated_at": True, "entry_keys": True},
-    "2026-05": {},
+    "2026-05": {
+        "patch_operations": PATCH_OPERATIONS_2025 | usage_log.OPERATIONS,
+        "usage_log": True,
+    },
     "2026-07": {},
 }
 

@@ -192,6 +192,33 @@ entry_keys = sa.Table(
     sa.Index("ix_entry_keys_project_key", "project", "key"),
 )
 
+# An entry's usage log: where and when it was (or is to be) published, as callers report it
+# with PATCH (migration 0010). Rows go with their entry.
+usage_log_entries = sa.Table(
+    "usage_log_entries",
+    metadata,
+    sa.Column("project", sa.String(100), primary_key=True),
+    sa.Column("entry_id", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("state", sa.String(10), nullable=False),  # library.usage_log.UsageState
+    sa.Column("purpose", sa.String(100), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=True),
+    sa.Column("params", JSONType, nullable=False),
+    sa.Column("document_id", sa.BigInteger, nullable=True),
+    sa.Column("publication_id", sa.BigInteger, nullable=True),
+    sa.Column("reporting_date", UTCDateTime, nullable=False),
+    sa.Column("publication_date", UTCDateTime, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["project", "entry_id"],
+        ["media_entries.project", "media_entries.id"],
+        ondelete="CASCADE",
+    ),
+    # The documents that use an entry (incomingDocumentReferences), by document id.
+    sa.Index(
+        "ix_usage_log_entries_project_entry_id_document_id", "project", "entry_id", "document_id"
+    ),
+)
+
 import_jobs = sa.Table(
     "import_jobs",
     metadata,

@@ -28,6 +28,7 @@ from medialib.library.projects import (
     MediaType,
     Project,
     Subscription,
+    UsagePurpose,
 )
 from medialib.media.urls import Imgix
 
@@ -92,6 +93,42 @@ class WebhookConfig(BaseModel):
 
     url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2048)
     events: list[Literal[SUBSCRIBABLE]] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+class UsagePurposeConfig(BaseModel):
+    """A purpose usage log entries may name: `{handle, label, internal?, paramsSchema?}`, as the
+    original's `mediaCenter.usagePurposes` says it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str = Field(pattern=HANDLE, max_length=100)
+    label: str | dict[str, str]
+    internal: bool = False
+    paramsSchema: list[MetadataProperty] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unused(cls, data: Any) -> Any:
+        for name in ("contentType", "recordUsageLogEntry"):
+            if isinstance(data, dict) and name in data:
+                raise ValueError(
+                    f"'{name}' (usage recorded when a document is published) is not used by "
+                    "medialib, which publishes no documents: remove it"
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _unique_params(self) -> UsagePurposeConfig:
+        _refuse_duplicates([p.handle for p in self.paramsSchema or []], "params property")
+        return self
+
+
+class MediaCenterConfig(BaseModel):
+    """The original's `mediaCenter`, as far as medialib uses it: its usage purposes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    usagePurposes: list[UsagePurposeConfig] | None = Field(default=None, max_length=100)
 
 
 # The original API's webhook events: those of media entries medialib sends (`active` and
@@ -204,6 +241,10 @@ class ProjectConfig(BaseModel):
     mediaTypes: list[MediaTypeConfig] = Field(min_length=1)
     webhookSecret: str | None = Field(default=None, min_length=24)
     webhooks: list[WebhookConfig] = Field(default_factory=list, max_length=20)
+    # The purposes usage log entries may name; none: any handle. `mediaCenter.usagePurposes`
+    # (the original's place for them) is read too, but only one of the two may say them.
+    usagePurposes: list[UsagePurposeConfig] | None = Field(default=None, max_length=100)
+    mediaCenter: MediaCenterConfig | None = None
     settings: ProjectSettings | None = None
 
     @model_validator(mode="after")
@@ -213,6 +254,21 @@ class ProjectConfig(BaseModel):
         if said is not None and said != self.handle:
             raise ValueError(f"settings.handle {said!r} is not the project's handle")
         return self
+
+    @model_validator(mode="after")
+    def _one_place_for_purposes(self) -> ProjectConfig:
+        nested = self.mediaCenter.usagePurposes if self.mediaCenter else None
+        if self.usagePurposes is not None and nested is not None:
+            raise ValueError(
+                "usagePurposes and mediaCenter.usagePurposes are both set: keep one of them"
+            )
+        _refuse_duplicates([p.handle for p in self.purposes() or []], "usage purpose")
+        return self
+
+    def purposes(self) -> list[UsagePurposeConfig] | None:
+        if self.usagePurposes is not None:
+            return self.usagePurposes
+        return self.mediaCenter.usagePurposes if self.mediaCenter else None
 
     def subscriptions(self) -> tuple[Subscription, ...]:
         """medialib's `webhooks`, then the active ones of `settings.webhooks`."""
@@ -332,6 +388,7 @@ def compile_config(parsed: FileConfig, source: str) -> AppConfig:
             webhook_secret=p.webhookSecret,
             webhooks=p.subscriptions(),
             number=p.number(),
+            usage_purposes=_usage_purposes(p.purposes()),
         )
         for p in parsed.projects
     }
@@ -339,6 +396,22 @@ def compile_config(parsed: FileConfig, source: str) -> AppConfig:
     imgix = Imgix(service.imgix.host, service.imgix.secureToken) if service.imgix else None
     token = service.medialib.secureToken if service.medialib else None
     return AppConfig(projects, imgix, source, rendition_token=token)
+
+
+def _usage_purposes(
+    configs: list[UsagePurposeConfig] | None,
+) -> dict[str, UsagePurpose] | None:
+    if not configs:  # an empty list names no purposes either
+        return None
+    return {
+        c.handle: UsagePurpose(
+            handle=c.handle,
+            label=c.label,
+            internal=c.internal,
+            params=MetadataSchema(c.paramsSchema) if c.paramsSchema is not None else None,
+        )
+        for c in configs
+    }
 
 
 def _media_type(config: MediaTypeConfig) -> MediaType:

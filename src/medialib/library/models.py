@@ -212,6 +212,8 @@ class PatchIn(StorableIn):
         Annotated[StrictStr, Field(pattern=LOCALE_PATTERN, max_length=MAX_LOCALE_LENGTH)] | None
     ) = None
     note: StrictStr | None = None
+    usageLogEntryId: StrictStr | None = None  # updateUsageLogEntry, removeUsageLogEntry
+    oldValue: dict[str, Any] | None = None  # updateUsageLogEntry: what the entry must say now
 
 
 class PatchRequestIn(StorableIn):

@@ -17,6 +17,7 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
+from medialib.library import usage_log
 from medialib.library.entries import not_found
 from medialib.library.events import Actor, EntryEvent, record_entry_changes
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
@@ -34,7 +35,6 @@ class PatchRules:
 
     operations: frozenset[str]
     revoke_conflicts: bool
-    revoke_note: bool
     preserve_updated_at: bool
 
 
@@ -70,11 +70,9 @@ def _patch_problems(i: int, patch: PatchIn, rules: PatchRules) -> dict[str, str]
     if patch.note is not None:
         if patch.operation != "revokeAsset":
             problems[f"{at}.note"] = "only revokeAsset takes a note"
-        elif not rules.revoke_note:
-            problems[f"{at}.note"] = "not available before API version 2026-01"
         elif len(patch.note) > MAX_NOTE_LENGTH:
             problems[f"{at}.note"] = f"must NOT have more than {MAX_NOTE_LENGTH} characters"
-    return problems
+    return problems | usage_log.patch_problems(at, patch)
 
 
 @dataclass(frozen=True)
@@ -134,9 +132,19 @@ class EntryPatcher:
         if request.version is not None and int(request.version) != entry.version:
             message = f"Version: Expected {entry.version} to be equal to {request.version}"
             raise Conflict(message, details={"name": "Conflict", "message": message})
+        logged = False  # whether a patch changed the entry's usage log
+        for i, patch in enumerate(request.patches):
+            if patch.operation in usage_log.OPERATIONS:
+                usage_log.apply(tx, self.project, entry.id, f"patches.{i}", patch)
+                logged = True
+        if all(patch.operation in usage_log.OPERATIONS for patch in request.patches):
+            # The usage log is beside the entry: its version and updatedAt stay as they were.
+            record_entry_changes(tx, self.project, [EntryEvent.UPDATE], [entry.id], self.actor)
+            return Patched(entry, {})
         patched = copy.deepcopy(entry)
         for i, patch in enumerate(request.patches):
-            self._apply_one(patched, i, patch, new_assets)
+            if patch.operation not in usage_log.OPERATIONS:
+                self._apply_one(patched, i, patch, new_assets)
         patched.version = entry.version + 1
         if not request.preserveUpdatedAt:
             patched.updated_at = utcnow()
@@ -167,7 +175,10 @@ class EntryPatcher:
         if patched.revoked != entry.revoked or new_assets:
             keys = asset_rules.keys_of(tx, entry.project, entry.id) + entry.asset_keys()
             asset_rules.refresh_revoked(tx, entry.project, keys)
-        record_entry_changes(tx, self.project, _events(entry, patched), [entry.id], self.actor)
+        events = _events(entry, patched)
+        if logged and EntryEvent.UPDATE not in events:
+            events.append(EntryEvent.UPDATE)
+        record_entry_changes(tx, self.project, events, [entry.id], self.actor)
         shared = {}
         if patched.revoked != entry.revoked:
             shared = asset_rules.sharing_entries(tx, entry.project, entry.id)
@@ -252,7 +263,7 @@ class EntryPatcher:
                 entry.revoked = True
                 entry.revoke_note = patch.note
         elif op == "unrevokeAsset":
-            if not entry.revoked:
+            if not entry.revoked and self.rules.revoke_conflicts:
                 raise _state_conflict(f"MediaLibrary Entry is not revoked (id: '{entry.id}')")
             entry.revoked = False
             entry.revoke_note = None

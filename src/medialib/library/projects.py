@@ -62,11 +62,24 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class UsagePurpose:
+    """A purpose usage log entries may name (`print`, `web`); `params` checks their params when
+    the config gives a `paramsSchema`."""
+
+    handle: str
+    label: str | dict[str, str]
+    internal: bool = False
+    params: MetadataSchema | None = None
+
+
+@dataclass(frozen=True)
 class Project:
     handle: str
     media_types: dict[str, MediaType]
     webhook_secret: str | None = None
     webhooks: tuple[Subscription, ...] = ()
+    # None: the config names no purposes, and a usage log entry may name any.
+    usage_purposes: dict[str, UsagePurpose] | None = None
     number: int = 0  # the original API's numeric project id (`projectId` in its events)
 
     def subscribers(self, event: str) -> list[Subscription]:

@@ -11,14 +11,21 @@ from starlette.responses import Response
 
 from medialib.api.deps import Caller, caller, parse_model, read_json, runtime
 from medialib.api.openapi import LIST_KEY, json_body, leads_to, link, only_where
-from medialib.api.presenters import entry_json, outcome_json
+from medialib.api.presenters import (
+    document_references_json,
+    entry_json,
+    outcome_json,
+    usage_log_entry_json,
+)
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import (
+    DocumentReferences,
     EntryList,
     EntryOut,
     ImportResults,
     KeyList,
     PatchDone,
+    UsageLog,
     answers,
 )
 from medialib.api.serving import serve_object
@@ -32,6 +39,7 @@ from medialib.library.models import EntryIn, PatchRequestIn
 from medialib.library.patches import EntryPatcher, PatchRules, parse_patch_request
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
+from medialib.library.usage_log import MAX_REFERENCES_PAGE, document_references, usage_log
 from medialib.parsing import in_utc
 
 router = APIRouter(prefix="/api/{version}", tags=["media library"])
@@ -215,6 +223,49 @@ async def entry_keys(
 
 
 @router.get(
+    "/mediaLibrary/{id}/usageLog",
+    summary="An entry's usage log: where and when it was (or is to be) published",
+    responses=answers(UsageLog),
+    openapi_extra=only_where("usage_log")
+    | leads_to(
+        patch=link(
+            f"PATCH {_ENTRY}", "Add to, change or remove from the log", id="$request.path.id"
+        )
+    ),
+)
+async def entry_usage_log(
+    id: str,
+    call: Caller = Depends(caller(READ)),
+    rt: Runtime = Depends(runtime),
+) -> JSONBody:
+    if not call.version.usage_log:
+        raise NotFound(details={"message": "This endpoint needs API version 2026-05 or later."})
+    log = await usage_log(rt.db, call.project.handle, id)
+    return JSONBody({"results": [usage_log_entry_json(usage) for usage in log]})
+
+
+@router.get(
+    "/mediaLibrary/{id}/incomingDocumentReferences",
+    summary="The documents that use an entry, as far as medialib knows: those its usage log names",
+    responses=answers(DocumentReferences),
+)
+async def incoming_document_references(
+    id: str,
+    limit: int = Query(default=MAX_REFERENCES_PAGE, ge=1, le=MAX_REFERENCES_PAGE),
+    offset: int = Query(default=0, ge=0, le=2**31 - 1),
+    after: str | None = Query(
+        default=None, max_length=64, description="The `cursor` of the page before (2026-01 on)"
+    ),
+    call: Caller = Depends(caller(READ)),
+    rt: Runtime = Depends(runtime),
+) -> JSONBody:
+    page = await document_references(
+        rt.db, call.project, id, limit=limit, offset=offset, after=after
+    )
+    return JSONBody(document_references_json(page, id, call.version))
+
+
+@router.get(
     "/mediaLibrary/{id}",
     summary="Get one entry",
     responses=answers(EntryOut),
@@ -249,7 +300,6 @@ async def patch_entry(
     rules = PatchRules(
         operations=version.patch_operations,
         revoke_conflicts=version.revoke_conflicts,
-        revoke_note=version.revoke_note,
         preserve_updated_at=version.preserve_updated_at,
     )
     patch = parse_patch_request(await read_json(request), rules)

@@ -38,7 +38,6 @@ RULES = PatchRules(
         {"setMetadataProperty", "archive", "revokeAsset", "unrevokeAsset", "replaceAsset"}
     ),
     revoke_conflicts=True,
-    revoke_note=True,
     preserve_updated_at=True,
 )
 
