@@ -315,10 +315,10 @@ class PropertyConfig(BaseModel):
     useAsTitle: bool | None = None  # removed from the original in release-2023-07: no effect
     # numbers (`min`/`max` are medialib's, `minValue`/`maxValue` the original's); the number
     # of references of li-document-references and li-reference-list
-    min: float | None = None
-    max: float | None = None
-    minValue: float | None = None
-    maxValue: float | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    minValue: int | float | None = None
+    maxValue: int | float | None = None
     # lists
     maxItems: int | None = Field(default=None, ge=0)
     # values to choose from: medialib's `options`, the original's `dataProvider`
