@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from medialib.library.metadata import DOCUMENT_ONLY_TYPES, PROPERTY_TYPES
+from tests.support import media
 from tests.support.entries import (
     STORED_MP4,
     image_asset,
@@ -20,6 +21,8 @@ from tests.support.entries import (
     unique,
     video_asset,
 )
+from tests.support.imports import Importer, item
+from tests.support.origin import Origin
 from tests.support.original_config import (
     IMAGE_METADATA,
     INVALID_IMAGE_METADATA,
@@ -428,3 +431,30 @@ async def test_values_json_cannot_carry_are_a_400_for_the_whole_body(
 
     assert imported.status_code == 400, imported.text[:300]
     assert patched.status_code == 400, patched.text[:300]
+
+
+async def test_a_url_import_fills_properties_from_the_files_iptc_by_the_originals_names(
+    stack: Stack, origin: Origin
+) -> None:
+    """Media type `photo` maps `Title`, `Credit Line`, `By-line`, `Keywords`, `Job Id` and
+    `Date Created`: XMP where the file has it, IIM where it has only that."""
+    importer = await Importer.open(stack, PROJECT)
+    tagged = media.with_iim(
+        media.jpeg_with_xmp(),
+        {5: b"IIM title", 80: b"Jane Doe", 103: b"job-42", 55: b"20240102"},
+    )
+    url = origin.file(f"{unique('iptc')}/tagged.jpg", tagged)
+
+    status, _ = await importer.run([item(url, unique("iptc"), mediaType="photo")])
+
+    [result] = status["images"]
+    assert result["state"] == "success", result
+    entry = await importer.api.get(f"/api/2026-05/mediaLibrary/{result['image']['mediaId']}")
+    assert entry.json()["metadata"] == {
+        "title": "Harbour at dawn",
+        "credit": "Agency X",
+        "creator": "Jane Doe",
+        "keywords": ["harbour", "dawn"],
+        "job": "job-42",
+        "shotOn": "2024-01-02",
+    }

@@ -325,18 +325,8 @@ def test_every_iptc_name_of_the_docs_is_known() -> None:
     assert embedded_keys("xmp:dc:title") == ("xmp:dc:title",)  # medialib's own names stay
 
 
-def with_iim(jpeg: bytes, datasets: dict[int, bytes]) -> bytes:
-    """The JPEG with IPTC IIM datasets (record 2) in a Photoshop APP13 segment."""
-    iim = b"".join(
-        b"\x1c\x02" + bytes([n]) + len(v).to_bytes(2, "big") + v for n, v in datasets.items()
-    )
-    block = b"8BIM\x04\x04\x00\x00" + len(iim).to_bytes(4, "big") + iim + b"\x00" * (len(iim) % 2)
-    payload = b"Photoshop 3.0\x00" + block
-    return jpeg[:2] + b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]
-
-
 def test_iptc_names_read_xmp_first_and_iim_second() -> None:
-    data = with_iim(
+    data = media.with_iim(
         media.jpeg_with_xmp(),
         {5: b"IIM title", 80: b"Jane Doe", 103: b"job-42", 55: b"20240102", 110: b"IIM credit"},
     )
