@@ -10,6 +10,7 @@ from medialib.api.versions import ApiVersion
 from medialib.events.store import DeliveryRecord
 from medialib.imports.records import Item, Job, Progress
 from medialib.imports.status import JobStatus, JobSummary
+from medialib.library.metadata import MetadataProperty
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
 from medialib.library.projects import MediaType, Project
 from medialib.media.urls import AssetUrls
@@ -207,6 +208,16 @@ def project_config_json(project: Project) -> dict[str, Any]:
     }
 
 
+def _property_json(prop: MetadataProperty) -> dict[str, Any]:
+    """A property as its config file gave it, in the original's order of keys."""
+    given = prop.model_dump(exclude_unset=True)
+    shown = {"id": given["id"]} if "id" in given else {}
+    shown |= {"handle": prop.handle, "type": prop.type, "config": given.get("config", {})}
+    if "ui" in given:
+        shown["ui"] = given["ui"]
+    return shown
+
+
 def _media_type_json(media_type: MediaType) -> dict[str, Any]:
     shown: dict[str, Any] = {"handle": media_type.handle, "type": media_type.kind}
     info = media_type.info
@@ -216,10 +227,7 @@ def _media_type_json(media_type: MediaType) -> dict[str, Any]:
             for key, value in (("label", info.label), ("description", info.description))
             if value is not None
         }
-    shown["metadata"] = [
-        {"config": {}} | prop.model_dump(exclude_unset=True)
-        for prop in media_type.schema.properties.values()
-    ]
+    shown["metadata"] = [_property_json(p) for p in media_type.schema.properties.values()]
     if media_type.asset_config:
         shown["asset"] = dict(media_type.asset_config)
     if media_type.exif_mappings:
