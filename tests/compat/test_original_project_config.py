@@ -113,8 +113,6 @@ async def test_valid_values_of_every_type_import_and_read_back_unchanged(stack: 
         read = await api.get(f"/api/2026-05/mediaLibrary/{result['id']}")
         assert read.status_code == 200
         assert read.json()["metadata"] == sent
-        # byte for byte too: what was sent is what is read (no key reordered, nothing added)
-        assert json.dumps(read.json()["metadata"]) == json.dumps(sent)
 
 
 async def test_an_integer_sent_as_a_whole_float_is_stored_as_an_integer(stack: Stack) -> None:
