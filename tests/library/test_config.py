@@ -51,7 +51,8 @@ def test_the_test_config_loads(tmp_path: Path) -> None:
         (
             "projects: [{handle: p, mediaTypes: [{handle: image, type: mediaImage, "
             "metadata: [{handle: t, type: li-bogus}]}]}]",
-            "projects[0].mediaTypes[0].metadata[0].type: Input should be",
+            "projects[0].mediaTypes[0].metadata[0].type: Value error, unknown metadata type "
+            "'li-bogus': medialib takes li-boolean, li-color,",
         ),
         (
             "projects: [{handle: p, mediaTypes: [{handle: image, type: mediaPicture}]}]",
