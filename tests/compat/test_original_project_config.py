@@ -34,8 +34,6 @@ from tests.support.original_config import (
 )
 from tests.support.stack import Stack
 
-pytestmark = pytest.mark.asyncio
-
 PROJECT = "original"
 # The 28 plugins whose docs page says `support.media: true` (release 2026-07).
 MEDIA_PLUGINS = {
