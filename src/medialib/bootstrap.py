@@ -70,6 +70,7 @@ class Runtime:
             max_items=self.settings.max_items_per_job,
             max_open_jobs=self.settings.max_open_jobs,
             chunk_size=self.settings.import_chunk_size,
+            webhook_hold=self.settings.job_webhook_hold,
         )
         return Imports(self.db, self.kinds, bounds)
 

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds one rendition may take; then libvips stops."
     )
     webhook_timeout: float = 10.0
+    job_webhook_hold: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Seconds after a job started before its webhook may go out: a client that "
+        "keeps the job's id from the start's answer has it by then, however fast the job was.",
+    )
     task_retry_base: float = Field(
         default=2.0, gt=0, description="Seconds before a failed task's first retry; doubling."
     )

@@ -33,7 +33,7 @@ async def test_a_file_is_imported_and_reported_as_in_seed_002(
     assert "image" not in ok
     assert failed["reasonCode"] == "http_404"
     assert "mediaId" not in failed
-    assert delivery.body["source"] == "file-import"
+    assert delivery.body["source"] == "livingdocs-file-import"
     entry = (await importer.api.get(f"/api/2026-05/mediaLibrary/{ok['mediaId']}")).json()
     assert entry["mediaType"] == "file"
     assert entry["asset"]["mimeType"] == "application/pdf"

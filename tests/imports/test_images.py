@@ -102,7 +102,7 @@ async def test_the_status_and_webhook_follow_the_seed_shapes(
     assert delivery.verified
     assert delivery.headers["webhook-id"] == f"msg_{status['id']}"
     assert delivery.body == {
-        "source": "image-import",
+        "source": "livingdocs-image-import",
         "id": status["id"],
         "state": "success",
         "overview": {
@@ -110,14 +110,14 @@ async def test_the_status_and_webhook_follow_the_seed_shapes(
             "success": 1,
             "skipped": 0,
             "failed": 1,
-            "details": {
-                "failed": [
-                    {
-                        "externalId": "gone-1",
-                        "reason": "Could not download: the server answered HTTP 404",
-                    }
-                ]
-            },
+            "details": {"success": 1, "skipped": 0, "failed": 1},
+            "failedItems": [
+                {
+                    "externalId": "gone-1",
+                    "reason": "Could not download: the server answered HTTP 404",
+                    "reasonCode": "http_404",
+                }
+            ],
         },
         "context": {"myIdentifier": "some-identifier-sent-to-the-webhook"},
     }

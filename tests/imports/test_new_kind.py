@@ -105,7 +105,7 @@ async def test_a_new_kind_has_its_route_schema_jobs_and_webhook(
     assert by_id["doc-2"]["state"] == "failed"
     assert by_id["doc-2"]["reasonCode"] == "unsupported_type"
     assert "not a PDF" in by_id["doc-2"]["reason"]
-    assert delivery.body["source"].endswith("document-import")
+    assert delivery.body["source"] == "livingdocs-document-import"
 
     api = await documents.api("demo")
     listed = (await api.get(f"/api/{V}/import/jobs", params={"kind": "document"})).json()

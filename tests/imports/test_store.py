@@ -4,6 +4,7 @@ works their items but the test."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from tests.support.stack import Stack
 IMAGE = KINDS.named("image")
 
 
-def _body(count: int, *, bad: set[int] = frozenset(), webhook: str | None = None) -> Any:
+def _body(count: int, *, bad: frozenset[int] = frozenset(), webhook: str | None = None) -> Any:
     items = [
         {
             "url": f"http://127.0.0.1:9/{i}.jpg",
@@ -50,7 +51,7 @@ async def test_a_new_job_fails_items_with_bad_metadata_at_once(
     setting: tuple[Database, Project],
 ) -> None:
     db, project = setting
-    new = await _written(db, project, _body(3, bad={1}))
+    new = await _written(db, project, _body(3, bad=frozenset({1})))
     assert new.pending_positions == [0, 2]
     summary = await status.job_summary(db, project.handle, new.id)
     assert summary.job.state == JobState.STARTED
@@ -142,7 +143,7 @@ async def test_cancel_fails_what_is_pending_and_finishes_once(
         await db.transact(lambda tx: store.cancel(tx, project.handle, new.id))
     for bad in ("", "x" * 12 + "\n", "\x00" * 12, "NOT-AN-ID"):
         with pytest.raises(NotFound):
-            await db.transact(lambda tx, bad=bad: store.cancel(tx, project.handle, bad))
+            await db.transact(partial(store.cancel, project=project.handle, job_id=bad))
 
 
 async def test_too_many_open_jobs_are_refused_before_anything_is_written(
@@ -176,7 +177,7 @@ async def test_a_status_pages_its_items_and_filters_them(
     setting: tuple[Database, Project],
 ) -> None:
     db, project = setting
-    new = await _written(db, project, _body(5, bad={1, 3}))
+    new = await _written(db, project, _body(5, bad=frozenset({1, 3})))
     await db.transact(
         lambda tx: store.record_items(
             tx, new.id, [ItemOutcome(p, ItemState.SUCCESS) for p in (0, 2, 4)]
@@ -209,7 +210,7 @@ async def test_the_job_list_is_newest_first_with_filters_and_cursor(
 ) -> None:
     db, project = setting
     made = [(await _written(db, project, _body(1))).id for _ in range(3)]
-    failed = await _written(db, project, _body(1, bad={0}))
+    failed = await _written(db, project, _body(1, bad=frozenset({0})))
     await db.transact(lambda tx: store.finish(tx, failed.id))
     made.append(failed.id)
     seen, cursor = [], None

@@ -47,7 +47,7 @@ async def test_a_video_in_each_container_is_probed_and_gets_its_poster(
     status, delivery = await importer.run(items, kind="videos")
 
     assert status["state"] == "success"
-    assert delivery.body["source"] == "video-import"
+    assert delivery.body["source"] == "livingdocs-video-import"
     for container, result in zip(containers, status["videos"], strict=True):
         assert result["state"] == result["status"] == "success", result
         assert result["action"] == "created"

@@ -206,6 +206,7 @@ async def start_stack(
         "fetch_allow": ["127.0.0.1/32"],
         "fetch_retry_base": 0.01,
         "webhook_retry_delays": [0.05] * 7,
+        "job_webhook_hold": 0.0,  # held for 1 s by default; tests/compat holds it
         "fetch_timeout": 10.0,
         # Tests poll statuses quickly; the limit itself is tested with a stack of its own.
         "rate_limit": 10_000.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ class Delivery:
     body: dict[str, Any]
     verified: bool
     answered: int
+    raw: bytes = b""  # the body as it came
+    at: float = 0.0  # when it came (time.monotonic)
 
 
 @dataclass
@@ -66,7 +69,7 @@ class Receiver:
             response = web.Response(status=status, headers={"Location": self.url("moved")})
         else:
             response = web.Response(status=status)
-        delivery = Delivery(headers, body, verified, status)
+        delivery = Delivery(headers, body, verified, status, raw, time.monotonic())
         self.deliveries.append(delivery)
         self._queue.put_nowait(delivery)
         return response

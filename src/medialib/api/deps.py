@@ -11,6 +11,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from medialib.api.limits import RateLimits
+from medialib.api.queries import check_query
 from medialib.api.versions import VERSION_NAMES, ApiVersion, VersionTable
 from medialib.auth.tokens import Principal, authenticate
 from medialib.bootstrap import Runtime
@@ -21,6 +22,7 @@ from medialib.errors import (
     field_problems,
 )
 from medialib.library import storable
+from medialib.library.events import Actor
 from medialib.library.projects import Project
 from medialib.library.renditions import Renditions
 
@@ -59,6 +61,11 @@ class Caller:
     principal: Principal
     project: Project
 
+    @property
+    def actor(self) -> Actor:
+        """Who the change events say made a change: this token, by its name."""
+        return Actor("api-client", self.principal.name)
+
 
 VersionPath = Path(
     description=f"API version: one of {', '.join(VERSION_NAMES)}",
@@ -84,6 +91,7 @@ def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
             raise Unauthorized(
                 details={"access_token": "The access token's project is no longer configured."}
             )
+        check_query(request)  # after who is calling: a stranger learns nothing from it
         return Caller(api_version, principal, project)
 
     return resolve

@@ -32,6 +32,7 @@ class Principal:
     token_id: str
     project: str
     scopes: frozenset[str]
+    name: str | None = None  # the token's own name, if it was given one
 
     def require(self, scope: str) -> None:
         if scope not in self.scopes:
@@ -165,6 +166,7 @@ _PRINCIPAL = sa.select(
     api_tokens.c.scopes,
     api_tokens.c.expires_at,
     api_tokens.c.revoked_at,
+    api_tokens.c.name,
 )
 _BY_HASH = _PRINCIPAL.where(api_tokens.c.token_hash == sa.bindparam("which"))
 _BY_ID = _PRINCIPAL.where(api_tokens.c.id == sa.bindparam("which"))
@@ -178,4 +180,6 @@ async def _principal(db: Database, statement: sa.Select[Any], which: str) -> Pri
         raise _invalid("The access token was revoked.")
     if row.expires_at is not None and row.expires_at <= utcnow():
         raise _invalid("The access token expired.")
-    return Principal(token_id=row.id, project=row.project, scopes=frozenset(row.scopes))
+    return Principal(
+        token_id=row.id, project=row.project, scopes=frozenset(row.scopes), name=row.name
+    )

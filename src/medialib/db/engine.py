@@ -45,6 +45,14 @@ class Deferral:
     delay: float = 0.0
 
 
+@dataclass(frozen=True)
+class NewDelivery:
+    """An outbox delivery appended in a transaction: its first attempt waits `hold` seconds."""
+
+    id: str
+    hold: float = 0.0
+
+
 @dataclass
 class Tx:
     """A write transaction's connection, the tasks it defers and the outbox deliveries it
@@ -52,7 +60,7 @@ class Tx:
 
     conn: Connection
     deferred: list[Deferral] = field(default_factory=list)
-    deliveries: list[str] = field(default_factory=list)
+    deliveries: list[NewDelivery] = field(default_factory=list)
 
     @property
     def is_postgres(self) -> bool:
@@ -77,9 +85,9 @@ class Deferrer(Protocol):
     def committed(self, deferrals: list[Deferral]) -> None: ...
 
 
-# Called in the transaction that appended outbox deliveries, with their ids: the events package
-# defers their delivery (bootstrap.py plugs it in; the database only knows the port).
-DispatchDeliveries = Callable[[Tx, list[str]], None]
+# Called in the transaction that appended outbox deliveries: the events package defers their
+# delivery (bootstrap.py plugs it in; the database only knows the port).
+DispatchDeliveries = Callable[[Tx, list[NewDelivery]], None]
 
 
 class Database:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medialib.db.engine import Tx
+from medialib.db.engine import NewDelivery, Tx
 from medialib.db.tables import deliveries, delivery_attempts, events, utcnow
 
 
@@ -30,6 +30,8 @@ class Destination:
 
     delivery_id: str
     url: str
+    webhook: str | None = None  # the handle of a webhook configured the original API's way
+    hold: float = 0.0  # seconds before its first attempt
 
 
 def append(
@@ -57,13 +59,14 @@ def append(
                 "id": d.delivery_id,
                 "event_id": event_id,
                 "url": d.url,
+                "webhook": d.webhook,
                 "state": DeliveryState.PENDING,
                 "created_at": now,
             }
             for d in destinations
         ],
     )
-    tx.deliveries.extend(d.delivery_id for d in destinations)
+    tx.deliveries.extend(NewDelivery(d.delivery_id, d.hold) for d in destinations)
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,9 @@ deliveries = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),  # the webhook-id every attempt sends
     sa.Column("event_id", ID, nullable=False),
     sa.Column("url", sa.String(2048), nullable=False),
+    # The handle of the webhook configured the original API's way that it goes to (migration
+    # 0009): its payload is the original's, and its configuration's secret signs it too.
+    sa.Column("webhook", sa.String(50), nullable=True),
     sa.Column("state", sa.String(10), nullable=False),  # db.outbox.DeliveryState
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.ForeignKeyConstraint(["event_id"], ["events.id"], ondelete="CASCADE"),

@@ -1,13 +1,17 @@
 """One attempt at a delivery of an outbox event. The request is built and signed here and
 nowhere else: the body is the event's payload as this delivery sends it (library/events.py), the
-headers are signed per Standard Webhooks with the project's secret, and credentials in the
-receiver's URL become HTTP Basic auth. It goes out through the fetcher port (media/fetch.py):
+headers are signed per Standard Webhooks with the project's secret (and, to a webhook configured
+the original API's way that has a `secret`, `x-livingdocs-signature: sha256=<hex HMAC-SHA256
+of the body>` as the original signs), and credentials in the receiver's URL become HTTP Basic
+auth. It goes out through the fetcher port (media/fetch.py):
 the same address guard as downloads, never following a redirect. Every attempt is recorded. The
 `webhook-id` is the delivery's id on every attempt, so receivers can drop duplicates.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from dataclasses import dataclass
@@ -22,6 +26,7 @@ from medialib.db.tables import utcnow
 from medialib.events import store
 from medialib.events.store import Attempt, Pending
 from medialib.library.events import as_sent
+from medialib.library.projects import Project
 from medialib.media.fetch import Fetcher, FetchError, basic_auth, check_url, redact
 from medialib.settings import Settings
 from medialib.tasks.core import TaskServices
@@ -38,6 +43,9 @@ class DeliveryServices(TaskServices, Protocol):
     @property
     def fetcher(self) -> Fetcher: ...
 
+    @property
+    def projects(self) -> dict[str, Project]: ...
+
 
 @dataclass(frozen=True)
 class SignedRequest:
@@ -46,14 +54,23 @@ class SignedRequest:
     headers: dict[str, str]
 
 
-def signed_request(delivery: Pending) -> SignedRequest:
+def signed_request(delivery: Pending, project: Project | None = None) -> SignedRequest:
     """The POST of `delivery`, or FetchError(invalid_url) for a URL no request can go to."""
     # A receiver's URL is the caller's own and may carry credentials for it; they never travel
     # in the URL (and the fetcher refuses a URL that has them).
     check_url(delivery.url, credentials=True)
     url, authorization = basic_auth(delivery.url)
-    body = orjson.dumps(as_sent(delivery.payload, delivery.id))
+    configured = (
+        project.configured_webhook(delivery.webhook) if project and delivery.webhook else None
+    )
+    webhook = configured.handle if configured else None
+    # Compact JSON, as JavaScript's JSON.stringify writes it: a receiver of the original checks
+    # the signature against the body it parsed and wrote again.
+    body = orjson.dumps(as_sent(delivery.payload, delivery.id, project, webhook))
     headers = signed_headers(delivery.secret, delivery.id, body.decode())
+    if configured is not None and configured.secret:
+        digest = hmac.new(configured.secret.encode(), body, hashlib.sha256).hexdigest()
+        headers["x-livingdocs-signature"] = f"sha256={digest}"
     if authorization is not None:
         headers["Authorization"] = authorization
     return SignedRequest(url, body, headers)
@@ -72,7 +89,7 @@ def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
 async def send(services: DeliveryServices, delivery: Pending) -> Attempt:
     started = time.monotonic()
     try:
-        request = signed_request(delivery)
+        request = signed_request(delivery, services.projects.get(delivery.project))
         status = await services.fetcher.post(
             request.url, request.body, request.headers, services.settings.webhook_timeout
         )

@@ -40,6 +40,7 @@ class Pending:
     event_id: int
     project: str
     subject: str
+    webhook: str | None = None  # the handle of a webhook configured the original API's way
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ async def pending(conn: AsyncConnection, delivery_id: str) -> Pending | None:
         await conn.execute(
             sa.select(
                 deliveries.c.url,
+                deliveries.c.webhook,
                 events.c.id,
                 events.c.project,
                 events.c.subject,
@@ -73,7 +75,9 @@ async def pending(conn: AsyncConnection, delivery_id: str) -> Pending | None:
     if row is None:
         return None
     secret = str(row.webhook_secret)
-    return Pending(delivery_id, row.url, row.payload, secret, row.id, row.project, row.subject)
+    return Pending(
+        delivery_id, row.url, row.payload, secret, row.id, row.project, row.subject, row.webhook
+    )
 
 
 def _same_line(delivery: Pending) -> sa.Select[tuple[str]]:

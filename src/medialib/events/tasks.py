@@ -4,7 +4,7 @@ next one)."""
 
 from __future__ import annotations
 
-from medialib.db.engine import Tx
+from medialib.db.engine import NewDelivery, Tx
 from medialib.events.delivery import DeliveryServices, record, send
 from medialib.events.store import pending, waiting_behind
 from medialib.tasks.core import TaskContext, TaskSet
@@ -48,8 +48,8 @@ async def deliver(
     await services.db.transact(write)
 
 
-def dispatch(tx: Tx, delivery_ids: list[str]) -> None:
+def dispatch(tx: Tx, new: list[NewDelivery]) -> None:
     """The database's dispatch port: the first attempt of each new delivery, in the transaction
-    that appended it to the outbox."""
-    for delivery_id in delivery_ids:
-        deliver.defer(tx, delivery_id=delivery_id, attempt=1)
+    that appended it to the outbox (after its hold, if it has one)."""
+    for delivery in new:
+        deliver.defer(tx, delay=delivery.hold, delivery_id=delivery.id, attempt=1)

@@ -25,7 +25,7 @@ from medialib.errors import ItemError
 from medialib.imports import store
 from medialib.imports.kinds import ImportKind, ImportKinds, Probed
 from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
-from medialib.library.events import EntryEvent, record_entry_events
+from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
 from medialib.library.models import Entry, JsonObject, stored_objects
 from medialib.library.projects import MediaType, Project
@@ -355,7 +355,7 @@ async def record_chunk(
         result = save_imported(tx, job.project, job.system_name, wanted)
         unused.extend(result.orphans)
         shared[:] = [s for s in result.saved if s.same_bytes_as is not None]
-        _record_changes(tx, services.projects.get(job.project), result.saved)
+        _record_changes(tx, services.projects.get(job.project), job, result.saved)
         made = iter(result.saved)
         outcomes = [
             _settled(w.outcome, next(made)) if w.imported is not None else w.outcome
@@ -375,12 +375,13 @@ async def record_chunk(
         services.storage.share_bytes(saved.asset["key"], saved.same_bytes_as)
 
 
-def _record_changes(tx: Tx, project: Project | None, saved: list[Saved]) -> None:
+def _record_changes(tx: Tx, project: Project | None, job: Job, saved: list[Saved]) -> None:
     if project is None:
         return
+    actor = Actor("importer", job.system_name)
     for action, event in ((Action.CREATED, EntryEvent.CREATE), (Action.UPDATED, EntryEvent.UPDATE)):
         ids = [s.media_id for s in saved if s.action == action]
-        record_entry_events(tx, project, event, ids)
+        record_entry_events(tx, project, event, ids, actor)
 
 
 def _settled(outcome: ItemOutcome, saved: Saved) -> ItemOutcome:

@@ -25,6 +25,7 @@ class JobBounds:
     max_items: int  # items per job
     max_open_jobs: int  # jobs of one project running at once
     chunk_size: int  # items per task
+    webhook_hold: float = 0.0  # seconds a job's webhook waits after the job started, at least
 
 
 class Imports:
@@ -65,7 +66,8 @@ class Imports:
 
     async def cancel(self, project: str, job_id: str) -> JobSummary:
         """Cancel a running job of `project`; the job as it now stands."""
-        await self.db.transact(lambda tx: store.cancel(tx, project, job_id))
+        hold = self.bounds.webhook_hold
+        await self.db.transact(lambda tx: store.cancel(tx, project, job_id, hold))
         return await self.job(project, job_id)
 
     async def retry(self, project: Project, job_id: str) -> str:

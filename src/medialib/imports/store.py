@@ -230,9 +230,11 @@ def fail_pending(tx: Tx, job_id: str, positions: Sequence[int], code: str, reaso
     return record_items(tx, job_id, [ItemOutcome.failed(p, code, reason) for p in still])
 
 
-def finish(tx: Tx, job_id: str) -> None:
+def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
     """Finish a job whose items are all done: `success`, or `failed` when every item failed;
-    its webhook goes into the outbox in the same transaction."""
+    its webhook goes into the outbox in the same transaction, to go out once the job is
+    `webhook_hold` seconds old: a client that keeps the job's id from the start's answer has it
+    by then, however fast the job was."""
     job = lock_job(tx, job_id)
     if job is None or job.finished:
         return
@@ -246,13 +248,17 @@ def finish(tx: Tx, job_id: str) -> None:
         .values(state=state, finished_at=utcnow())
     )
     if finished.rowcount == 1 and job.webhook:
-        record_job_finished(tx, _finished_job(tx.conn, job, state, progress))
+        age = (utcnow() - job.started_at).total_seconds()
+        hold = max(0.0, webhook_hold - age)
+        record_job_finished(tx, _finished_job(tx.conn, job, state, progress, hold))
 
 
-def _finished_job(conn: Connection, job: Job, state: JobState, progress: Progress) -> FinishedJob:
+def _finished_job(
+    conn: Connection, job: Job, state: JobState, progress: Progress, hold: float
+) -> FinishedJob:
     """What the job's webhook tells (the catalogue, library/events.py, makes its payload)."""
     failed = conn.execute(
-        sa.select(import_items.c.external_id, import_items.c.reason)
+        sa.select(import_items.c.external_id, import_items.c.reason, import_items.c.reason_code)
         .where(import_items.c.job_id == job.id, import_items.c.state == ItemState.FAILED)
         .order_by(import_items.c.position)
     ).all()
@@ -268,11 +274,12 @@ def _finished_job(conn: Connection, job: Job, state: JobState, progress: Progres
         success=progress.success,
         skipped=progress.skipped,
         failed=progress.failed,
-        failed_items=tuple(FailedItem(i.external_id, i.reason) for i in failed),
+        failed_items=tuple(FailedItem(i.external_id, i.reason, i.reason_code) for i in failed),
+        hold=hold,
     )
 
 
-def cancel(tx: Tx, project: str, job_id: str) -> None:
+def cancel(tx: Tx, project: str, job_id: str, webhook_hold: float = 0.0) -> None:
     """Stop a running job: its unfinished items fail with reason code `cancelled` and the job
     finishes in the same transaction (its webhook goes out). Work already under way for those
     items is thrown away when it ends (recording skips items that are no longer pending)."""
@@ -286,7 +293,7 @@ def cancel(tx: Tx, project: str, job_id: str) -> None:
         )
     reason = "The job was cancelled before this item finished."
     fail_pending(tx, job_id, range(job.total), CANCELLED, reason)
-    finish(tx, job_id)
+    finish(tx, job_id, webhook_hold)
 
 
 # --- Reads ------------------------------------------------------------------------------------

@@ -40,4 +40,5 @@ async def fail_remaining(
 
 @TASKS.task("finish_job", max_attempts=10)
 async def finish_job(ctx: TaskContext[ImportServices], job_id: str) -> None:
-    await ctx.services.db.transact(lambda tx: store.finish(tx, job_id))
+    hold = ctx.services.settings.job_webhook_hold
+    await ctx.services.db.transact(lambda tx: store.finish(tx, job_id, hold))

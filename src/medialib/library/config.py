@@ -9,6 +9,7 @@ uses: anything else is refused with the path where it stands.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -143,18 +144,142 @@ class WebhookConfig(BaseModel):
     events: list[Literal[SUBSCRIBABLE]] = Field(min_length=1)  # type: ignore[valid-type]
 
 
+# The original API's webhook events: those of media entries medialib sends (`active` and
+# `invalid` once validity is kept), and those of documents, accepted and never sent.
+ORIGINAL_ENTRY_EVENTS = (
+    "mediaLibraryEntry.create",
+    "mediaLibraryEntry.update",
+    "mediaLibraryEntry.archive",
+    "mediaLibraryEntry.revoke",
+    "mediaLibraryEntry.active",
+    "mediaLibraryEntry.invalid",
+    "mediaLibraryEntry.delete",
+)
+DOCUMENT_EVENTS = (
+    "document.create",
+    "document.delete",
+    "document.publish",
+    "document.unpublish",
+    "document.update",
+    "document.build",
+    "document.build.abort",
+    "document.build.userChoice",
+    "document.build.draft",
+    "document.build.draft.abort",
+    "document.build.draft.userChoice",
+    "publication.update",
+)
+
+
+class OriginalWebhookEvent(BaseModel):
+    """`{name, conditions?, changeFilter?}`: the original filters document events with them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    conditions: dict[str, Any] | None = None
+    changeFilter: dict[str, Any] | None = None
+
+
+class OriginalWebhook(BaseModel):
+    """A webhook as the original API configures it (`settings.webhooks.configurations[]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str = Field(pattern=HANDLE, max_length=50)
+    label: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2048)
+    secret: str | dict[str, Any] | None = None
+    active: bool = True
+    exposeUserActor: bool = False
+    events: list[str | OriginalWebhookEvent] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _understood(self) -> OriginalWebhook:
+        if isinstance(self.secret, dict):
+            raise ValueError(
+                "secret: medialib keeps no secret store for $secretRef; give the secret itself"
+            )
+        if self.secret is not None and not 1 <= len(self.secret) <= 1000:
+            raise ValueError("secret: 1 to 1000 characters")
+        for event in self.events:
+            name = event if isinstance(event, str) else event.name
+            if name not in ORIGINAL_ENTRY_EVENTS + DOCUMENT_EVENTS:
+                raise ValueError(f"events: {name!r} is not an event of the original API")
+            filtered = isinstance(event, OriginalWebhookEvent) and (
+                event.conditions or event.changeFilter
+            )
+            if filtered and name in ORIGINAL_ENTRY_EVENTS:
+                raise ValueError(f"events: {name!r} takes no conditions (documents' events do)")
+        return self
+
+    def secret_text(self) -> str | None:
+        return self.secret if isinstance(self.secret, str) else None
+
+    def entry_events(self) -> frozenset[str]:
+        """The media entry events it subscribes to (document events are never sent)."""
+        names = {event if isinstance(event, str) else event.name for event in self.events}
+        return frozenset(names & set(ORIGINAL_ENTRY_EVENTS))
+
+
+class OriginalWebhooks(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool = True
+    configurations: list[OriginalWebhook] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _unique_handles(self) -> OriginalWebhooks:
+        _refuse_duplicates([c.handle for c in self.configurations], "webhook")
+        return self
+
+
+class ProjectSettings(BaseModel):
+    """The original's project `settings`: what concerns media is read (`handle`, `webhooks`);
+    the rest concerns documents and the editor, and is accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    handle: str | None = None
+    webhooks: OriginalWebhooks | None = None
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     handle: str = Field(pattern=HANDLE, max_length=100)
+    # The number the original API knew the project by: `projectId` in its change events.
+    projectId: int | None = Field(default=None, ge=1, le=2**31 - 1)
     mediaTypes: list[MediaTypeConfig] = Field(min_length=1)
     webhookSecret: str | None = Field(default=None, min_length=24)
     webhooks: list[WebhookConfig] = Field(default_factory=list, max_length=20)
+    settings: ProjectSettings | None = None
 
     @model_validator(mode="after")
     def _unique_media_types(self) -> ProjectConfig:
         _refuse_duplicates([m.handle for m in self.mediaTypes], "media type")
+        said = self.settings.handle if self.settings else None
+        if said is not None and said != self.handle:
+            raise ValueError(f"settings.handle {said!r} is not the project's handle")
         return self
+
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """medialib's `webhooks`, then the active ones of `settings.webhooks`."""
+        own = [Subscription(w.url, frozenset(w.events)) for w in self.webhooks]
+        hooks = self.settings.webhooks if self.settings else None
+        if hooks is None or not hooks.active:
+            return tuple(own)
+        original = [
+            Subscription(c.url, c.entry_events(), c.handle, c.secret_text(), c.exposeUserActor)
+            for c in hooks.configurations
+            if c.active
+        ]
+        return (*own, *original)
+
+    def number(self) -> int:
+        """`projectId`, or a number of its own that stays with the handle."""
+        return self.projectId or zlib.crc32(self.handle.encode()) % (2**31 - 1) + 1
 
 
 class ImgixConfig(BaseModel):
@@ -255,7 +380,8 @@ def compile_config(parsed: FileConfig, source: str) -> AppConfig:
             handle=p.handle,
             media_types={m.handle: _media_type(m) for m in p.mediaTypes},
             webhook_secret=p.webhookSecret,
-            webhooks=tuple(Subscription(w.url, frozenset(w.events)) for w in p.webhooks),
+            webhooks=p.subscriptions(),
+            number=p.number(),
         )
         for p in parsed.projects
     }

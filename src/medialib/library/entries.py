@@ -19,7 +19,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, NotFound, field_problems
 from medialib.library import assets as asset_rules
-from medialib.library.events import EntryEvent, record_entry_events
+from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.models import (
     ENTRY_ID_PATTERN,
     Entry,
@@ -79,10 +79,13 @@ class Candidate:
 class EntryImporter:
     """Judges and writes one batch of `import/mediaLibrary` entries for one project."""
 
-    def __init__(self, db: Database, storage: Storage, project: Project) -> None:
+    def __init__(
+        self, db: Database, storage: Storage, project: Project, actor: Actor | None = None
+    ) -> None:
         self.db = db
         self.storage = storage
         self.project = project
+        self.actor = actor  # who registers them, for their events
 
     async def run(self, raw_entries: Sequence[Any]) -> list[ImportOutcome]:
         outcomes: list[ImportOutcome] = []
@@ -175,7 +178,7 @@ class EntryImporter:
         shared = {key for c in candidates if c.row["id"] in written for key in c.shared}
         asset_rules.refresh_revoked(tx, self.project.handle, sorted(shared))
         made = [c.row["id"] for c in candidates if c.row["id"] in written]
-        record_entry_events(tx, self.project, EntryEvent.CREATE, made)
+        record_entry_events(tx, self.project, EntryEvent.CREATE, made, self.actor)
         refused = [c for c in candidates if c.row["id"] not in written]
         if refused:
             self._explain_conflicts(tx, refused)
@@ -381,21 +384,26 @@ async def find_entries(
     *,
     ids: list[str] | None = None,
     system_name: str | None = None,
-    external_id: str | None = None,
+    external_ids: list[str] | None = None,
 ) -> list[Entry]:
-    """Entries by ids (in the order asked, unknown ones left out) or by (systemName, externalId)."""
+    """Entries by ids or by a systemName's externalIds, in the order asked (unknown ones left
+    out)."""
     query = sa.select(media_entries).where(media_entries.c.project == project)
     if ids:
         if len(ids) > MAX_IDS_PER_READ:
             raise BadRequest(details={"ids": f"at most {MAX_IDS_PER_READ} ids at once"})
         query = query.where(media_entries.c.id.in_([i for i in ids if is_valid_entry_id(i)]))
-    elif external_id is not None:
+    elif external_ids:
         if system_name is None:
             raise BadRequest(details={"systemName": "externalId also requires a systemName"})
-        if "\x00" in system_name + external_id:
-            return []  # not storable, so not stored
+        if len(external_ids) > MAX_IDS_PER_READ:
+            raise BadRequest(details={"externalIds": f"at most {MAX_IDS_PER_READ} at once"})
+        storable = [one for one in external_ids if "\x00" not in one]  # NUL is never stored
+        if "\x00" in system_name or not storable:
+            return []
         query = query.where(
-            media_entries.c.system_name == system_name, media_entries.c.external_id == external_id
+            media_entries.c.system_name == system_name,
+            media_entries.c.external_id.in_(storable),
         )
     else:
         raise BadRequest(details={"ids": "give ids, or systemName and externalId"})
@@ -404,4 +412,7 @@ async def find_entries(
     if ids:
         position = {entry_id: i for i, entry_id in reversed(list(enumerate(ids)))}
         entries.sort(key=lambda e: position[e.id])
+    elif external_ids:
+        asked = {external_id: i for i, external_id in reversed(list(enumerate(external_ids)))}
+        entries.sort(key=lambda e: asked[str(e.external_id)])
     return entries

@@ -23,12 +23,12 @@ import enum
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from medialib.db import outbox
 from medialib.db.engine import Tx
 from medialib.db.tables import utcnow
-from medialib.library.projects import Project
+from medialib.library.projects import Project, Subscription
 
 
 class EntryEvent(enum.StrEnum):
@@ -42,6 +42,19 @@ class EntryEvent(enum.StrEnum):
 
 IMPORT_FINISHED = "import.finished"
 
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as the original API's events say: a `user` of the web view, an
+    `api-client` (a token, by its name) or an `importer` (a URL import, by its systemName)."""
+
+    type: Literal["user", "api-client", "importer"]
+    name: str | None = None
+
+    def as_json(self) -> dict[str, str]:
+        return {"type": self.type} | ({"name": self.name} if self.name else {})
+
+
 # What a project's config may subscribe its webhooks to: the entry events. (Plain strings: the
 # config's schema takes them as its `Literal`, and its error messages quote them.)
 SUBSCRIBABLE: tuple[str, ...] = tuple(event.value for event in EntryEvent)
@@ -50,12 +63,47 @@ SUBSCRIBABLE: tuple[str, ...] = tuple(event.value for event in EntryEvent)
 # --- Entry events -----------------------------------------------------------------------------
 
 
+# State changes: the original API emits an update beside each (its webhooks know no unrevoke).
+STATE_EVENTS = frozenset({EntryEvent.ARCHIVE, EntryEvent.REVOKE, EntryEvent.UNREVOKE})
+
+
 def record_entry_events(
-    tx: Tx, project: Project, event: EntryEvent, entry_ids: Iterable[str]
+    tx: Tx,
+    project: Project,
+    event: EntryEvent,
+    entry_ids: Iterable[str],
+    actor: Actor | None = None,
 ) -> None:
     """One event per entry, each with a delivery per subscribed webhook."""
-    urls = project.subscribers(event)
-    if not urls:
+    _record(tx, project, event, entry_ids, project.subscribers(event), actor)
+
+
+def record_entry_changes(
+    tx: Tx,
+    project: Project,
+    events: Iterable[EntryEvent],
+    entry_ids: Iterable[str],
+    actor: Actor | None = None,
+) -> None:
+    """What one change did (archive, revoke, update, …). Webhooks configured the original's
+    way also hear an update beside a state change, as the original tells them."""
+    events, entry_ids = list(events), list(entry_ids)
+    for event in events:
+        record_entry_events(tx, project, event, entry_ids, actor)
+    if EntryEvent.UPDATE not in events and STATE_EVENTS.intersection(events):
+        originals = [hook for hook in project.subscribers(EntryEvent.UPDATE) if hook.handle]
+        _record(tx, project, EntryEvent.UPDATE, entry_ids, originals, actor)
+
+
+def _record(
+    tx: Tx,
+    project: Project,
+    event: EntryEvent,
+    entry_ids: Iterable[str],
+    hooks: list[Subscription],
+    actor: Actor | None = None,
+) -> None:
+    if not hooks:
         return
     occurred = utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     for entry_id in entry_ids:
@@ -64,19 +112,27 @@ def record_entry_events(
             project=project.handle,
             type=event,
             subject=entry_id,
-            payload=entry_payload(project.handle, event, entry_id, occurred),
-            destinations=[outbox.Destination(f"msg_{uuid.uuid4().hex}", url) for url in urls],
+            payload=entry_payload(project.handle, event, entry_id, occurred, actor),
+            destinations=[
+                outbox.Destination(f"msg_{uuid.uuid4().hex}", hook.url, hook.handle)
+                for hook in hooks
+            ],
         )
 
 
-def entry_payload(project: str, event: EntryEvent, entry_id: str, occurred: str) -> dict[str, Any]:
-    return {
+def entry_payload(
+    project: str, event: EntryEvent, entry_id: str, occurred: str, actor: Actor | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
         "event": str(event),
         "deliveryId": None,  # each delivery's own, filled in when it is sent (`as_sent`)
         "projectId": project,
         "mediaId": entry_id,
         "occurredAt": occurred,
     }
+    if actor is not None:
+        payload["actor"] = actor.as_json()
+    return payload
 
 
 # --- The job's webhook ------------------------------------------------------------------------
@@ -86,6 +142,7 @@ def entry_payload(project: str, event: EntryEvent, entry_id: str, occurred: str)
 class FailedItem:
     external_id: str
     reason: str | None
+    reason_code: str | None
 
 
 @dataclass(frozen=True)
@@ -94,7 +151,7 @@ class FinishedJob:
 
     id: str
     project: str
-    kind: str  # the import kind's name: the payload's `source` is `<kind>-import`
+    kind: str  # the import kind's name: the payload's `source` is `livingdocs-<kind>-import`
     state: str  # success | failed
     webhook: str
     context: dict[str, Any] | None
@@ -103,6 +160,7 @@ class FinishedJob:
     skipped: int
     failed: int
     failed_items: tuple[FailedItem, ...]
+    hold: float = 0.0  # seconds its webhook waits before the first attempt
 
 
 def record_job_finished(tx: Tx, job: FinishedJob) -> None:
@@ -114,23 +172,24 @@ def record_job_finished(tx: Tx, job: FinishedJob) -> None:
         type=IMPORT_FINISHED,
         subject=job.id,
         payload=job_finished_payload(job),
-        destinations=[outbox.Destination(f"msg_{job.id}", job.webhook)],
+        destinations=[outbox.Destination(f"msg_{job.id}", job.webhook, hold=job.hold)],
     )
 
 
 def job_finished_payload(job: FinishedJob) -> dict[str, Any]:
-    failed = [{"externalId": item.external_id, "reason": item.reason} for item in job.failed_items]
+    """As the original API sends it: its clients check `source` and decide with
+    `overview.details.failed > 0`, a number (a list there compares false in JavaScript, so a
+    batch with failed items passed for a success). Which items failed is a list of its own."""
+    counts = {"success": job.success, "skipped": job.skipped, "failed": job.failed}
+    failed = [
+        {"externalId": item.external_id, "reason": item.reason, "reasonCode": item.reason_code}
+        for item in job.failed_items
+    ]
     return {
-        "source": f"{job.kind}-import",
+        "source": f"livingdocs-{job.kind}-import",
         "id": job.id,
         "state": job.state,
-        "overview": {
-            "total": job.total,
-            "success": job.success,
-            "skipped": job.skipped,
-            "failed": job.failed,
-            "details": {"failed": failed},
-        },
+        "overview": {"total": job.total, **counts, "details": counts, "failedItems": failed},
         "context": job.context,
     }
 
@@ -138,9 +197,33 @@ def job_finished_payload(job: FinishedJob) -> dict[str, Any]:
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def as_sent(payload: dict[str, Any], delivery_id: str) -> dict[str, Any]:
+def as_sent(
+    payload: dict[str, Any],
+    delivery_id: str,
+    project: Project | None = None,
+    webhook: str | None = None,
+) -> dict[str, Any]:
     """An event's payload as one of its deliveries sends it: an entry event names the delivery
-    it goes out in (`deliveryId`, also its `webhook-id`), which differs per webhook."""
-    if "deliveryId" in payload:
+    it goes out in (`deliveryId`, also its `webhook-id`), which differs per webhook. To a
+    `webhook` configured the original API's way, an entry event goes in the original's shape:
+    `projectId` its number, `projectHandle`, `webhookHandle`."""
+    if "deliveryId" not in payload:
+        return payload
+    if webhook is None or project is None:
         return payload | {"deliveryId": delivery_id}
-    return payload
+    sent = {
+        "event": payload["event"],
+        "deliveryId": delivery_id,
+        "projectId": project.number,
+        "projectHandle": project.handle,
+        "webhookHandle": webhook,
+        "mediaId": payload["mediaId"],
+    }
+    actor = payload.get("actor")
+    if actor is not None:
+        hook = project.configured_webhook(webhook)
+        # A person's name only where the configuration asks for it (`exposeUserActor`).
+        if actor.get("type") == "user" and not (hook and hook.expose_user_actor):
+            actor = {"type": "user"}
+        sent["actor"] = actor
+    return sent | {"occurredAt": payload["occurredAt"]}

@@ -18,7 +18,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library.entries import not_found
-from medialib.library.events import EntryEvent, record_entry_events
+from medialib.library.events import Actor, EntryEvent, record_entry_changes
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
@@ -88,11 +88,19 @@ class Patched:
 
 
 class EntryPatcher:
-    def __init__(self, db: Database, storage: Storage, project: Project, rules: PatchRules) -> None:
+    def __init__(
+        self,
+        db: Database,
+        storage: Storage,
+        project: Project,
+        rules: PatchRules,
+        actor: Actor | None = None,
+    ) -> None:
         self.db = db
         self.storage = storage
         self.project = project
         self.rules = rules
+        self.actor = actor  # who changes the entry, for its events
         # Each key replaceAsset patches bring: where in the request, and whether it is shared.
         self._brought: dict[str, tuple[str, bool]] = {}
 
@@ -159,8 +167,7 @@ class EntryPatcher:
         if patched.revoked != entry.revoked or new_assets:
             keys = asset_rules.keys_of(tx, entry.project, entry.id) + entry.asset_keys()
             asset_rules.refresh_revoked(tx, entry.project, keys)
-        for event in _events(entry, patched):
-            record_entry_events(tx, self.project, event, [entry.id])
+        record_entry_changes(tx, self.project, _events(entry, patched), [entry.id], self.actor)
         shared = {}
         if patched.revoked != entry.revoked:
             shared = asset_rules.sharing_entries(tx, entry.project, entry.id)

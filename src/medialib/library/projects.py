@@ -61,10 +61,15 @@ class MediaType:
 @dataclass(frozen=True)
 class Subscription:
     """A webhook the project's config subscribes to some of the entry events (the catalogue,
-    library/events.py, says which may be subscribed to)."""
+    library/events.py, says which may be subscribed to). One configured the original API's way
+    (`settings.webhooks.configurations`) has a `handle`: its deliveries carry the original's
+    payload, and its own `secret`, if any, signs them in `x-livingdocs-signature` too."""
 
     url: str
     events: frozenset[str]
+    handle: str | None = None
+    secret: str | None = None
+    expose_user_actor: bool = False  # a user actor's name goes out too
 
 
 @dataclass(frozen=True)
@@ -73,10 +78,15 @@ class Project:
     media_types: dict[str, MediaType]
     webhook_secret: str | None = None
     webhooks: tuple[Subscription, ...] = ()
+    number: int = 0  # the original API's numeric project id (`projectId` in its events)
 
-    def subscribers(self, event: str) -> list[str]:
-        """The URLs that want `event`."""
-        return [hook.url for hook in self.webhooks if event in hook.events]
+    def subscribers(self, event: str) -> list[Subscription]:
+        """The webhooks that want `event`."""
+        return [hook for hook in self.webhooks if event in hook.events]
+
+    def configured_webhook(self, handle: str) -> Subscription | None:
+        """The webhook configured the original's way under `handle`."""
+        return next((hook for hook in self.webhooks if hook.handle == handle), None)
 
 
 def new_webhook_secret() -> str:

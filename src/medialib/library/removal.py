@@ -9,20 +9,22 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries
 from medialib.library import assets
 from medialib.library.entries import not_found
-from medialib.library.events import EntryEvent, record_entry_events
+from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
 from medialib.library.tasks import delete_objects
 
 
-async def delete_entry(db: Database, project: Project, entry_id: str) -> None:
+async def delete_entry(
+    db: Database, project: Project, entry_id: str, actor: Actor | None = None
+) -> None:
     """Delete the entry; a (systemName, externalId) pair it had imports as new afterwards."""
     if not is_valid_entry_id(entry_id):
         raise not_found(entry_id)
 
     def delete(tx: Tx) -> None:
         _delete(tx, project.handle, entry_id)
-        record_entry_events(tx, project, EntryEvent.DELETE, [entry_id])
+        record_entry_events(tx, project, EntryEvent.DELETE, [entry_id], actor)
 
     await db.transact(delete)
 

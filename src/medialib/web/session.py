@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from medialib.auth.tokens import WRITE, Principal
+from medialib.library.events import Actor
 from medialib.parsing import whole_number
 from medialib.server_secret import Purpose, ServerSecret
 
@@ -99,3 +100,9 @@ class Viewer:
     @property
     def can_write(self) -> bool:
         return WRITE in self.principal.scopes
+
+    @property
+    def actor(self) -> Actor:
+        """A person of the web view, in change events (named by the token they signed in with,
+        for webhooks that ask for names)."""
+        return Actor("user", self.principal.name)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from medialib.api.deps import VersionPath, api_state, runtime
+from medialib.api.queries import only_known_query
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import Health, answers
 from medialib.bootstrap import Runtime
 from medialib.errors import ServiceUnavailable
 
-router = APIRouter(tags=["health"])
+# A probe sends no parameters; one that does is told so, as every endpoint does.
+router = APIRouter(tags=["health"], dependencies=[Depends(only_known_query)])
 
 
 @router.get("/healthz", summary="The process is up", responses=answers(Health))

@@ -87,7 +87,8 @@ async def import_media_library(
                 f"got {len(body.mediaLibraryEntries)}. Split them into several requests."
             }
         )
-    outcomes = await EntryImporter(rt.db, rt.storage, call.project).run(body.mediaLibraryEntries)
+    importer = EntryImporter(rt.db, rt.storage, call.project, call.actor)
+    outcomes = await importer.run(body.mediaLibraryEntries)
     urls = rt.urls
     return JSONBody(
         {call.version.list_key: [outcome_json(o, call.version, urls) for o in outcomes]}
@@ -109,6 +110,11 @@ async def list_entries(
     ids: str | None = Query(default=None, description="Comma separated entry ids"),
     system_name: str | None = Query(default=None, alias="systemName", max_length=200),
     external_id: str | None = Query(default=None, alias="externalId"),
+    external_ids: str | None = Query(
+        default=None,
+        alias="externalIds",
+        description="Comma separated externalIds of one systemName (the original's name)",
+    ),
     media_type: str | None = Query(default=None, alias="mediaType", max_length=100),
     created_after: dt.datetime | None = Query(default=None, alias="createdAfter"),
     created_before: dt.datetime | None = Query(default=None, alias="createdBefore"),
@@ -124,10 +130,18 @@ async def list_entries(
     rt: Runtime = Depends(runtime),
 ) -> JSONBody:
     urls, key = rt.urls, call.version.list_key
-    if ids is not None or external_id is not None:
+    if ids is not None or external_id is not None or external_ids is not None:
         wanted = [part for part in (ids or "").split(",") if part] or None
+        externals = [external_id] if external_id is not None else []
+        externals += [part for part in (external_ids or "").split(",") if part]
+        if external_ids is not None and not externals:
+            raise BadRequest(details={"externalIds": "name at least one externalId"})
         entries = await find_entries(
-            rt.db, call.project.handle, ids=wanted, system_name=system_name, external_id=external_id
+            rt.db,
+            call.project.handle,
+            ids=wanted,
+            system_name=system_name,
+            external_ids=externals or None,
         )
         return JSONBody({key: [entry_json(e, urls) for e in entries]})
     ask = Browse(
@@ -239,7 +253,8 @@ async def patch_entry(
         preserve_updated_at=version.preserve_updated_at,
     )
     patch = parse_patch_request(await read_json(request), rules)
-    patched = await EntryPatcher(rt.db, rt.storage, call.project, rules).apply(id, patch)
+    patcher = EntryPatcher(rt.db, rt.storage, call.project, rules, call.actor)
+    patched = await patcher.apply(id, patch)
     if patched.shared:  # a revocation that reaches other entries says so
         shared = [{"key": key, "entries": ids} for key, ids in patched.shared.items()]
         return JSONBody({"status": 200, "sharedWith": shared})
@@ -257,5 +272,5 @@ async def remove_entry(
     call: Caller = Depends(caller(WRITE)),
     rt: Runtime = Depends(runtime),
 ) -> JSONBody:
-    await delete_entry(rt.db, call.project, id)
+    await delete_entry(rt.db, call.project, id, call.actor)
     return JSONBody({"status": 200})

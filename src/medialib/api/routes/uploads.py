@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from medialib.api.deps import Caller, caller, read_json, runtime
 from medialib.api.openapi import json_body
+from medialib.api.queries import only_known_query
 from medialib.api.responses import JSONBody
 from medialib.api.schemas import PatchDone, UploadOut, answers
 from medialib.auth.tokens import WRITE
@@ -53,6 +54,8 @@ async def new_upload(
 @router.put(
     "/uploads/{key:path}",
     summary="The bytes of an upload (the URL comes from POST …/mediaLibrary/uploads)",
+    # Before the signed terms are read: an unknown parameter is named, not a missing one.
+    dependencies=[Depends(only_known_query)],
     responses=answers(PatchDone, 400, 403, 409, 413),
 )
 async def put_upload(

@@ -170,7 +170,7 @@ async def save_metadata(
     if problems:
         return await _page(request, rt, who, entry, values=values, problems=problems, status=400)
     if request_in is not None:
-        await EntryPatcher(rt.db, rt.storage, project, RULES).apply(entry_id, request_in)
+        await EntryPatcher(rt.db, rt.storage, project, RULES, who.actor).apply(entry_id, request_in)
     return RedirectResponse(f"/ui/entries/{entry_id}?saved=1", status_code=303)
 
 
@@ -225,7 +225,7 @@ async def change_state(
 ) -> Response:
     project = project_of(rt, who)
     if action == "delete":
-        await delete_entry(rt.db, project, entry_id)
+        await delete_entry(rt.db, project, entry_id, who.actor)
         return RedirectResponse("/ui/library", status_code=303)
     operation = {"revoke": "revokeAsset", "unrevoke": "unrevokeAsset", "archive": "archive"}
     if action not in operation:
@@ -235,7 +235,7 @@ async def change_state(
         patch["note"] = note
     # Checked as the API checks a PATCH: a note too long, or with NUL, is refused in its words.
     request_in = parse_patch_request({"patches": [patch]}, RULES)
-    await EntryPatcher(rt.db, rt.storage, project, RULES).apply(entry_id, request_in)
+    await EntryPatcher(rt.db, rt.storage, project, RULES, who.actor).apply(entry_id, request_in)
     return RedirectResponse(f"/ui/entries/{entry_id}", status_code=303)
 
 

@@ -155,7 +155,7 @@ async def register_upload(
         "asset": {k: v for k, v in asset.items() if v is not None},
         "metadata": {},
     }
-    [outcome] = await EntryImporter(rt.db, rt.storage, project).run([entry])
+    [outcome] = await EntryImporter(rt.db, rt.storage, project, who.actor).run([entry])
     if outcome.failure is not None:
         return JSONResponse({"error": outcome.failure.message}, status_code=400)
     assert outcome.entry is not None
