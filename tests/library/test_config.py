@@ -51,7 +51,8 @@ def test_the_test_config_loads(tmp_path: Path) -> None:
         (
             "projects: [{handle: p, mediaTypes: [{handle: image, type: mediaImage, "
             "metadata: [{handle: t, type: li-bogus}]}]}]",
-            "projects[0].mediaTypes[0].metadata[0].type: Input should be",
+            "projects[0].mediaTypes[0].metadata[0].type: Value error, unknown metadata type "
+            "'li-bogus': medialib takes li-boolean, li-color,",
         ),
         (
             "projects: [{handle: p, mediaTypes: [{handle: image, type: mediaPicture}]}]",
@@ -72,21 +73,35 @@ def test_the_test_config_loads(tmp_path: Path) -> None:
             "exifExtraction: {mappings: [{field: Artist, metadataPropertyName: author}]}}]}]",
             "exifExtraction maps to 'author'",
         ),
-        # What medialib would accept and then ignore is refused, by name.
+        # The original's keys are taken where its docs put them, and nowhere else.
         (
             "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
-            "info: {label: Images}}]}]",
-            "projects[0].mediaTypes[0]: Value error, 'info' (editor labels) is not used",
+            "info: {label: Images, colour: red}}]}]",
+            "projects[0].mediaTypes[0].info.colour: Extra inputs are not permitted",
         ),
         (
             "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
-            "metadata: [{handle: t, type: li-text, ui: {label: Title}}]}]}]",
-            "projects[0].mediaTypes[0].metadata[0]: Value error, 'ui' (editor settings) is not",
+            "metadata: [{handle: t, type: li-text, ui: {lable: Title}}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0].ui.lable: Extra inputs are not permitted",
         ),
         (
             "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
-            "metadata: [{handle: t, type: li-text, config: {index: true}}]}]}]",
-            "projects[0].mediaTypes[0].metadata[0].config: Value error, 'index' is not used",
+            "metadata: [{handle: t, type: li-text, config: {minValue: 1}}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0]: Value error, config.minValue does not "
+            "apply to li-text (it does to li-integer, li-numeric, li-system-integer)",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
+            "metadata: [{handle: t, type: li-tree}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0].type: Value error, li-tree is a metadata "
+            "plugin for documents only",
+        ),
+        (
+            "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage, "
+            "metadata: [{handle: t, type: li-enum, config: {dataProvider: {type: "
+            "labelValuePair}}}]}]}]",
+            "projects[0].mediaTypes[0].metadata[0].config.dataProvider: Value error, a "
+            "dataProvider needs type: labelValuePair and a list of items",
         ),
         (
             "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "

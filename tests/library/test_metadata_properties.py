@@ -124,8 +124,9 @@ def obeys_its_type(prop: MetadataProperty, value: Any) -> bool:
     if prop.type == "li-boolean":
         return isinstance(value, bool)
     if prop.type in ("li-integer", "li-numeric"):
+        finite = type(value) is float and math.isfinite(value)
         number = _storable_int(value) or (
-            prop.type == "li-numeric" and type(value) is float and math.isfinite(value)
+            finite and (prop.type == "li-numeric" or (_storable_int(int(value)) and value % 1 == 0))
         )
         return (
             number

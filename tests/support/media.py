@@ -100,3 +100,13 @@ def png_bomb(width: int = 40_000, height: int = 40_000) -> bytes:
 
 def truncated(data: bytes) -> bytes:
     return data[: len(data) * 2 // 3]
+
+
+def with_iim(jpeg: bytes, datasets: dict[int, bytes]) -> bytes:
+    """The JPEG with IPTC IIM datasets (record 2) in a Photoshop APP13 segment."""
+    iim = b"".join(
+        b"\x1c\x02" + bytes([n]) + len(v).to_bytes(2, "big") + v for n, v in datasets.items()
+    )
+    block = b"8BIM\x04\x04\x00\x00" + len(iim).to_bytes(4, "big") + iim + b"\x00" * (len(iim) % 2)
+    payload = b"Photoshop 3.0\x00" + block
+    return jpeg[:2] + b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]

@@ -27,6 +27,7 @@ from medialib.imports.kinds import KINDS, ImportKinds
 from medialib.settings import Settings
 from medialib.web.app import create_app  # the whole HTTP process, as `serve` runs it
 from tests.support import media, postgres
+from tests.support.original_config import ORIGINAL_MEDIA_TYPES
 from tests.support.s3 import MotoS3
 from tests.support.server import LiveServer
 
@@ -117,6 +118,8 @@ def stack_config(pool: int = 0) -> dict[str, Any]:
         {"handle": "victim", "mediaTypes": DEMO_MEDIA_TYPES},  # tests/security/test_attack_surface
         {"handle": "typed", "mediaTypes": TYPED_MEDIA_TYPES},
         {"handle": "purposeful", "mediaTypes": DEMO_MEDIA_TYPES, "usagePurposes": PURPOSES},
+        # the original API's docs' examples (tests/compat/test_original_project_config.py)
+        {"handle": "original", "mediaTypes": ORIGINAL_MEDIA_TYPES},
     ]
     projects += [{"handle": f"pool-{i:02d}", "mediaTypes": DEMO_MEDIA_TYPES} for i in range(pool)]
     return {"projects": projects}

@@ -10,8 +10,9 @@ from medialib.api.versions import ApiVersion
 from medialib.events.store import DeliveryRecord
 from medialib.imports.records import Item, Job, Progress
 from medialib.imports.status import JobStatus, JobSummary
+from medialib.library.metadata import MetadataProperty
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
-from medialib.library.projects import Project
+from medialib.library.projects import MediaType, Project
 from medialib.library.usage_log import ReferencePage, UsageLogEntry
 from medialib.media.urls import AssetUrls
 
@@ -199,25 +200,12 @@ def delivery_json(delivery: DeliveryRecord) -> dict[str, Any]:
 
 def project_config_json(project: Project) -> dict[str, Any]:
     """The original API's project config, as far as medialib has one: the handle and the media
-    types with their metadata properties (a property's config without its unset keys)."""
+    types as configured (`info`, `asset`, `exifExtraction`), each metadata property with the
+    keys its config file gave it (`config`, `ui`, `id`)."""
     return {
         "v": 2,
         "settings": {"handle": project.handle},
-        "mediaTypes": [
-            {
-                "handle": media_type.handle,
-                "type": media_type.kind,
-                "metadata": [
-                    {
-                        "handle": prop.handle,
-                        "type": prop.type,
-                        "config": prop.config.model_dump(exclude_defaults=True),
-                    }
-                    for prop in media_type.schema.properties.values()
-                ],
-            }
-            for media_type in project.media_types.values()
-        ],
+        "mediaTypes": [_media_type_json(m) for m in project.media_types.values()],
         **_media_center(project),
     }
 
@@ -284,3 +272,35 @@ def document_references_json(
     if not version.reference_pages:
         return results
     return {"total": page.total, "cursor": page.cursor, "results": results}
+
+
+def _property_json(prop: MetadataProperty) -> dict[str, Any]:
+    """A property as its config file gave it, in the original's order of keys."""
+    given = prop.model_dump(exclude_unset=True)
+    shown = {"id": given["id"]} if "id" in given else {}
+    shown |= {"handle": prop.handle, "type": prop.type, "config": given.get("config", {})}
+    if "ui" in given:
+        shown["ui"] = given["ui"]
+    return shown
+
+
+def _media_type_json(media_type: MediaType) -> dict[str, Any]:
+    shown: dict[str, Any] = {"handle": media_type.handle, "type": media_type.kind}
+    info = media_type.info
+    if info is not None:
+        shown["info"] = {
+            key: value
+            for key, value in (("label", info.label), ("description", info.description))
+            if value is not None
+        }
+    shown["metadata"] = [_property_json(p) for p in media_type.schema.properties.values()]
+    if media_type.asset_config:
+        shown["asset"] = dict(media_type.asset_config)
+    if media_type.exif_mappings:
+        shown["exifExtraction"] = {
+            "mappings": [
+                {"field": m.field, "metadataPropertyName": m.property}
+                for m in media_type.exif_mappings
+            ]
+        }
+    return shown

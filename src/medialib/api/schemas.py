@@ -154,13 +154,18 @@ class JobSummary(BaseModel):
 class MetadataPropertyOut(BaseModel):
     handle: str
     type: str = Field(description="li-text, li-integer, li-boolean, …")
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(description="The keys the project's config file gave it")
+    ui: dict[str, Any] | None = Field(default=None, description="The original editor's settings")
+    id: str | None = None
 
 
 class MediaTypeOut(BaseModel):
     handle: str
     type: str = Field(description=" or ".join(MEDIA_KINDS))
+    info: dict[str, Any] | None = Field(default=None, description="`{label, description}`")
     metadata: list[MetadataPropertyOut]
+    asset: dict[str, Any] | None = None
+    exifExtraction: dict[str, Any] | None = None
 
 
 class ProjectConfig(BaseModel):

@@ -113,12 +113,10 @@ def project_show(handle: str) -> None:
 def _described(prop: MetadataProperty) -> str:
     """`title (li-text, required)`, `license (li-enum: cc-by 'CC BY', rm)`."""
     notes: list[str] = [prop.type]
-    if prop.config.options:
+    if choices := prop.config.choices:
         notes = [
             f"{prop.type}: "
-            + ", ".join(
-                f"{o.value} {o.label!r}" if o.label else str(o.value) for o in prop.config.options
-            )
+            + ", ".join(f"{o.value} {o.label!r}" if o.label else str(o.value) for o in choices)
         ]
     if prop.config.required:
         notes.append("required")

@@ -56,10 +56,27 @@ class ManifestError(Exception):
 # The project config's property types and how a CSV cell of each is read.
 PROPERTY_KINDS = {
     "li-integer": "integer",
+    "li-system-integer": "integer",
     "li-numeric": "number",
     "li-boolean": "boolean",
+    "li-invalid": "boolean",
     "li-string-list": "json",
     "li-numeric-list": "json",
+    # values that are objects
+    "li-datetime-validity": "json",
+    "li-document-reference": "json",
+    "li-document-references": "json",
+    "li-google-vision": "json",
+    "li-image": "json",
+    "li-license-profile": "json",
+    "li-media-language": "json",
+    "li-metadata-translations": "json",
+    "li-named-crops": "json",
+    "li-poster-image": "json",
+    "li-reference": "json",
+    "li-reference-list": "json",
+    "li-transcoding-state": "json",
+    "li-video-reference": "json",
 }
 NO_TYPES: dict[str, dict[str, str]] = {}
 

@@ -27,7 +27,6 @@ from medialib.imports.kinds import ImportKind, ImportKinds, Probed
 from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
-from medialib.library.metadata import without_nulls
 from medialib.library.models import Entry, JsonObject, stored_objects
 from medialib.library.projects import MediaType, Project
 from medialib.library.repository import (
@@ -186,7 +185,7 @@ class ItemImport:
     def _metadata(self, probed: Probed) -> JsonObject:
         """The file's own metadata (as the media type maps it) under the request's."""
         extracted = extracted_metadata(probed.embedded, self.media_type)
-        metadata = extracted | without_nulls(self.item.metadata)
+        metadata = extracted | self.media_type.schema.stored(self.item.metadata)
         issues = self.media_type.schema.validate(metadata)
         if issues:
             raise ItemError("invalid_metadata", "; ".join(i.message() for i in issues))

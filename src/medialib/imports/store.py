@@ -38,7 +38,7 @@ from medialib.imports.records import (
 )
 from medialib.imports.requests import ImportRequest
 from medialib.library.events import FailedItem, FinishedJob, record_job_finished
-from medialib.library.metadata import MetadataIssue, without_nulls
+from medialib.library.metadata import MetadataIssue
 from medialib.library.projects import Project
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -95,7 +95,7 @@ def new_job(project: Project, request: ImportRequest) -> NewJob:
             url=asked.url,
             file_name=asked.fileName,
             media_type=media_type.handle,
-            metadata=without_nulls(asked.metadata),
+            metadata=media_type.schema.stored(asked.metadata),
             state=ItemState.PENDING,
         )
         if issues:

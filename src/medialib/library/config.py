@@ -16,16 +16,17 @@ from typing import Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from medialib.errors import ConfigError, field_problems
 from medialib.library.events import SUBSCRIBABLE
 from medialib.library.media_kinds import MEDIA_KINDS, MediaKind
-from medialib.library.metadata import MetadataProperty, MetadataSchema
+from medialib.library.metadata import Label, MetadataProperty, MetadataSchema
 from medialib.library.projects import (
     AssetRules,
     ExifMapping,
     MediaType,
+    MediaTypeInfo,
     Project,
     Subscription,
     UsagePurpose,
@@ -48,6 +49,51 @@ class ExifExtraction(BaseModel):
     mappings: list[ExifMappingConfig] = Field(default_factory=list)
 
 
+class DropMappingConfig(BaseModel):
+    """A mapping of the original editor's drag and drop from Hugo+ or Comyan (no effect here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str | None = None
+    fullObject: bool | None = None
+    metadataPropertyName: str
+
+
+class DropExtraction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mappings: list[DropMappingConfig] = Field(default_factory=list)
+
+
+class InfoConfig(BaseModel):
+    """`info`: how the original's editor names a media type (or a media source)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: Label | None = None
+    description: str | None = None
+
+
+class MediaSourceConfig(BaseModel):
+    """An editor plugin that searches another platform for images (no effect here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str
+    plugin: str
+    info: InfoConfig | None = None
+    config: dict[str, JsonValue] | None = None
+
+
+class DeletionRoutineConfig(BaseModel):
+    """The original's scheduled deletion of entries by filters (not done by medialib)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    filters: list[JsonValue] = Field(default_factory=list)
+
+
 class AssetConfig(BaseModel):
     """What a media type accepts as its asset (imports check downloads against it)."""
 
@@ -55,6 +101,9 @@ class AssetConfig(BaseModel):
 
     mimeTypes: list[str] | None = None
     maxSize: int | None = Field(default=None, ge=1)
+    # The original's switches for its editor (medialib always allows both): no effect.
+    translatable: bool | None = None
+    replaceable: bool | None = None
 
 
 class MediaTypeConfig(BaseModel):
@@ -65,13 +114,14 @@ class MediaTypeConfig(BaseModel):
     metadata: list[MetadataProperty] = Field(default_factory=list)
     exifExtraction: ExifExtraction | None = None
     asset: AssetConfig | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _unused(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "info" in data:
-            raise ValueError("'info' (editor labels) is not used by medialib: remove it")
-        return data
+    info: InfoConfig | None = None
+    # The original's editor settings, accepted so that its config loads: no effect here.
+    hugoExtraction: DropExtraction | None = None
+    comyanExtraction: DropExtraction | None = None
+    mediaSources: list[MediaSourceConfig] | None = None
+    editor: dict[str, JsonValue] | None = None  # deprecated in the original (release-2026-05)
+    hidden: bool | None = None  # deprecated in the original (release-2026-05)
+    deletionRoutine: DeletionRoutineConfig | None = None
 
     @model_validator(mode="after")
     def _unique_properties(self) -> MediaTypeConfig:
@@ -417,10 +467,13 @@ def _usage_purposes(
 def _media_type(config: MediaTypeConfig) -> MediaType:
     mappings = config.exifExtraction.mappings if config.exifExtraction else []
     asset = config.asset or AssetConfig()
+    info = config.info
     return MediaType(
         handle=config.handle,
         kind=config.type,
         schema=MetadataSchema(config.metadata),
         exif_mappings=tuple(ExifMapping(m.field, m.metadataPropertyName) for m in mappings),
         asset_rules=AssetRules(tuple(asset.mimeTypes) if asset.mimeTypes else None, asset.maxSize),
+        info=MediaTypeInfo(info.label, info.description) if info else None,
+        asset_config=asset.model_dump(exclude_unset=True),
     )

@@ -20,7 +20,6 @@ from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, NotFound, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library.events import Actor, EntryEvent, record_entry_events
-from medialib.library.metadata import without_nulls
 from medialib.library.models import (
     ENTRY_ID_PATTERN,
     Entry,
@@ -376,7 +375,7 @@ def _check(
         )
         stored: dict[str, Any] = {
             "locale": translation.locale,
-            "metadata": without_nulls(translation.metadata),
+            "metadata": media_type.schema.stored(translation.metadata),
         }
         if translation.asset is not None:
             t_asset, t_problems = asset_rules.check_asset(
@@ -393,7 +392,7 @@ def _check(
         project=project.handle,
         media_type=media_type.handle,
         asset=asset,
-        metadata=without_nulls(entry.metadata or {}),
+        metadata=media_type.schema.stored(entry.metadata or {}),
         now=now,
         entry_id=entry.id,
         system_name=entry.systemName,

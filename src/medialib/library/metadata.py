@@ -1,8 +1,14 @@
 """Metadata validation: one compiled schema per media type, built once at start.
 
 Each `li-*` property type becomes a small check function. Problems come back as
-`MetadataIssue`s (property, keyword, params) so the API can phrase them the way each version
-expects ("should be string" in v1, "must be string" from 2025-03 on).
+`MetadataIssue`s (property, keyword, params, and where inside a structured value) so the API can
+phrase them the way each version expects ("should be string" in v1, "must be string" from
+2025-03 on).
+
+The property types are the original API's metadata plugins that may stand on a media type
+(`support.media` in its docs), with the shapes its docs give their stored values, and medialib's
+own `li-string`, `li-url` and `li-numeric`. A property's `config` and `ui` take the keys the
+original's docs name; each `config` key is checked against the types it applies to.
 """
 
 from __future__ import annotations
@@ -12,10 +18,19 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from medialib.library.storable import INT64
 
@@ -24,18 +39,20 @@ Phrasing = Literal["should", "must"]
 
 @dataclass(frozen=True, slots=True)
 class MetadataIssue:
-    """One broken rule; `property` is the metadata property handle ('' for the whole object)."""
+    """One broken rule; `property` is the metadata property handle ('' for the whole object),
+    `at` a JSON pointer inside a structured value ('/reference/id'), '' for the value itself."""
 
     property: str
     keyword: str
     params: tuple[Any, ...] = ()
     locale: str | None = None
+    at: str = ""
 
     def message(self, phrasing: Phrasing = "must") -> str:
         phrase = _PHRASES[self.keyword][phrasing == "should"].format(*self.params)
         if self.keyword in ("required", "additionalProperties", "object"):
             return f"The metadata {phrase}"
-        return f"The value of '/{self.property}' {phrase}"
+        return f"The value of '/{self.property}{self.at}' {phrase}"
 
     def as_dict(self, phrasing: Phrasing = "must") -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -65,15 +82,33 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "must be equal to one of the allowed values",
         "should be equal to one of the allowed values",
     ),
+    "const": ("must be equal to constant '{0}'", "should be equal to constant '{0}'"),
     "format": ('must match format "{0}"', 'should match format "{0}"'),
+    "pattern": ('must match pattern "{0}"', 'should match pattern "{0}"'),
     "maxItems": ("must NOT have more than {0} items", "should NOT have more than {0} items"),
+    "minItems": ("must NOT have fewer than {0} items", "should NOT have fewer than {0} items"),
     "required": ("must have required property '{0}'", "should have required property '{0}'"),
     "additionalProperties": (
         "must NOT have additional property '{0}'",
         "should NOT have additional property '{0}'",
     ),
+    # The same two rules inside a structured value (the message names the value, not the
+    # metadata).
+    "requiredMember": (
+        "must have required property '{0}'",
+        "should have required property '{0}'",
+    ),
+    "additionalMember": (
+        "must NOT have additional property '{0}'",
+        "should NOT have additional property '{0}'",
+    ),
     "object": ("must be object", "should be object"),
     "translatable": ("is not translatable", "is not translatable"),
+    "newline": ("must NOT contain line breaks", "should NOT contain line breaks"),
+    "uniqueName": (
+        "must NOT name the crop '{0}' twice",
+        "should NOT name the crop '{0}' twice",
+    ),
     # Not ajv's: what no database of medialib's stores as it came (see library/storable.py).
     "nul": (
         "must NOT contain NUL characters (\\u0000)",
@@ -82,75 +117,383 @@ _PHRASES: dict[str, tuple[str, str]] = {
     "int64": ("must be within 64 bits", "should be within 64 bits"),
 }
 
-Check = Callable[[Any], "tuple[str, tuple[Any, ...]] | None"]
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What a check found: a keyword of `_PHRASES`, its parameters, and where in the value."""
+
+    keyword: str
+    params: tuple[Any, ...] = ()
+    at: str = ""
+
+
+Check = Callable[[Any], "Problem | None"]
+# A check of one member of a structured value, told where it stands (a JSON pointer).
+Member = Callable[[Any, str], "Problem | None"]
+
+
+# The original's metadata plugins that may stand on a media type (28), and medialib's own.
+PropertyType = Literal[
+    "li-boolean",
+    "li-color",
+    "li-date",
+    "li-datetime",
+    "li-datetime-validity",
+    "li-document-reference",
+    "li-document-references",
+    "li-enum",
+    "li-external-id",
+    "li-google-vision",
+    "li-image",
+    "li-integer",
+    "li-invalid",
+    "li-license-profile",
+    "li-media-handle",
+    "li-media-language",
+    "li-metadata-translations",
+    "li-named-crops",
+    "li-numeric-list",
+    "li-poster-image",
+    "li-reference",
+    "li-reference-list",
+    "li-string-list",
+    "li-system-datetime",
+    "li-system-integer",
+    "li-text",
+    "li-transcoding-state",
+    "li-video-reference",
+    # medialib's own
+    "li-string",
+    "li-url",
+    "li-numeric",
+]
+PROPERTY_TYPES: tuple[str, ...] = get_args(PropertyType)
+MEDIALIB_TYPES = frozenset({"li-string", "li-url", "li-numeric"})
+
+# The original's plugins its docs mark as not available on media types: named in the refusal.
+DOCUMENT_ONLY_TYPES = frozenset(
+    {
+        "li-bundled-documents",
+        "li-buy-in",
+        "li-category",
+        "li-dependencies",
+        "li-desknet-global",
+        "li-desknet-integration",
+        "li-desknet-schedule",
+        "li-distribution-dates",
+        "li-distribution-planning",
+        "li-distribution-schedule",
+        "li-document-search",
+        "li-document-soft-lock",
+        "li-estimated-time-of-completion",
+        "li-exposure-boost",
+        "li-imatrics-nlp-tags",
+        "li-issue-management",
+        "li-kordiam-global",
+        "li-kordiam-integration",
+        "li-kordiam-schedule",
+        "li-language",
+        "li-list-reference",
+        "li-manual-document-status",
+        "li-moderated-collab",
+        "li-print",
+        "li-publish-date",
+        "li-push-messages",
+        "li-push-notifications",
+        "li-retresco",
+        "li-routing",
+        "li-system-boolean",
+        "li-system-date",
+        "li-system-enum",
+        "li-system-priority",
+        "li-system-target-length",
+        "li-system-text",
+        "li-target-length",
+        "li-task-v2",
+        "li-team",
+        "li-teaser",
+        "li-ticker-host-reference",
+        "li-tree",
+        "li-unique-id",
+        "li-user-needs",
+    }
+)
+
+# Types whose values are objects (the web view and the bulk client read them as JSON).
+STRUCTURED_TYPES = frozenset(
+    {
+        "li-datetime-validity",
+        "li-document-reference",
+        "li-document-references",
+        "li-google-vision",
+        "li-image",
+        "li-license-profile",
+        "li-media-language",
+        "li-metadata-translations",
+        "li-named-crops",
+        "li-poster-image",
+        "li-reference",
+        "li-reference-list",
+        "li-transcoding-state",
+        "li-video-reference",
+    }
+)
+INTEGER_TYPES = frozenset({"li-integer", "li-system-integer"})
 
 
 class EnumOption(BaseModel):
+    """medialib's own way of listing an enum's values (`options`)."""
+
     model_config = ConfigDict(extra="forbid")
 
     value: str | int | float
     label: str | None = None
 
 
-class PropertyConfig(BaseModel):
-    """The `config` of one metadata property; unknown keys are refused to catch typos."""
+class LabelValuePair(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    value: StrictStr | StrictInt
+    isDefault: bool = False  # the editor's first value of a new document: no effect here
+
+
+class DataProvider(BaseModel):
+    """The original's list of values: `{type: labelValuePair, items: [...]}`, or a data source
+    registered in its server (`{dataSource: name}`), which medialib has none of."""
 
     model_config = ConfigDict(extra="forbid")
 
+    type: Literal["labelValuePair"] | None = None
+    items: list[LabelValuePair] | None = None
+    dataSource: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DataProvider:
+        if self.dataSource is not None:
+            if self.type is not None or self.items is not None:
+                raise ValueError("a dataProvider has a dataSource or items, not both")
+        elif self.type is None or not self.items:
+            raise ValueError(
+                "a dataProvider needs type: labelValuePair and a list of items, or a dataSource"
+            )
+        return self
+
+
+class NamedCropConfig(BaseModel):
+    """One of `designSettings.namedCrops` an image keeps (`li-named-crops`, `li-image`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    isOptional: bool = False
+
+
+Label = str | dict[str, str]  # a text, or one per locale ({en: Page, de: Seite})
+
+
+class PropertyConfig(BaseModel):
+    """The `config` of one metadata property; unknown keys are refused to catch typos, and
+    each key is checked against the types it applies to (`MetadataProperty`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # every type
     required: bool = False
+    requiredErrorMessage: str | None = None  # the editor's words: no effect yet
+    hideFromForm: bool = False  # no effect yet
+    index: bool = False  # medialib searches every text property: no effect
+    # False: the property belongs to the entry, not to a language (translations may not set it).
+    # (medialib's default is True; the original's is False.)
+    translatable: bool = True
+    # texts
     maxLength: int | None = Field(default=None, ge=1)
     minLength: int | None = Field(default=None, ge=0)
-    min: float | None = None
-    max: float | None = None
+    recommendedMinLength: int | None = Field(default=None, ge=0)  # an editor hint: no effect
+    recommendedMaxLength: int | None = Field(default=None, ge=0)  # an editor hint: no effect
+    allowNewlines: bool | None = None  # False: a value with a line break is refused
+    useAsTitle: bool | None = None  # removed from the original in release-2023-07: no effect
+    # numbers (`min`/`max` are medialib's, `minValue`/`maxValue` the original's); the number
+    # of references of li-document-references and li-reference-list
+    min: int | float | None = None
+    max: int | float | None = None
+    minValue: int | float | None = None
+    maxValue: int | float | None = None
+    # lists
     maxItems: int | None = Field(default=None, ge=0)
+    # values to choose from: medialib's `options`, the original's `dataProvider`
     options: list[EnumOption] | None = None
-    # False: the property belongs to the entry, not to a language (translations may not set it).
-    translatable: bool = True
+    dataProvider: DataProvider | None = None
+    # references (editor filters: no effect)
+    documentType: Literal["article", "page", "data-record"] | None = None
+    contentType: str | list[str] | None = None
+    published: bool | None = None
+    prefillAuthor: bool | None = None
+    referenceType: Literal["document", "documents"] | None = None
+    # crops an image keeps
+    namedCrops: list[NamedCropConfig] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _unused(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "index" in data:
-            raise ValueError(
-                "'index' is not used by medialib (it searches every text property): remove it"
-            )
-        return data
+    @property
+    def lowest(self) -> float | None:
+        return self.minValue if self.minValue is not None else self.min
+
+    @property
+    def highest(self) -> float | None:
+        return self.maxValue if self.maxValue is not None else self.max
+
+    @property
+    def choices(self) -> list[EnumOption]:
+        """The values to choose from, whichever way the config lists them."""
+        if self.options:
+            return list(self.options)
+        items = self.dataProvider.items if self.dataProvider else None
+        return [EnumOption(value=i.value, label=i.label) for i in items or ()]
+
+    @property
+    def listed(self) -> frozenset[tuple[type, Any]] | None:
+        """The allowed values as (type, value), or None when any value of the type will do
+        (no list, or a data source medialib cannot ask)."""
+        if self.options:
+            return frozenset((type(o.value), o.value) for o in self.options)
+        if self.dataProvider is not None and self.dataProvider.items:
+            return frozenset((type(i.value), i.value) for i in self.dataProvider.items)
+        return None
 
 
-PropertyType = Literal[
-    "li-text",
-    "li-string",
-    "li-url",
-    "li-boolean",
-    "li-integer",
-    "li-numeric",
-    "li-enum",
-    "li-date",
-    "li-datetime",
-    "li-string-list",
-    "li-numeric-list",
-]
+class UiConfig(BaseModel):
+    """`ui.config`: how the original's editor shows the property (no effect here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    readOnly: bool | None = None
+    placeholder: str | None = None
+    rows: int | None = Field(default=None, ge=1)
+    useInputTypeColor: bool | None = None
+    style: Literal["default", "teaser", "minimal"] | None = None
+    useDashboard: str | None = None
+    baseFilters: list[JsonValue] | None = None
+    displayFilters: list[JsonValue] | None = None
+    cacheSearch: bool | None = None
+    sortable: bool | None = None
+    uploadMediaType: str | None = None
+    posterImageUploadMediaType: str | None = None
+    posterImageUseDashboard: str | None = None
+
+
+class PropertyUi(BaseModel):
+    """`ui`: the original editor's component, label and settings; `label` names the property
+    in medialib's web view too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    component: str | None = None
+    label: Label | None = None
+    config: UiConfig | None = None
+
+
+_COMMON_KEYS = frozenset(
+    {"required", "requiredErrorMessage", "hideFromForm", "index", "translatable"}
+)
+_TEXT_KEYS = frozenset(
+    {"minLength", "maxLength", "recommendedMinLength", "recommendedMaxLength", "allowNewlines"}
+)
+_NUMBER_KEYS = frozenset({"min", "max", "minValue", "maxValue"})
+_REFERENCE_KEYS = frozenset({"documentType", "contentType", "published", "prefillAuthor"})
+# The config keys each type takes beyond the common ones.
+TYPE_KEYS: dict[str, frozenset[str]] = {
+    "li-text": _TEXT_KEYS | {"useAsTitle", "dataProvider"},
+    "li-string": _TEXT_KEYS,
+    "li-url": frozenset({"minLength", "maxLength"}),
+    "li-integer": _NUMBER_KEYS | {"dataProvider"},
+    "li-system-integer": _NUMBER_KEYS | {"dataProvider"},
+    "li-numeric": _NUMBER_KEYS,
+    "li-enum": frozenset({"options", "dataProvider"}),
+    "li-string-list": frozenset({"maxItems", "dataProvider"}),
+    "li-numeric-list": frozenset({"maxItems"}),
+    "li-document-reference": _REFERENCE_KEYS,
+    "li-reference": _REFERENCE_KEYS | {"referenceType"},
+    "li-document-references": _REFERENCE_KEYS | {"min", "max"},
+    "li-reference-list": _REFERENCE_KEYS | {"referenceType", "min", "max"},
+    "li-image": frozenset({"namedCrops"}),
+    "li-named-crops": frozenset({"namedCrops"}),
+}
+_COUNTED_TYPES = frozenset({"li-document-references", "li-reference-list"})
 
 
 class MetadataProperty(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    id: str | None = Field(default=None, max_length=200)  # the original's, kept
     handle: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=100)
     type: PropertyType
     config: PropertyConfig = Field(default_factory=PropertyConfig)
+    ui: PropertyUi | None = None
 
-    @model_validator(mode="before")
+    @field_validator("type", mode="before")
     @classmethod
-    def _unused(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "ui" in data:
-            raise ValueError("'ui' (editor settings) is not used by medialib: remove it")
-        return data
+    def _known_type(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in PROPERTY_TYPES:
+            if value in DOCUMENT_ONLY_TYPES:
+                raise ValueError(
+                    f"{value} is a metadata plugin for documents only: the original API does "
+                    "not allow it on media types either"
+                )
+            shown = value if len(value) <= 60 else value[:60] + "…"
+            raise ValueError(
+                f"unknown metadata type {shown!r}: medialib takes {', '.join(PROPERTY_TYPES)}"
+            )
+        return value
 
     @model_validator(mode="after")
-    def _enum_needs_options(self) -> MetadataProperty:
-        if self.type == "li-enum" and not self.config.options:
-            raise ValueError("li-enum needs config.options, a list of {value, label}")
+    def _config_fits_the_type(self) -> MetadataProperty:
+        config, kind = self.config, self.type
+        takes = _COMMON_KEYS | TYPE_KEYS.get(kind, frozenset())
+        for key in sorted(config.model_fields_set - takes):
+            where = sorted(t for t, keys in TYPE_KEYS.items() if key in keys)
+            raise ValueError(
+                f"config.{key} does not apply to {kind} (it does to {', '.join(where)})"
+            )
+        if config.min is not None and config.minValue is not None:
+            raise ValueError("config.min and config.minValue say the same: give one")
+        if config.max is not None and config.maxValue is not None:
+            raise ValueError("config.max and config.maxValue say the same: give one")
+        low, high = config.lowest, config.highest
+        if low is not None and high is not None and low > high:
+            raise ValueError("the lowest value of config is above its highest")
+        if kind in _COUNTED_TYPES:
+            for bound in (config.min, config.max):
+                if bound is not None and (bound < 0 or not float(bound).is_integer()):
+                    raise ValueError(f"config.min and config.max of {kind} count references")
+        if kind == "li-enum":
+            if not config.options and config.dataProvider is None:
+                raise ValueError(
+                    "li-enum needs config.options, a list of {value, label}, or "
+                    "config.dataProvider ({type: labelValuePair, items: [{label, value}]})"
+                )
+            if config.options and config.dataProvider is not None:
+                raise ValueError("li-enum takes config.options or config.dataProvider, not both")
+        items = config.dataProvider.items if config.dataProvider else None
+        wanted = int if kind in INTEGER_TYPES else str
+        if items and not all(isinstance(i.value, wanted) for i in items):
+            raise ValueError(
+                f"config.dataProvider.items of {kind} must have {wanted.__name__} values"
+            )
+        expected_ref = {"li-reference": "document", "li-reference-list": "documents"}.get(kind)
+        if config.referenceType is not None and config.referenceType != expected_ref:
+            raise ValueError(f"config.referenceType of {kind} must be {expected_ref!r}")
+        crops = [c.name for c in config.namedCrops or ()]
+        if len(crops) != len(set(crops)):
+            raise ValueError("config.namedCrops names a crop twice")
         return self
+
+    @property
+    def label(self) -> str:
+        """What the property is called where people read it: `ui.label` (its English one of
+        several), else its handle."""
+        label = self.ui.label if self.ui else None
+        if isinstance(label, dict):
+            label = label.get("en") or next(iter(label.values()), None)
+        return label or self.handle
 
 
 def _is_int(value: Any) -> bool:
@@ -164,13 +507,21 @@ def _is_number(value: Any) -> bool:
     return _is_int(value)
 
 
-def _unstorable(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+def _whole(value: Any) -> Any:
+    """An integer as many JSON encoders send it (`5.0`) as the integer; anything else as it
+    is."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _unstorable(value: Any, at: str = "") -> Problem | None:
     """A text with NUL or an integer beyond 64 bits: values of the right type that no database
     of medialib's keeps as they came (the file metadata of an import may hold either)."""
     if isinstance(value, str) and "\x00" in value:
-        return ("nul", ())
+        return Problem("nul", (), at)
     if _is_int(value) and not INT64[0] <= value <= INT64[1]:
-        return ("int64", ())
+        return Problem("int64", (), at)
     return None
 
 
@@ -190,7 +541,7 @@ def _is_date(value: str) -> bool:
 def _is_datetime(value: str) -> bool:
     # A datetime must say its offset: a bare local time means nothing to a library
     # read from many time zones.
-    if len(value) < 20 or "T" not in value.upper():
+    if len(value) < 20 or len(value) > 64 or "T" not in value.upper():
         return False
     try:
         parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
@@ -214,43 +565,58 @@ def _is_url(value: str) -> bool:
     return bool(parts.hostname)
 
 
+COLOR = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
+_COLOR = re.compile(COLOR)
+LOCALE = r"^[a-z][a-zA-Z0-9\-]+$"
+_LOCALE = re.compile(LOCALE)
+_LINE_BREAK = re.compile(r"[\n\r\u2028\u2029]")
+
+
 def _string_check(config: PropertyConfig, fmt: str | None = None) -> Check:
     max_length, min_length = config.maxLength, config.minLength
+    no_newlines = config.allowNewlines is False
 
-    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+    def check(value: Any) -> Problem | None:
         if not isinstance(value, str):
-            return ("type", ("string",))
+            return Problem("type", ("string",))
         if (unstorable := _unstorable(value)) is not None:
             return unstorable
         if max_length is not None and len(value) > max_length:
-            return ("maxLength", (max_length,))
+            return Problem("maxLength", (max_length,))
         if min_length is not None and len(value) < min_length:
-            return ("minLength", (min_length,))
+            return Problem("minLength", (min_length,))
+        if no_newlines and _LINE_BREAK.search(value):
+            return Problem("newline")
         if fmt == "date" and not _is_date(value):
-            return ("format", ("date",))
+            return Problem("format", ("date",))
         if fmt == "date-time" and not _is_datetime(value):
-            return ("format", ("date-time",))
+            return Problem("format", ("date-time",))
         if fmt == "uri" and not _is_url(value):
-            return ("format", ("uri",))
+            return Problem("format", ("uri",))
+        if fmt == "color" and not _COLOR.match(value):
+            return Problem("pattern", (COLOR,))
         return None
 
     return check
 
 
 def _number_check(config: PropertyConfig, *, integer: bool) -> Check:
-    accepts = _is_int if integer else _is_number
     type_name = "integer" if integer else "number"
-    low, high = config.min, config.max
+    low, high = config.lowest, config.highest
 
-    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
-        if not accepts(value):
-            return ("type", (type_name,))
+    def check(value: Any) -> Problem | None:
+        if integer:
+            value = _whole(value)
+            if not _is_int(value):
+                return Problem("type", (type_name,))
+        elif not _is_number(value):
+            return Problem("type", (type_name,))
         if (unstorable := _unstorable(value)) is not None:
             return unstorable
         if low is not None and value < low:
-            return ("minimum", (_plain(low),))
+            return Problem("minimum", (_plain(low),))
         if high is not None and value > high:
-            return ("maximum", (_plain(high),))
+            return Problem("maximum", (_plain(high),))
         return None
 
     return check
@@ -261,20 +627,22 @@ def _plain(number: float) -> float | int:
 
 
 def _boolean_check(config: PropertyConfig) -> Check:
-    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
-        return None if isinstance(value, bool) else ("type", ("boolean",))
+    def check(value: Any) -> Problem | None:
+        return None if isinstance(value, bool) else Problem("type", ("boolean",))
 
     return check
 
 
 def _enum_check(config: PropertyConfig) -> Check:
-    allowed = frozenset((type(o.value), o.value) for o in config.options or ())
+    allowed = config.listed
 
-    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+    def check(value: Any) -> Problem | None:
         # Options are strings and numbers: a list or object (unhashable) is simply not one.
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            return ("enum", ())
-        return None if (type(value), value) in allowed else ("enum", ())
+            return Problem("enum")
+        if allowed is None:  # a data source: any text
+            return _unstorable(value) if isinstance(value, str) else Problem("type", ("string",))
+        return None if (type(value), value) in allowed else Problem("enum")
 
     return check
 
@@ -284,15 +652,231 @@ def _list_check(config: PropertyConfig, *, item_type: str) -> Check:
         (lambda item: isinstance(item, str)) if item_type == "string" else _is_number
     )
     max_items = config.maxItems
+    allowed = config.listed if item_type == "string" else None
 
-    def check(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+    def check(value: Any) -> Problem | None:
         if not isinstance(value, list) or not all(accepts(item) for item in value):
-            return ("type", (f"array of {item_type}s",))
-        for item in value:
+            return Problem("type", (f"array of {item_type}s",))
+        for i, item in enumerate(value):
             if (unstorable := _unstorable(item)) is not None:
                 return unstorable
+            if allowed is not None and (str, item) not in allowed:
+                return Problem("enum", (), f"/{i}")
         if max_items is not None and len(value) > max_items:
-            return ("maxItems", (max_items,))
+            return Problem("maxItems", (max_items,))
+        return None
+
+    return check
+
+
+# Structured values: each member checked by a small function told where it stands.
+
+
+def _pointer(key: str) -> str:
+    """A member's name in a JSON pointer (escaped, and cut short if it is long)."""
+    if len(key) > 60:
+        key = key[:60] + "…"
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _text(value: Any, at: str) -> Problem | None:
+    if not isinstance(value, str):
+        return Problem("type", ("string",), at)
+    return _unstorable(value, at)
+
+
+def _datetime(value: Any, at: str) -> Problem | None:
+    if (problem := _text(value, at)) is not None:
+        return problem
+    return None if _is_datetime(value) else Problem("format", ("date-time",), at)
+
+
+def _locale(value: Any, at: str) -> Problem | None:
+    if (problem := _text(value, at)) is not None:
+        return problem
+    if len(value) > 35 or not _LOCALE.match(value):
+        return Problem("pattern", (LOCALE,), at)
+    return None
+
+
+def _boolean(value: Any, at: str) -> Problem | None:
+    return None if isinstance(value, bool) else Problem("type", ("boolean",), at)
+
+
+def _integer_from(low: int) -> Member:
+    """A whole number of at least `low` (pixels: 0 or 1 up), within 64 bits."""
+
+    def check(value: Any, at: str) -> Problem | None:
+        if not _is_int(value):
+            return Problem("type", ("integer",), at)
+        if value < low:
+            return Problem("minimum", (low,), at)
+        return _unstorable(value, at)
+
+    return check
+
+
+def _number_between(low: float, high: float) -> Member:
+    def check(value: Any, at: str) -> Problem | None:
+        if not _is_number(value):
+            return Problem("type", ("number",), at)
+        if value < low:
+            return Problem("minimum", (_plain(low),), at)
+        if value > high:
+            return Problem("maximum", (_plain(high),), at)
+        return _unstorable(value, at)
+
+    return check
+
+
+def _constant(expected: str) -> Member:
+    def check(value: Any, at: str) -> Problem | None:
+        return None if value == expected else Problem("const", (expected,), at)
+
+    return check
+
+
+def _one_of(*allowed: str) -> Member:
+    def check(value: Any, at: str) -> Problem | None:
+        return None if isinstance(value, str) and value in allowed else Problem("enum", (), at)
+
+    return check
+
+
+def _array(item: Member, *, min_items: int | None = None, max_items: int | None = None) -> Member:
+    def check(value: Any, at: str) -> Problem | None:
+        if not isinstance(value, list):
+            return Problem("type", ("array",), at)
+        if min_items is not None and len(value) < min_items:
+            return Problem("minItems", (min_items,), at)
+        if max_items is not None and len(value) > max_items:
+            return Problem("maxItems", (max_items,), at)
+        for i, element in enumerate(value):
+            if (problem := item(element, f"{at}/{i}")) is not None:
+                return problem
+        return None
+
+    return check
+
+
+def _object(
+    members: Mapping[str, Member], *, required: tuple[str, ...] = (), open_: bool = False
+) -> Member:
+    """An object with these members (`required` among them); `open_` lets others through
+    unchecked (what an external system adds)."""
+
+    def check(value: Any, at: str) -> Problem | None:
+        if not isinstance(value, dict):
+            return Problem("type", ("object",), at)
+        for key in required:
+            if key not in value:
+                return Problem("requiredMember", (key,), at)
+        for key, member in value.items():
+            checker = members.get(key)
+            if checker is None:
+                if open_:
+                    continue
+                shown = key if len(key) <= 60 else key[:60] + "…"
+                return Problem("additionalMember", (shown,), at)
+            if (problem := checker(member, at + _pointer(key))) is not None:
+                return problem
+        return None
+
+    return check
+
+
+def _whole_value(member: Member) -> Check:
+    return lambda value: member(value, "")
+
+
+_PIXEL = _integer_from(0)
+_SIDE = _integer_from(1)
+_FOCAL_POINT = _object({"x": _PIXEL, "y": _PIXEL}, required=("x", "y"))
+_CROP_MEMBERS: dict[str, Member] = {
+    "name": _text,
+    "x": _PIXEL,
+    "y": _PIXEL,
+    "width": _SIDE,
+    "height": _SIDE,
+    "isAutomatic": _boolean,
+}
+_CROP = _object(_CROP_MEMBERS, required=("x", "y", "width", "height"))
+_NAMED_CROP = _object(_CROP_MEMBERS, required=("name", "x", "y", "width", "height"))
+_IMAGE_MEMBERS: dict[str, Member] = {
+    "originalUrl": _text,
+    "url": _text,
+    "mediaId": _text,
+    "width": _PIXEL,
+    "height": _PIXEL,
+    "mimeType": _text,
+    "imageService": _text,
+    "crops": _array(_CROP),
+}
+_DOCUMENT_ID = _object({"id": _text}, required=("id",))
+_LOCALE_LABEL = _object({"locale": _locale, "label": _text}, required=("locale",))
+_TRANSCODING_STATES = ("requested", "acknowledged", "inProgress", "done", "error")
+_TRANSCODING_STATE = _object(
+    {
+        "commands": _array(
+            _object(
+                {
+                    "assetKey": _text,
+                    "commandId": _text,
+                    "createdAt": _text,
+                    "state": _one_of(*_TRANSCODING_STATES),
+                    "errorMessage": _text,
+                    "progress": _number_between(0, 100),
+                },
+                required=("assetKey", "commandId", "createdAt", "state"),
+            )
+        ),
+        # an entry per transcoded asset, with what the transcoding service adds to it
+        "transcodings": _array(_object({"assetKey": _text}, required=("assetKey",), open_=True)),
+    }
+)
+
+
+def _reference_check(config: PropertyConfig, ref: str) -> Check:
+    return _whole_value(
+        _object({"$ref": _constant(ref), "reference": _DOCUMENT_ID}, required=("reference",))
+    )
+
+
+def _references_check(config: PropertyConfig) -> Check:
+    low = None if config.min is None else int(config.min)
+    high = None if config.max is None else int(config.max)
+    return _whole_value(
+        _object(
+            {
+                "$ref": _constant("documents"),
+                "references": _array(_DOCUMENT_ID, min_items=low, max_items=high),
+            },
+            required=("references",),
+        )
+    )
+
+
+def _named_crops_check(config: PropertyConfig) -> Check:
+    names = tuple(c.name for c in config.namedCrops or ())
+    crop = _NAMED_CROP
+    if names:
+        limited = _one_of(*names)
+
+        def crop(value: Any, at: str) -> Problem | None:
+            if (problem := _NAMED_CROP(value, at)) is not None:
+                return problem
+            return limited(value["name"], f"{at}/name")
+
+    shape = _object({"crops": _array(crop), "focalPoint": _FOCAL_POINT}, required=("crops",))
+
+    def check(value: Any) -> Problem | None:
+        if (problem := shape(value, "")) is not None:
+            return problem
+        seen: set[str] = set()
+        for i, each in enumerate(value["crops"]):
+            if each["name"] in seen:
+                return Problem("uniqueName", (each["name"][:60],), f"/crops/{i}/name")
+            seen.add(each["name"])
         return None
 
     return check
@@ -301,16 +885,48 @@ def _list_check(config: PropertyConfig, *, item_type: str) -> Check:
 _CHECK_BUILDERS: dict[str, Callable[[PropertyConfig], Check]] = {
     "li-text": _string_check,
     "li-string": _string_check,
+    "li-external-id": _string_check,
+    "li-media-handle": _string_check,
     "li-url": lambda c: _string_check(c, "uri"),
+    "li-color": lambda c: _string_check(c, "color"),
     "li-date": lambda c: _string_check(c, "date"),
     "li-datetime": lambda c: _string_check(c, "date-time"),
+    "li-system-datetime": lambda c: _string_check(c, "date-time"),
     "li-boolean": _boolean_check,
+    "li-invalid": _boolean_check,
     "li-integer": lambda c: _number_check(c, integer=True),
+    "li-system-integer": lambda c: _number_check(c, integer=True),
     "li-numeric": lambda c: _number_check(c, integer=False),
     "li-enum": _enum_check,
     "li-string-list": lambda c: _list_check(c, item_type="string"),
     "li-numeric-list": lambda c: _list_check(c, item_type="number"),
+    "li-datetime-validity": lambda c: _whole_value(_object({"from": _datetime, "to": _datetime})),
+    "li-document-reference": lambda c: _reference_check(c, "document"),
+    "li-reference": lambda c: _reference_check(c, "document"),
+    "li-document-references": _references_check,
+    "li-reference-list": _references_check,
+    "li-video-reference": lambda c: _whole_value(
+        _object(
+            {
+                "$ref": _constant("video"),
+                "reference": _object({"id": _text, "posterImageId": _text}, required=("id",)),
+            },
+            required=("reference",),
+        )
+    ),
+    "li-license-profile": lambda c: _whole_value(_object({"handle": _text}, required=("handle",))),
+    "li-metadata-translations": lambda c: _whole_value(_LOCALE_LABEL),
+    "li-media-language": lambda c: _whole_value(_LOCALE_LABEL),
+    "li-google-vision": lambda c: _whole_value(
+        _object({"labels": _array(_text), "webEntities": _array(_text)})
+    ),
+    "li-image": lambda c: _whole_value(_object(_IMAGE_MEMBERS | {"focalPoint": _FOCAL_POINT})),
+    "li-poster-image": lambda c: _whole_value(_object(_IMAGE_MEMBERS)),
+    "li-named-crops": _named_crops_check,
+    "li-transcoding-state": lambda c: _whole_value(_TRANSCODING_STATE),
 }
+# How a value is stored, where that is not as it came.
+_STORED_AS: dict[str, Callable[[Any], Any]] = {"li-integer": _whole, "li-system-integer": _whole}
 
 
 class MetadataSchema:
@@ -321,6 +937,7 @@ class MetadataSchema:
         self._checks: dict[str, Check] = {
             p.handle: _CHECK_BUILDERS[p.type](p.config) for p in properties
         }
+        self._stored_as = {p.handle: _STORED_AS[p.type] for p in properties if p.type in _STORED_AS}
         self._required = tuple(p.handle for p in properties if p.config.required)
         self._untranslatable = frozenset(p.handle for p in properties if not p.config.translatable)
 
@@ -341,7 +958,7 @@ class MetadataSchema:
             elif locale is not None and handle in self._untranslatable:
                 issues.append(MetadataIssue(handle, "translatable", (), locale))
             elif value is not None and (problem := check(value)) is not None:
-                issues.append(MetadataIssue(handle, problem[0], problem[1], locale))
+                issues.append(_issue(handle, problem, locale))
         if not partial:
             for handle in self._required:
                 if metadata.get(handle) is None:
@@ -362,7 +979,25 @@ class MetadataSchema:
                 return [MetadataIssue(handle, "required", (handle,))]
             return []
         problem = self._checks[handle](value)
-        return [] if problem is None else [MetadataIssue(handle, problem[0], problem[1], locale)]
+        return [] if problem is None else [_issue(handle, problem, locale)]
+
+    def stored(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """Valid metadata as it is stored: without nulls (null means "not set"), and an
+        integer sent as `5.0` as `5`."""
+        return {
+            key: self.stored_value(key, value)
+            for key, value in metadata.items()
+            if value is not None
+        }
+
+    def stored_value(self, handle: str, value: Any) -> Any:
+        """One valid value as it is stored."""
+        stored_as = self._stored_as.get(handle)
+        return value if stored_as is None else stored_as(value)
+
+
+def _issue(handle: str, problem: Problem, locale: str | None) -> MetadataIssue:
+    return MetadataIssue(handle, problem.keyword, problem.params, locale, problem.at)
 
 
 def without_nulls(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -237,7 +237,9 @@ class EntryPatcher:
             if patch.value is None:
                 target.pop(patch.propertyName, None)
             else:
-                target[patch.propertyName] = patch.value
+                target[patch.propertyName] = media_type.schema.stored_value(
+                    patch.propertyName, patch.value
+                )
         elif op == "archive":
             entry.archived = True
         elif op == "replaceAsset":

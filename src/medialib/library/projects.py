@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from pydantic import JsonValue
 
 from medialib.db.engine import Database
 from medialib.db.tables import projects, utcnow
@@ -39,12 +40,22 @@ class AssetRules:
 
 
 @dataclass(frozen=True)
+class MediaTypeInfo:
+    """The original's `info` of a media type: how its editor names it."""
+
+    label: str | dict[str, str] | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class MediaType:
     handle: str
     kind: MediaKind
     schema: MetadataSchema
     exif_mappings: tuple[ExifMapping, ...] = ()
     asset_rules: AssetRules = AssetRules()
+    info: MediaTypeInfo | None = None
+    asset_config: Mapping[str, JsonValue] = field(default_factory=dict, hash=False)  # as given
 
 
 @dataclass(frozen=True)

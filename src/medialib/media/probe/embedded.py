@@ -9,16 +9,27 @@ from PIL import ExifTags, Image, IptcImagePlugin
 
 _EXIF_NAMES = {name: tag for tag, name in ExifTags.TAGS.items()}
 _IPTC = {
+    "iptc:ObjectAttributeReference": (2, 4),
     "iptc:ObjectName": (2, 5),
+    "iptc:SubjectReference": (2, 12),
     "iptc:Keywords": (2, 25),
+    "iptc:SpecialInstructions": (2, 40),
+    "iptc:DateCreated": (2, 55),
+    "iptc:TimeCreated": (2, 60),
     "iptc:Byline": (2, 80),
+    "iptc:BylineTitle": (2, 85),
     "iptc:City": (2, 90),
+    "iptc:Sublocation": (2, 92),
+    "iptc:ProvinceState": (2, 95),
+    "iptc:CountryCode": (2, 100),
     "iptc:Country": (2, 101),
+    "iptc:OriginalTransmissionReference": (2, 103),
     "iptc:Headline": (2, 105),
     "iptc:Credit": (2, 110),
     "iptc:Source": (2, 115),
     "iptc:CopyrightNotice": (2, 116),
     "iptc:Caption": (2, 120),
+    "iptc:WriterEditor": (2, 122),
 }
 
 

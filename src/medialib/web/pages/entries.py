@@ -4,6 +4,7 @@ delete."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,7 +16,7 @@ from medialib.bootstrap import Runtime
 from medialib.errors import BadRequest
 from medialib.library.assets import shared_objects
 from medialib.library.entries import get_entry
-from medialib.library.metadata import MetadataProperty
+from medialib.library.metadata import INTEGER_TYPES, STRUCTURED_TYPES, MetadataProperty
 from medialib.library.models import Entry, PatchRequestIn
 from medialib.library.patches import (
     MAX_NOTE_LENGTH,
@@ -51,9 +52,11 @@ def _shown(prop: MetadataProperty, value: Any) -> str:
     """A stored value as its form field shows it."""
     if value is None:
         return ""
-    if prop.type in ("li-string-list", "li-numeric-list"):
+    if prop.type in STRUCTURED_TYPES:
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    if prop.type in ("li-string-list", "li-numeric-list") and isinstance(value, list):
         return "\n".join(str(v) for v in value)
-    if prop.type == "li-boolean":
+    if prop.type in ("li-boolean", "li-invalid"):
         return "true" if value else "false"
     return str(value)
 
@@ -66,20 +69,22 @@ def _read(prop: MetadataProperty, text: str) -> Any:
     if text == "":
         return None
     try:
-        if prop.type == "li-integer":
+        if prop.type in STRUCTURED_TYPES:
+            return json.loads(text)
+        if prop.type in INTEGER_TYPES:
             return int(text)
         if prop.type == "li-numeric":
             return _number(text)
-        if prop.type == "li-boolean":
+        if prop.type in ("li-boolean", "li-invalid"):
             return {"true": True, "false": False}.get(text, text)
         if prop.type == "li-string-list":
             return [line.strip() for line in text.splitlines() if line.strip()]
         if prop.type == "li-numeric-list":
             return [_number(part) for part in text.replace(",", "\n").split()]
         if prop.type == "li-enum":
-            options = prop.config.options or []
+            options = prop.config.choices
             return next((o.value for o in options if str(o.value) == text), text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to read
         return text
     return text
 
@@ -118,6 +123,7 @@ async def _page(
         who=who,
         entry=entry,
         props=props,
+        structured=STRUCTURED_TYPES,
         values=shown,
         problems=problems or {},
         keys=keys,
