@@ -262,24 +262,18 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], list[str]] = {
         "POST import/images, GET import/images/status",
         "200 status: finished, success, skipped, failed",
     ): [
-        'images[1].state: documented "skipped", ours "success"',
-        "images[1].reason: documented, ours missing",
         'images[2].reason: documented "Could not upload image", ours "Could not download: the server answered HTTP 404"',  # noqa: E501
     ],
     (
         "POST import/files, GET import/files/status",
         "200 status: finished, success, skipped, failed",
     ): [
-        'files[1].state: documented "skipped", ours "success"',
-        "files[1].reason: documented, ours missing",
         'files[2].reason: documented "Could not upload file", ours "Could not download: the server answered HTTP 404"',  # noqa: E501
     ],
     (
         "POST import/videos, GET import/videos/status",
         "200 status: finished, success, skipped, failed",
     ): [
-        'videos[1].state: documented "skipped", ours "success"',
-        "videos[1].reason: documented, ours missing",
         'videos[2].reason: documented "Could not upload video", ours "Could not download: the server answered HTTP 404"',  # noqa: E501
     ],
     ("GET projectConfig", "200 (top level)"): [

@@ -321,8 +321,8 @@ async def _import_kind(
         async def status(job_id: str) -> httpx.Response:
             return await api.get(f"/api/{version}/import/{kind}/status", params={"id": job_id})
 
-        existing = unique("ext")
-        started = await job([one(existing, good())])
+        existing, existing_url = unique("ext"), good()
+        started = await job([one(existing, existing_url)])
         assert started.status_code == 200, started.text
         assert (await receiver.delivered()).body["id"] == started.json()["id"]
 
@@ -337,7 +337,7 @@ async def _import_kind(
         missing_url = origin.status(f"compat/{unique()}", 404)
         second_items = [
             one(unique("ext"), held_url),
-            one(existing, good()),
+            one(existing, existing_url),  # the same request again: skipped
             one(unique("ext"), missing_url),
         ]
         second = await job(second_items)
