@@ -137,11 +137,6 @@ BY_LABEL = {e.label: e for e in ENDPOINTS}
 # table in docs/compatibility.md) must change.
 # The value: the status it answers today, and the first version the docs have it in.
 NOT_SERVED_YET: dict[str, tuple[int, str]] = {
-    "GET mediaLibrary/{id}/usageLog": (404, "2026-05"),
-    "PATCH mediaLibrary/{id} addUsageLogEntry": (400, "2026-05"),
-    "PATCH mediaLibrary/{id} updateUsageLogEntry": (400, "2026-05"),
-    "PATCH mediaLibrary/{id} removeUsageLogEntry": (400, "2026-05"),
-    "GET mediaLibrary/{mediaId}/incomingDocumentReferences": (404, "v1"),
     "GET mediaLibrary/{mediaId}/incomingMediaReferences": (404, "v1"),
 }
 
@@ -276,6 +271,31 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], list[str]] = {
     ): [
         'videos[2].reason: documented "Could not upload video", ours "Could not download: the server answered HTTP 404"',  # noqa: E501
     ],
+    # medialib knows of documents only from usage log entries (docs/api/entries.md): a reference
+    # says where it was recorded (`usage-log`, with `usageLogEntryId`), not where in a document.
+    ("GET mediaLibrary/{mediaId}/incomingDocumentReferences", "200 (array)"): [
+        '[0].references[].location: documented "image-directive", ours "usage-log"',
+        "[0].references[].componentId: documented, ours missing",
+        "[0].references[].componentName: documented, ours missing",
+        "[0].references[].directiveName: documented, ours missing",
+        '[1].references[].location: documented "image-directive", ours "usage-log"',
+        "[1].references[].componentId: documented, ours missing",
+        "[1].references[].componentName: documented, ours missing",
+        "[1].references[].directiveName: documented, ours missing",
+    ],
+    # medialib knows of documents only from usage log entries (docs/api/entries.md): a reference
+    # says where it was recorded (`usage-log`, with `usageLogEntryId`), not where in a document.
+    ("GET mediaLibrary/{mediaId}/incomingDocumentReferences", "200 (total, cursor, results)"): [
+        "cursor: documented string, ours null",
+        'results[0].references[].location: documented "image-directive", ours "usage-log"',
+        "results[0].references[].componentId: documented, ours missing",
+        "results[0].references[].componentName: documented, ours missing",
+        "results[0].references[].directiveName: documented, ours missing",
+        'results[1].references[].location: documented "image-directive", ours "usage-log"',
+        "results[1].references[].componentId: documented, ours missing",
+        "results[1].references[].componentName: documented, ours missing",
+        "results[1].references[].directiveName: documented, ours missing",
+    ],
     ("GET projectConfig", "200 (top level)"): [
         "$baseRevision: documented, ours missing",
         "editorSettings: documented, ours missing",
@@ -306,6 +326,14 @@ ONLY_IN: dict[tuple[str, str, str], tuple[str, ...]] = {
 # Keys medialib adds to the documented bodies, per endpoint and example (asserted exactly too),
 # and where one version adds others (`ADDED_IN`, per endpoint, example and version).
 ADDED_KEYS: dict[tuple[str, str], list[str]] = {
+    ("GET mediaLibrary/{mediaId}/incomingDocumentReferences", "200 (array)"): [
+        "[0].references[].usageLogEntryId",
+        "[1].references[].usageLogEntryId",
+    ],
+    ("GET mediaLibrary/{mediaId}/incomingDocumentReferences", "200 (total, cursor, results)"): [
+        "<list>[0].references[].usageLogEntryId",
+        "<list>[1].references[].usageLogEntryId",
+    ],
     ("GET mediaLibrary", "200 by ids"): [
         "<list>[0].archived",
         "<list>[0].asset.filename",

@@ -163,9 +163,13 @@ async def patch_entry(
     record = await _translated_image(stack, api)
     request = copy.deepcopy(PAGES[page]["request"])
     kept = []
+    logged = await _logged(api, record["id"]) if rank(version) >= rank("2026-05") else None
     for patch in request["patches"]:
         if patch["operation"] in USAGE_LOG_OPERATIONS:
-            continue  # NOT_SERVED_YET
+            if logged is None:  # added in release-2026-05
+                continue
+            if patch.get("usageLogEntryId") == "g1x419UgQSS5":  # one the entry has
+                patch["usageLogEntryId"] = logged
         if rank(version) < rank("2026-01"):  # added in release-2026-01
             if patch["operation"] == "unrevokeAsset":
                 continue
@@ -197,6 +201,50 @@ async def patch_entry(
         ("404 no such entry", _check(404, _body(page, 2), absent, yLBGtTjWN4ba=missing)),
         ("409 stale version", _check(409, _body(page, 3), stale, **{"Expected 36": "Expected 2"})),
     ]
+
+
+# --- The usage log (2026-05 on) and the documents that use an entry
+
+
+async def _logged(api: httpx.AsyncClient, entry_id: str, **value: Any) -> str:
+    """A usage log entry the entry has (written through 2026-05, where the log came); its id."""
+    asked = {"purpose": "print", "state": "pending"} | value
+    add = {"patches": [{"operation": "addUsageLogEntry", "value": asked}]}
+    response = await api.patch(f"/api/2026-05/mediaLibrary/{entry_id}", json=add)
+    assert response.status_code == 200, response.text
+    log = (await api.get(f"/api/2026-05/mediaLibrary/{entry_id}/usageLog")).json()["results"]
+    made: str = log[-1]["id"]
+    return made
+
+
+async def usage_log(stack: Stack, api: httpx.AsyncClient, origin: Origin, version: str) -> Results:
+    record = await _stored_image(stack, api, systemName=None, externalId=None)
+    documented = _body("get-media-library-entry-usage-log", 0)
+    shown = documented["results"][0]
+    await _logged(
+        api,
+        record["id"],
+        **{k: shown[k] for k in ("url", "state", "params", "purpose", "publicationDate")},
+        documentId=shown["documentId"],
+        publicationId=shown["publicationId"],
+    )
+    response = await api.get(f"/api/{version}/mediaLibrary/{record['id']}/usageLog")
+    return [("200", _check(200, documented, response))]
+
+
+async def incoming_documents(
+    stack: Stack, api: httpx.AsyncClient, origin: Origin, version: str
+) -> Results:
+    page = BY_LABEL["GET mediaLibrary/{mediaId}/incomingDocumentReferences"].page(version)
+    assert page
+    record = await _stored_image(stack, api, systemName=None, externalId=None)
+    for document_id in (2, 3):  # the documented documents, as usage log entries name them
+        await _logged(api, record["id"], documentId=document_id)
+    response = await api.get(
+        f"/api/{version}/mediaLibrary/{record['id']}/incomingDocumentReferences"
+    )
+    shape = "200 (total, cursor, results)" if rank(version) >= rank("2026-01") else "200 (array)"
+    return [(shape, _check(200, _body(page, 0), response))]
 
 
 # --- GET mediaLibrary/{id}/keys, GET mediaLibrary/serve-image/{key}
@@ -402,6 +450,8 @@ EXERCISES: dict[str, Callable[[Stack, httpx.AsyncClient, Origin, str], Awaitable
     "GET mediaLibrary": get_entries,
     "GET mediaLibrary/{id}": get_entry,
     "PATCH mediaLibrary/{id}": patch_entry,
+    "GET mediaLibrary/{id}/usageLog": usage_log,
+    "GET mediaLibrary/{mediaId}/incomingDocumentReferences": incoming_documents,
     "GET mediaLibrary/{id}/keys": entry_keys,
     "GET mediaLibrary/serve-image/{key}": serve_image,
     "POST import/mediaLibrary": import_library,

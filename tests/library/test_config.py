@@ -133,7 +133,8 @@ def test_the_test_config_loads(tmp_path: Path) -> None:
             "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
             "usagePurposes: [{handle: print, label: Print, "
             "paramsSchema: [{handle: page, type: li-bogus}]}]}]",
-            "projects[0].usagePurposes[0].paramsSchema[0].type: Value error, unknown metadata type 'li-bogus'",
+            "projects[0].usagePurposes[0].paramsSchema[0].type: "
+            "Value error, unknown metadata type 'li-bogus'",
         ),
     ],
 )
