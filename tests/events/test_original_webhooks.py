@@ -237,15 +237,16 @@ def test_the_original_settings_load_and_compile(tmp_path: Path) -> None:
 
 
 def test_a_persons_name_goes_out_only_where_the_configuration_asks_for_it() -> None:
-    def project(expose: bool) -> Project:
-        hook = Subscription(URL, frozenset({"mediaLibraryEntry.update"}), "cms", None, expose)
-        return Project("newsroom", {}, webhooks=(hook,), number=7)
+    def hook(expose: bool) -> Subscription:
+        return Subscription(URL, frozenset({"mediaLibraryEntry.update"}), "cms", None, expose)
+
+    project = Project("newsroom", {}, webhooks=(hook(False),), number=7)
 
     payload = entry_payload(
         "newsroom", EntryEvent.UPDATE, "m1", "2026-12-06T15:00:00.000Z", Actor("user", "Ana")
     )
-    hidden = as_sent(payload, "msg_1", project(False), "cms")
-    shown = as_sent(payload, "msg_1", project(True), "cms")
+    hidden = as_sent(payload, "msg_1", project, hook(False))
+    shown = as_sent(payload, "msg_1", project, hook(True))
     assert hidden["actor"] == {"type": "user"}
     assert shown["actor"] == {"type": "user", "name": "Ana"}
     assert (hidden["projectId"], hidden["webhookHandle"]) == (7, "cms")

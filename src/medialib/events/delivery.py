@@ -63,10 +63,9 @@ def signed_request(delivery: Pending, project: Project | None = None) -> SignedR
     configured = (
         project.configured_webhook(delivery.webhook) if project and delivery.webhook else None
     )
-    webhook = configured.handle if configured else None
     # Compact JSON, as JavaScript's JSON.stringify writes it: a receiver of the original checks
     # the signature against the body it parsed and wrote again.
-    body = orjson.dumps(as_sent(delivery.payload, delivery.id, project, webhook))
+    body = orjson.dumps(as_sent(delivery.payload, delivery.id, project, configured))
     headers = signed_headers(delivery.secret, delivery.id, body.decode())
     if configured is not None and configured.secret:
         digest = hmac.new(configured.secret.encode(), body, hashlib.sha256).hexdigest()

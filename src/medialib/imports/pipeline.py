@@ -27,6 +27,7 @@ from medialib.imports.kinds import ImportKind, ImportKinds, Probed
 from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
+from medialib.library.metadata import issues_text
 from medialib.library.models import Entry, JsonObject, stored_objects
 from medialib.library.projects import MediaType, Project
 from medialib.library.repository import (
@@ -188,7 +189,7 @@ class ItemImport:
         metadata = extracted | self.media_type.schema.stored(self.item.metadata)
         issues = self.media_type.schema.validate(metadata)
         if issues:
-            raise ItemError("invalid_metadata", "; ".join(i.message() for i in issues))
+            raise ItemError("invalid_metadata", issues_text(issues))
         return metadata
 
     async def _asset(self, download: Download, probed: Probed) -> tuple[JsonObject, bool]:

@@ -38,7 +38,7 @@ from medialib.imports.records import (
 )
 from medialib.imports.requests import ImportRequest
 from medialib.library.events import FailedItem, FinishedJob, record_job_finished
-from medialib.library.metadata import MetadataIssue
+from medialib.library.metadata import issues_text
 from medialib.library.projects import Project
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -102,7 +102,7 @@ def new_job(project: Project, request: ImportRequest) -> NewJob:
             item = replace(
                 item,
                 state=ItemState.FAILED,
-                reason=_reason(issues),
+                reason=issues_text(issues),
                 reason_code="invalid_metadata",
                 finished_at=now,
             )
@@ -121,10 +121,6 @@ def new_job(project: Project, request: ImportRequest) -> NewJob:
     )
     pending = sum(1 for item in items if item.state == ItemState.PENDING)
     return NewJob(job, pending, items)
-
-
-def _reason(issues: list[MetadataIssue]) -> str:
-    return "; ".join(issue.message() for issue in issues)
 
 
 def insert(tx: Tx, new: NewJob, *, max_open_jobs: int) -> None:

@@ -201,29 +201,28 @@ def as_sent(
     payload: dict[str, Any],
     delivery_id: str,
     project: Project | None = None,
-    webhook: str | None = None,
+    hook: Subscription | None = None,
 ) -> dict[str, Any]:
     """An event's payload as one of its deliveries sends it: an entry event names the delivery
     it goes out in (`deliveryId`, also its `webhook-id`), which differs per webhook. To a
-    `webhook` configured the original API's way, an entry event goes in the original's shape:
-    `projectId` its number, `projectHandle`, `webhookHandle`."""
+    `hook` configured the original API's way (it has a handle), an entry event goes in the
+    original's shape: `projectId` its number, `projectHandle`, `webhookHandle`."""
     if "deliveryId" not in payload:
         return payload
-    if webhook is None or project is None:
+    if project is None or hook is None or hook.handle is None:
         return payload | {"deliveryId": delivery_id}
     sent = {
         "event": payload["event"],
         "deliveryId": delivery_id,
         "projectId": project.number,
         "projectHandle": project.handle,
-        "webhookHandle": webhook,
+        "webhookHandle": hook.handle,
         "mediaId": payload["mediaId"],
     }
     actor = payload.get("actor")
     if actor is not None:
-        hook = project.configured_webhook(webhook)
         # A person's name only where the configuration asks for it (`exposeUserActor`).
-        if actor.get("type") == "user" and not (hook and hook.expose_user_actor):
+        if actor.get("type") == "user" and not hook.expose_user_actor:
             actor = {"type": "user"}
         sent["actor"] = actor
     return sent | {"occurredAt": payload["occurredAt"]}

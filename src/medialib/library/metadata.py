@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -125,6 +125,11 @@ class Problem:
     keyword: str
     params: tuple[Any, ...] = ()
     at: str = ""
+
+
+def issues_text(issues: Iterable[MetadataIssue]) -> str:
+    """Broken rules as one line, as an item's `reason` says them."""
+    return "; ".join(issue.message() for issue in issues)
 
 
 Check = Callable[[Any], "Problem | None"]
