@@ -25,8 +25,11 @@ typecheck: install-test
 docs: install-test
 	$(BIN)/mkdocs build --strict
 
+# Both cores: most tests wait on servers, stores and subprocesses. Whole modules go to one
+# worker (--dist loadscope), so a module's fixtures start once; PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 2
 unit: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
