@@ -11,8 +11,8 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from medialib.db.engine import Tx
-from medialib.db.tables import assets, media_entries
+from medialib.db.engine import Database, Tx
+from medialib.db.tables import assets, media_entries, utcnow
 from medialib.library import validity
 from medialib.library.assets import variant_prefix
 from medialib.library.events import record_entry_changes
@@ -68,6 +68,7 @@ async def delete_objects(ctx: TaskContext[LibraryServices], keys: list[str]) -> 
 # A boundary further ahead is looked at after this long, and the look deferred again: no
 # runner is asked to keep a task for centuries (nor to add them to its clock).
 LONGEST_WAIT = 366 * 24 * 3600.0
+RESUMED_AT_ONCE = 1000  # entries read and their looks deferred in one transaction
 
 
 def settle_validity(
@@ -82,11 +83,40 @@ def settle_validity(
     state events it returns beside its own."""
     settled = validity.settle(tx, project, entry_ids, ran_for=ran_for)
     for at, ids in settled.checks.items():
-        wait = min(LONGEST_WAIT, max(0.0, (at - settled.now).total_seconds()))
-        check_validity.defer(
-            tx, delay=wait, project=project.handle, entry_ids=ids, at=at.isoformat()
-        )
+        _defer_look(tx, project.handle, ids, at, settled.now)
     return settled
+
+
+def _defer_look(
+    tx: Tx, project: str, entry_ids: list[str], at: dt.datetime, now: dt.datetime
+) -> None:
+    wait = min(LONGEST_WAIT, max(0.0, (at - now).total_seconds()))
+    check_validity.defer(tx, delay=wait, project=project, entry_ids=entry_ids, at=at.isoformat())
+
+
+async def resume_validity_checks(db: Database) -> int:
+    """Defer again the look at the boundary each entry awaits (`validity_check_at`): a copy to
+    another database (cli/copy.py) brings the rows, not the source's task queue. A look deferred
+    twice is harmless. Returns how many entries await one."""
+    awaiting = sa.select(
+        media_entries.c.project, media_entries.c.id, media_entries.c.validity_check_at
+    ).where(media_entries.c.validity_check_at.is_not(None))
+    count = 0
+    async with db.read() as conn:
+        result = await conn.stream(awaiting.order_by(media_entries.c.project, media_entries.c.id))
+        async for batch in result.partitions(RESUMED_AT_ONCE):
+            looks: dict[tuple[str, dt.datetime], list[str]] = {}
+            for project, entry_id, at in batch:
+                looks.setdefault((project, at), []).append(entry_id)
+
+            def defer(tx: Tx, looks: dict[tuple[str, dt.datetime], list[str]] = looks) -> None:
+                now = utcnow()
+                for (project, at), ids in looks.items():
+                    _defer_look(tx, project, ids, at, now)
+
+            await db.transact(defer)
+            count += len(batch)
+    return count
 
 
 @TASKS.task("check_validity", max_attempts=10)
