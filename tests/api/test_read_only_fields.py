@@ -308,26 +308,53 @@ async def test_revoked_false_never_unrevokes(stack: Stack, project: str) -> None
     assert served.status_code == 403  # a shared object is down while any of its entries is
 
 
-async def test_replace_asset_ignores_a_sha256_and_other_read_only_fields(
+async def _replace_asset(
+    api: httpx.AsyncClient, entry_id: str, value: dict[str, Any]
+) -> httpx.Response:
+    return await api.patch(
+        f"/api/2026-05/mediaLibrary/{entry_id}",
+        json={"patches": [{"operation": "replaceAsset", "value": value}]},
+    )
+
+
+async def test_replace_asset_keeps_a_right_sha256_and_ignores_other_read_only_fields(
     stack: Stack, project: str
 ) -> None:
     api = await stack.api(project)
     made = await _registered(stack, api, image_entry(new_key()))
     key = new_key()
     await stack.put_asset(key)
-    value = image_asset(key, sha256=OTHER_SHA256, storage="s3", url="https://evil.example/x")
+    value = image_asset(key, sha256=JPEG_SHA256, storage="s3", url="https://evil.example/x")
 
-    patched = await api.patch(
-        f"/api/2026-05/mediaLibrary/{made['id']}",
-        json={"patches": [{"operation": "replaceAsset", "value": value}]},
-    )
+    patched = await _replace_asset(api, made["id"], value)
     read = (await api.get(f"/api/2026-05/mediaLibrary/{made['id']}")).json()
 
     assert patched.status_code == 200, patched.text
     assert read["asset"]["key"] == key
-    assert "sha256" not in read["asset"]
+    assert read["asset"]["sha256"] == JPEG_SHA256
     assert "storage" not in read["asset"]
     assert read["asset"]["originalUrl"] == f"http://media.test/media/{key}"
+
+
+async def test_replace_asset_with_a_sha256_not_the_object_s_is_a_400_and_changes_nothing(
+    stack: Stack, project: str
+) -> None:
+    api = await stack.api(project)
+    made = await _registered(stack, api, image_entry(new_key()))
+    before = (await api.get(f"/api/2026-05/mediaLibrary/{made['id']}")).json()
+    key = new_key()
+    await stack.put_asset(key)
+
+    patched = await _replace_asset(api, made["id"], image_asset(key, sha256=OTHER_SHA256))
+    after = (await api.get(f"/api/2026-05/mediaLibrary/{made['id']}")).json()
+
+    assert patched.status_code == 400, patched.text
+    assert patched.json()["error_details"] == {
+        "patches.0.value.sha256": (
+            f"is {OTHER_SHA256}, but the stored object's bytes have sha256 {JPEG_SHA256}"
+        )
+    }
+    assert after == before
 
 
 async def test_unique_is_still_unique(stack: Stack, project: str) -> None:

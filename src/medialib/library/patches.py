@@ -102,6 +102,8 @@ class EntryPatcher:
         self.actor = actor  # who changes the entry, for its events
         # Each key replaceAsset patches bring: where in the request, and whether it is shared.
         self._brought: dict[str, tuple[str, bool]] = {}
+        # The sha256 each of those keys' assets said, once found to be its object's.
+        self._verified: dict[str, str] = {}
 
     async def apply(self, entry_id: str, request: PatchRequestIn) -> Patched:
         if not is_valid_entry_id(entry_id):
@@ -218,9 +220,20 @@ class EntryPatcher:
                     raise BadRequest(details={f"{at}.key": f"no stored object at '{key}'"})
                 if problems := asset_rules.fact_problems(described, facts, at):
                     raise BadRequest(details=problems)
+                await self._check_sha256(key, described, at)
                 found[key] = described
                 self._brought[key] = (at, shared)
         return found
+
+    async def _check_sha256(self, key: str, described: dict[str, Any], at: str) -> None:
+        """A replaced asset's sha256, as an import's, must be its object's (then it is kept)."""
+        claimed = asset_rules.claimed_sha256(described)
+        if claimed is None:
+            return
+        actual = await asset_rules.sha256_of(self.db, self.storage, self.project.handle, {key})
+        if problem := asset_rules.sha256_problem(claimed, actual.get(key)):
+            raise BadRequest(details={f"{at}.sha256": problem})
+        self._verified[key] = claimed
 
     def _apply_one(
         self, entry: Entry, i: int, patch: PatchIn, new_assets: dict[str, dict[str, Any]]
@@ -254,6 +267,8 @@ class EntryPatcher:
                 where, message = next(iter(problems.items()))
                 raise BadRequest(details={where: message})
             new_assets |= stored_objects(asset)  # as checked, with the defaults filled in
+            if (verified := self._verified.get(asset["key"])) is not None:
+                asset["sha256"] = verified
             if patch.locale is None:
                 entry.asset = asset
             else:
