@@ -190,8 +190,12 @@ def settle(
             changed_keys |= _asset_keys(row.asset, row.translations)
         if found.invalid != row.invalid or ahead != row.validity_check_at:
             updates.append(
-                {"_project": project.handle, "_id": row.id, "_invalid": found.invalid}
-                | {"_check_at": ahead}
+                {
+                    "_project": project.handle,
+                    "_id": row.id,
+                    "_invalid": found.invalid,
+                    "_check_at": ahead,
+                }
             )
     if updates:
         tx.execute(_SETTLE, updates)
