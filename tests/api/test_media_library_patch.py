@@ -311,7 +311,9 @@ async def test_revoke_hides_the_assets_and_unrevoke_brings_them_back(
     assert entry["revokeNote"] == "Case #1"
     hidden = await media.get(f"/media/{key}")
     assert hidden.status_code == 403
-    assert hidden.json()["error_details"] == {"message": "The requested asset is revoked."}
+    assert hidden.json()["error_details"] == {
+        "message": "The requested asset is revoked or marked as invalid."
+    }
 
     back = await _patch(api, record["id"], {"operation": "unrevokeAsset"})
 

@@ -76,11 +76,26 @@ async def test_the_copy_serves_what_the_original_served(
     await api.patch(
         f"/api/2026-05/mediaLibrary/{revoked_id}", json={"patches": [{"operation": "revokeAsset"}]}
     )
+    # An entry not served for what its metadata says, and one whose window closes later.
+    validity = source.client(await source.token("validity"))
+    invalid_key, closing_key = new_key(), new_key()
+    await source.put_asset(invalid_key)
+    await source.put_asset(closing_key)
+    invalid, closing = await import_entries(
+        validity,
+        [
+            image_entry(invalid_key, metadata={"title": "Withdrawn", "invalid": True}),
+            image_entry(closing_key, metadata={"validity": {"to": "2999-01-01T00:00:00Z"}}),
+        ],
+    )
+    assert invalid["ok"], invalid
+    assert closing["ok"], closing
     storage_url = f"s3://{s3_server.new_bucket()}/media"
 
     said = copy(source, target_database, storage_url, s3_server)
 
     assert "copied" in said
+    assert "1 entry awaits a validity window's start or end" in said
     settings = Settings(
         home=tmp_path / "target",
         database_url=target_database,
@@ -106,6 +121,8 @@ async def test_the_copy_serves_what_the_original_served(
             "key"
         ]
         assert (await copied.client().get(f"/media/{revoked_key}")).status_code == 403
+        assert (await copied.client().get(f"/media/{invalid_key}")).status_code == 403
+        assert (await copied.client().get(f"/media/{closing_key}")).status_code == 200
         # The copy revokes as the original does: every URL an entry has had is in its keys.
         revoke = {"patches": [{"operation": "revokeAsset"}]}
         taken_down = await same_token.patch(
@@ -118,11 +135,13 @@ async def test_the_copy_serves_what_the_original_served(
         assert set(s3_server.keys(storage_url.split("/")[2])) == {
             f"media/{key}",
             f"media/{revoked_key}",
+            f"media/{invalid_key}",
+            f"media/{closing_key}",
         }
 
         again = copy(source, target_database, storage_url, s3_server)
 
-        assert "0 objects (2 were there already)" in again
+        assert "0 objects (4 were there already)" in again
     finally:
         await copied.close()
         await importer.close()

@@ -83,8 +83,9 @@ async def test_every_change_sends_its_event_in_order(subscribed: Subscribed) -> 
     assert await patched(subscribed, entry_id, 4, {"operation": "unrevokeAsset"}) == 200
     assert (await subscribed.api.delete(f"{LIBRARY}/{entry_id}")).status_code == 200
 
-    for event in SUBSCRIBABLE:
-        check(await subscribed.everything.next(), event, entry_id)
+    sent = ["create", "update", "archive", "revoke", "unrevoke", "delete"]
+    for event in sent:
+        check(await subscribed.everything.next(), f"mediaLibraryEntry.{event}", entry_id)
     check(await subscribed.deletes.next(), "mediaLibraryEntry.delete", entry_id)
     assert len(subscribed.deletes.deliveries) == 1
     ids = [d.headers["webhook-id"] for d in subscribed.everything.deliveries]

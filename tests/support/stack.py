@@ -98,6 +98,21 @@ TYPED_MEDIA_TYPES: list[dict[str, Any]] = [
     },
 ]
 
+# Metadata that decides whether an entry is served (tests/api/test_validity.py): the original's
+# li-invalid, and two validity windows (outside either, the entry is not served).
+VALIDITY_MEDIA_TYPES: list[dict[str, Any]] = [
+    {
+        "handle": "image",
+        "type": "mediaImage",
+        "metadata": [
+            _text("title"),
+            {"handle": "invalid", "type": "li-invalid", "ui": {"label": "Invalid"}},
+            {"handle": "validity", "type": "li-datetime-validity"},
+            {"handle": "embargo", "type": "li-datetime-validity"},
+        ],
+    }
+]
+
 POOL_SIZE = 800
 
 # The usage purposes of the `purposeful` project (tests/api/test_usage_log.py).
@@ -120,6 +135,7 @@ def stack_config(pool: int = 0) -> dict[str, Any]:
         {"handle": "purposeful", "mediaTypes": DEMO_MEDIA_TYPES, "usagePurposes": PURPOSES},
         # the original API's docs' examples (tests/compat/test_original_project_config.py)
         {"handle": "original", "mediaTypes": ORIGINAL_MEDIA_TYPES},
+        {"handle": "validity", "mediaTypes": VALIDITY_MEDIA_TYPES},
     ]
     projects += [{"handle": f"pool-{i:02d}", "mediaTypes": DEMO_MEDIA_TYPES} for i in range(pool)]
     return {"projects": projects}

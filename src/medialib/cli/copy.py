@@ -35,6 +35,7 @@ from medialib.db.tables import (
     projects,
 )
 from medialib.db.upsert import insert_ignoring_conflicts
+from medialib.library.tasks import resume_validity_checks
 from medialib.settings import Settings
 
 BATCH = 1000
@@ -49,6 +50,7 @@ class CopyReport:
     objects_missing: list[str] = field(default_factory=list)
     jobs_left_running: int = 0
     events_left_pending: int = 0
+    validity_looks: int = 0  # entries awaiting a validity window's boundary
 
 
 async def copy_installation(
@@ -75,6 +77,8 @@ async def copy_installation(
         report.rows[table.name] = await _copy_rows(source, target, table, condition)
         say(f"{table.name}: {report.rows[table.name]} rows")
     await target.db.transact(_continue_event_ids)
+    # The looks at validity windows' boundaries are tasks of the source's queue: deferred again.
+    report.validity_looks = await resume_validity_checks(target.db)
     async with source.db.read() as conn:
         report.jobs_left_running = int(
             await conn.scalar(sa.select(sa.func.count()).where(import_jobs.c.finished_at.is_(None)))
@@ -174,6 +178,13 @@ def copy_command(to_database_url: str, to_storage_url: str, to_s3_endpoint: str 
             f"({report.objects_present} were there already)",
             err=True,
         )
+        if report.validity_looks:
+            awaiting = report.validity_looks
+            click.echo(
+                f"medialib: {awaiting} {'entry awaits' if awaiting == 1 else 'entries await'} "
+                "a validity window's start or end: the copy looks again then",
+                err=True,
+            )
         if report.objects_missing:
             click.echo(
                 f"medialib: {len(report.objects_missing)} asset(s) have no object in the source "

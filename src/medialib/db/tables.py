@@ -129,6 +129,11 @@ media_entries = sa.Table(
     # What the last URL import asked for (url, fileName, metadata, media type), hashed: the same
     # request again is skipped without a download.
     sa.Column("import_fingerprint", sa.String(64), nullable=True),
+    # Marked invalid (`li-invalid`) or outside its validity (`li-datetime-validity`), as
+    # library/validity.py last found it: its objects are not served, as a revoked entry's
+    # (migration 0011). `validity_check_at`: the window boundary a task looks again at.
+    sa.Column("invalid", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("validity_check_at", UTCDateTime, nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
     sa.UniqueConstraint("project", "system_name", "external_id"),
     # Browsing newest first, alone and by media type or system name; changes since a time.
@@ -141,7 +146,7 @@ media_entries = sa.Table(
 )
 
 # Every stored object an entry may point at: what it is (for serving it) and whether it may be
-# served (a revoked entry's assets are not).
+# served (`revoked`: not while an entry that holds it is revoked or invalid).
 assets = sa.Table(
     "assets",
     metadata,

@@ -37,6 +37,7 @@ from medialib.library.repository import (
     entries_by_external_id,
     save_imported,
 )
+from medialib.library.tasks import settle_validity
 from medialib.media.fetch import Download, Fetcher, FetchError, remove_quietly
 from medialib.media.probe.sniff import Sniffed
 from medialib.media.storage import Storage, StorageError, new_key
@@ -377,11 +378,16 @@ async def record_chunk(
 
 
 def _record_changes(tx: Tx, project: Project | None, job: Job, saved: list[Saved]) -> None:
+    """The entries' events; and what their metadata says of their validity acts at once (an
+    entry imported invalid is withheld, its `invalid` event beside its create or update)."""
     if project is None:
         return
     actor = Actor("importer", job.system_name)
     for action, event in ((Action.CREATED, EntryEvent.CREATE), (Action.UPDATED, EntryEvent.UPDATE)):
         ids = [s.media_id for s in saved if s.action == action]
+        record_entry_events(tx, project, event, ids, actor)
+    written = [s.media_id for s in saved if s.action != Action.UNCHANGED]
+    for event, ids in settle_validity(tx, project, written).events():
         record_entry_events(tx, project, event, ids, actor)
 
 

@@ -329,7 +329,8 @@ def holders(tx: Tx, project: str, keys: list[str]) -> dict[str, set[str]]:
 
 def refresh_revoked(tx: Tx, project: str, keys: list[str]) -> None:
     """Revocation belongs to entries, and a revoked entry's URLs stop, all of them: an object
-    is revoked while any entry that has pointed at it is. Only objects shared on purpose
+    is revoked (not served) while any entry that has pointed at it is revoked, or invalid for
+    what its metadata says (library/validity.py). Only objects shared on purpose
     (`"shared": true`) have more than one entry, and revoking either says so
     (`sharing_entries`)."""
     if not keys:
@@ -340,7 +341,7 @@ def refresh_revoked(tx: Tx, project: str, keys: list[str]) -> None:
         .where(
             entry_keys.c.project == assets.c.project,
             entry_keys.c.key == assets.c.key,
-            media_entries.c.revoked.is_(True),
+            sa.or_(media_entries.c.revoked.is_(True), media_entries.c.invalid.is_(True)),
         )
         .exists()
     )
@@ -489,10 +490,10 @@ async def stored_asset(db: Database, key: str) -> StoredAsset | None:
 
 async def servable(db: Database, key: str) -> str:
     """The type of the asset at `key` if it may be served: only keys the library knows, never
-    while their entry is revoked."""
+    while their entry is revoked or invalid."""
     asset = await stored_asset(db, key)
     if asset is None:
         raise NotFound(details={"message": "No asset found."})
     if asset.revoked:
-        raise Forbidden(details={"message": "The requested asset is revoked."})
+        raise Forbidden(details={"message": "The requested asset is revoked or marked as invalid."})
     return asset.mime_type

@@ -31,6 +31,7 @@ from medialib.library.models import (
 )
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, entry_row, is_valid_entry_id
+from medialib.library.tasks import settle_validity
 from medialib.media.storage import Storage
 
 MAX_IDS_PER_READ = 1000
@@ -211,7 +212,11 @@ class EntryImporter:
         }
         asset_rules.refresh_revoked(tx, self.project.handle, sorted(shared | revoked))
         made = [c.row["id"] for c in candidates if c.row["id"] in written]
+        settled = settle_validity(tx, self.project, made)
         record_entry_events(tx, self.project, EntryEvent.CREATE, made, self.actor)
+        # An entry made invalid (or outside its validity) is a state change beside its create.
+        for event, ids in settled.events():
+            record_entry_events(tx, self.project, event, ids, self.actor)
         refused = [c for c in candidates if c.row["id"] not in written]
         if refused:
             self._explain_conflicts(tx, refused)

@@ -6,6 +6,10 @@ nothing else about them.
 
 - `mediaLibraryEntry.create|update|archive|revoke|unrevoke|delete` (`EntryEvent`): written by the
   library (entries, patches, removal) and by the URL imports' pipeline, one event per entry.
+  `mediaLibraryEntry.invalid|active`: an entry stopped or started being served for what its
+  metadata says (`li-invalid`, `li-datetime-validity`: library/validity.py), written beside the
+  write that did it, or without an actor by the task that finds a validity window opened or
+  closed.
   Payload `{event, deliveryId, projectId, mediaId, occurredAt}`. Sent to every webhook of the
   project's config that subscribes to it (`webhooks[].events`); nothing is written when none does.
 - `import.finished` (`IMPORT_FINISHED`): written by imports when a job finishes (or is
@@ -38,6 +42,8 @@ class EntryEvent(enum.StrEnum):
     REVOKE = "mediaLibraryEntry.revoke"
     UNREVOKE = "mediaLibraryEntry.unrevoke"
     DELETE = "mediaLibraryEntry.delete"
+    ACTIVE = "mediaLibraryEntry.active"
+    INVALID = "mediaLibraryEntry.invalid"
 
 
 IMPORT_FINISHED = "import.finished"
@@ -64,7 +70,15 @@ SUBSCRIBABLE: tuple[str, ...] = tuple(event.value for event in EntryEvent)
 
 
 # State changes: the original API emits an update beside each (its webhooks know no unrevoke).
-STATE_EVENTS = frozenset({EntryEvent.ARCHIVE, EntryEvent.REVOKE, EntryEvent.UNREVOKE})
+STATE_EVENTS = frozenset(
+    {
+        EntryEvent.ARCHIVE,
+        EntryEvent.REVOKE,
+        EntryEvent.UNREVOKE,
+        EntryEvent.ACTIVE,
+        EntryEvent.INVALID,
+    }
+)
 
 
 def record_entry_events(

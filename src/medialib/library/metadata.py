@@ -244,6 +244,9 @@ STRUCTURED_TYPES = frozenset(
     }
 )
 INTEGER_TYPES = frozenset({"li-integer", "li-system-integer"})
+# Types whose values decide whether the entry is served (library/validity.py): the entry's
+# own, never a language's.
+ENTRY_STATE_TYPES = frozenset({"li-invalid", "li-datetime-validity"})
 
 
 class EnumOption(BaseModel):
@@ -489,6 +492,15 @@ class MetadataProperty(BaseModel):
         crops = [c.name for c in config.namedCrops or ()]
         if len(crops) != len(set(crops)):
             raise ValueError("config.namedCrops names a crop twice")
+        return self
+
+    @model_validator(mode="after")
+    def _entry_state_is_not_translated(self) -> MetadataProperty:
+        said = "translatable" in self.config.model_fields_set and self.config.translatable
+        if self.type in ENTRY_STATE_TYPES and said:
+            raise ValueError(
+                f"{self.type} decides whether the entry is served: it cannot be translatable"
+            )
         return self
 
     @property
@@ -944,7 +956,9 @@ class MetadataSchema:
         }
         self._stored_as = {p.handle: _STORED_AS[p.type] for p in properties if p.type in _STORED_AS}
         self._required = tuple(p.handle for p in properties if p.config.required)
-        self._untranslatable = frozenset(p.handle for p in properties if not p.config.translatable)
+        self._untranslatable = frozenset(
+            p.handle for p in properties if not p.config.translatable or p.type in ENTRY_STATE_TYPES
+        )
 
     def validate(
         self, metadata: Any, *, locale: str | None = None, partial: bool = False

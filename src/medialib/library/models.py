@@ -241,6 +241,10 @@ class Entry:
     created_at: dt.datetime
     updated_at: dt.datetime
     import_fingerprint: str | None = None
+    # Not served, as its metadata says (library/validity.py); the API does not show it: its
+    # metadata does.
+    invalid: bool = False
+    validity_check_at: dt.datetime | None = None
 
     def asset_keys(self) -> list[str]:
         assets = [self.asset] + [t["asset"] for t in self.translations if t.get("asset")]

@@ -23,6 +23,7 @@ from medialib.library.events import Actor, EntryEvent, record_entry_changes
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row, is_valid_entry_id
+from medialib.library.tasks import settle_validity
 from medialib.media.storage import Storage
 from medialib.parsing import whole_number
 
@@ -177,7 +178,12 @@ class EntryPatcher:
         if patched.revoked != entry.revoked or new_assets:
             keys = asset_rules.keys_of(tx, entry.project, entry.id) + entry.asset_keys()
             asset_rules.refresh_revoked(tx, entry.project, keys)
-        events = _events(entry, patched)
+        # What the metadata says of the entry's validity, now (an edit of li-invalid or of a
+        # window acts at once; a look is deferred to each boundary ahead).
+        state_events = settle_validity(tx, self.project, [entry.id]).events_of(entry.id)
+        if state_events:
+            patched.invalid = state_events[0] == EntryEvent.INVALID
+        events = _events(entry, patched) + state_events
         if logged and EntryEvent.UPDATE not in events:
             events.append(EntryEvent.UPDATE)
         record_entry_changes(tx, self.project, events, [entry.id], self.actor)

@@ -1,7 +1,8 @@
 """`GET /media/{key}`: stored assets, and with imgix's parameters, their renditions.
 
 Only keys the library knows (the `assets` table) are served, with the type recorded when they
-were stored, and never while their entry is revoked; renditions follow their original.
+were stored, and never while their entry is revoked or invalid (library/validity.py); renditions
+follow their original.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ router = APIRouter(tags=["media"])
         400: {"model": ErrorBody, "description": "A rendition parameter has a bad value"},
         403: {
             "model": ErrorBody,
-            "description": "The asset's entry is revoked, or the rendition URL's signature is "
-            "missing or wrong",
+            "description": "The asset's entry is revoked or invalid, or the rendition URL's "
+            "signature is missing or wrong",
         },
         404: {"model": ErrorBody, "description": "No such asset"},
         416: {"model": ErrorBody, "description": "The range is outside the asset"},

@@ -181,7 +181,7 @@ def _utc(name: str, when: dt.datetime | None) -> dt.datetime | None:
 
 @router.get(
     "/mediaLibrary/serve-image/{key:path}",
-    summary="Serve an image in its original size, unless its entry is revoked",
+    summary="Serve an image in its original size, unless its entry is revoked or invalid",
     response_class=Response,
     responses={
         200: {"description": "The image's bytes", "content": {"image/*": {}}},

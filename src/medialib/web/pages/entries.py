@@ -4,6 +4,7 @@ delete."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -27,6 +28,7 @@ from medialib.library.patches import (
 from medialib.library.projects import Project
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
+from medialib.library.validity import standing
 from medialib.web.deps import project_of, render, runtime, viewer, writer
 from medialib.web.pages.library import thumbnail
 from medialib.web.session import Viewer
@@ -115,7 +117,12 @@ async def _page(
     shared = await shared_objects(rt.db, who.principal.project, entry.id)
     key = entry.asset["key"]
     is_image = str(entry.asset.get("mimeType", "")).startswith("image/")
-    preview = rt.urls.rendition(key, PREVIEW) if is_image and rt.urls.renders else None
+    withheld = entry.revoked or entry.invalid  # its URLs answer 403: no picture to show
+    renders = is_image and rt.urls.renders and not withheld
+    preview = rt.urls.rendition(key, PREVIEW) if renders else None
+    states = ["revoked"] if entry.revoked else []
+    if entry.invalid:
+        states.append(_invalid(project, entry))
     return render(
         "entry.html",
         status,
@@ -131,7 +138,15 @@ async def _page(
         thumbnail=preview or thumbnail(rt, entry),
         original=f"/ui/entries/{entry.id}/original",
         max_note=MAX_NOTE_LENGTH,
+        state=", ".join(states) or "live",
     )
+
+
+def _invalid(project: Project, entry: Entry) -> str:
+    """An invalid entry's state, and why, as its metadata says now."""
+    media_type = project.media_types.get(entry.media_type)
+    because = standing(media_type, entry.metadata, dt.datetime.now(dt.UTC)).reason
+    return f"invalid ({because}): not served" if because else "invalid: not served"
 
 
 @router.get("/entries/{entry_id}")

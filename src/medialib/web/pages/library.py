@@ -30,7 +30,7 @@ UPLOAD_SYSTEM = "web-upload"
 def thumbnail(rt: Runtime, entry: Entry) -> str | None:
     """A small rendition of the entry's image, or a video's poster; None for files."""
     asset = entry.asset
-    if entry.revoked:
+    if entry.revoked or entry.invalid:  # its URLs answer 403
         return None
     poster = asset.get("poster")
     key = asset["key"] if str(asset.get("mimeType", "")).startswith("image/") else None
