@@ -174,3 +174,26 @@ async def test_thousands_of_matches_page_like_a_few(stack: Stack) -> None:
     assert [e["id"] for e in found] == [r["id"] for r in in_titles]
     both = await walk(api, 100, q=f"{rare} {common}")
     assert [e["id"] for e in both] == [r["id"] for r in in_titles if rare in r["metadata"]["title"]]
+
+
+async def test_hostile_searches_of_marked_properties_are_answered(stack: Stack) -> None:
+    api = await stack.api(PROJECT)
+    stem = word()
+    image = await stored(
+        stack, api, "image", metadata={"title": f"日本語 {stem} e\u0301t\u00e9 🙂 it's 100%"}
+    )
+    for q in (
+        f"{stem} '; DROP TABLE media_entries; --",
+        f"{stem} %_ \\",
+        f"{stem} 日本語",
+        f"{stem} \u00e9t\u00e9",  # composed, where the title has it decomposed
+        f"{stem} 🙂",
+        f"{stem} \x00",
+        f"{stem} " + "x" * 400,
+    ):
+        response = await api.get(LIST, params={"q": q})
+        assert response.status_code == 200, (q, response.text)
+    assert await listed(api, q=f"{stem} 日本語") == [image]
+    assert await listed(api, q=f"{stem} it") == [image]
+    assert await listed(api, q=f"{stem} 100") == [image]
+    assert await listed(api, q=f"{stem} " + "x" * 400) == []
