@@ -6,12 +6,15 @@ back as they were sent. Project `config-keys` (tests/support/stack.py): images o
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from medialib.db.tables import media_entries
+from medialib.library.repository import entry_row
 from tests.support import media
 from tests.support.entries import image_asset, import_entries, new_key, unique
 from tests.support.imports import Importer, item
@@ -274,3 +277,28 @@ async def test_a_url_import_checks_crops_once_the_image_is_probed(
     assert delivery.body["overview"]["details"]["failed"] == 1
     entry = await importer.api.get(f"/api/{V}/mediaLibrary/{made['image']['mediaId']}")
     assert entry.json()["metadata"]["crops"] == crops
+
+
+async def test_crops_stored_before_the_rule_are_left_to_be_mended(stack: Stack) -> None:
+    """An entry written before crops were checked (here: straight into the database) may hold
+    crops beyond its image: a PATCH that leaves them alone is taken, one that sets them again
+    must make them fit."""
+    key = new_key()
+    await stack.put_asset(key)
+    row = entry_row(
+        project=PROJECT,
+        media_type="image",
+        asset=image_asset(key),
+        metadata={"title": "Old", "crops": {"crops": [crop(x=100)]}},
+        now=dt.datetime.now(dt.UTC),
+    )
+    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), [row]))
+    api = await stack.api(PROJECT)
+    title = {"operation": "setMetadataProperty", "propertyName": "title", "value": "New"}
+
+    assert (await _patch(api, row["id"], title, {"operation": "archive"})).status_code == 200
+    refused = await _patch(api, row["id"], _set({"crops": [crop(x=50)]}))
+    assert refused.json()["error_details"] == {
+        "patches.0.value": f"The value of '/crops/crops/0' {OUTSIDE}"
+    }
+    assert (await _patch(api, row["id"], _set({"crops": [crop()]}))).status_code == 200

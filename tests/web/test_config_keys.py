@@ -8,6 +8,7 @@ real Chromium."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from html.parser import HTMLParser
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from medialib.db.tables import media_entries
+from medialib.library.repository import entry_row
 from tests.support.entries import image_asset, import_entries, new_key, unique
 from tests.support.stack import Stack
 from tests.support.web import WebSession, sign_in
@@ -206,6 +209,26 @@ async def test_crops_outside_the_image_are_refused_at_their_field(
         "The value of '/crops/crops/0' must lie within the image (640x480 pixels)"
     )
     assert await stack.snapshot(PROJECT) == before
+
+    # Crops stored before the rule, sent back unchanged by the form, do not stop a save.
+    key = new_key()
+    await stack.put_asset(key)
+    legacy = {"crops": [{"name": "wide", "x": 600, "y": 0, "width": 100, "height": 100}]}
+    row = entry_row(
+        project=PROJECT,
+        media_type="image",
+        asset=image_asset(key),
+        metadata={"title": "Old", "crops": legacy},
+        now=dt.datetime.now(dt.UTC),
+    )
+    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), [row]))
+    page = (await signed_in.client.get(f"/ui/entries/{row['id']}")).text
+    shown = re.search(r'<textarea id="m-crops"[^>]*>([^<]*)</textarea>', page)
+    assert shown is not None
+    form = {"version": "1", "title": "New", "crops": html.unescape(shown.group(1))}
+    response = await signed_in.post_form(f"/ui/entries/{row['id']}/metadata", form)
+    assert response.status_code == 303, response.text[:500]
+    assert await _metadata(stack, row["id"]) == {"title": "New", "crops": legacy}
 
 
 async def test_in_a_browser_a_hidden_field_stays_and_a_required_one_says_why(
