@@ -113,6 +113,60 @@ VALIDITY_MEDIA_TYPES: list[dict[str, Any]] = [
     }
 ]
 
+# The `config-keys` project: what the original's config keys do (tests/api/test_search_index.py,
+# tests/api/test_named_crops.py, tests/web/test_config_keys.py). `q` searches its images'
+# `title` and `tags` only (a mark on li-named-crops, which the original does not index, counts
+# for nothing); its files mark nothing, so every property is searched, and so are its videos',
+# whose only mark is on li-named-crops.
+_CROPS_MARKED = {"handle": "crops", "type": "li-named-crops", "config": {"index": True}}
+CONFIG_KEYS_MEDIA_TYPES: list[dict[str, Any]] = [
+    {
+        "handle": "image",
+        "type": "mediaImage",
+        "info": {"label": {"en": "Picture", "de": "Bild"}, "description": "Archive photos"},
+        "metadata": [
+            {
+                "handle": "title",
+                "type": "li-text",
+                "config": {
+                    "index": True,
+                    "required": True,
+                    "requiredErrorMessage": "Please name the picture",
+                    "recommendedMinLength": 5,
+                    "recommendedMaxLength": 40,
+                    "allowNewlines": False,
+                },
+                "ui": {"label": "Headline", "config": {"placeholder": "What it shows"}},
+            },
+            _text("caption"),
+            {"handle": "tags", "type": "li-string-list", "config": {"index": True}},
+            {"handle": "vision", "type": "li-google-vision"},
+            _CROPS_MARKED,
+            {"handle": "teaser", "type": "li-image"},
+            {"handle": "externalId", "type": "li-external-id", "config": {"hideFromForm": True}},
+            {
+                "handle": "note",
+                "type": "li-string",
+                "config": {"allowNewlines": True, "recommendedMaxLength": 80},
+                "ui": {"config": {"rows": 6}},
+            },
+            {"handle": "checkedBy", "type": "li-text", "ui": {"config": {"readOnly": True}}},
+            {
+                "handle": "license",
+                "type": "li-enum",
+                "config": {"options": [{"value": "cc"}, {"value": "rm"}]},
+                "ui": {"config": {"readOnly": True}},
+            },
+        ],
+    },
+    {"handle": "file", "type": "mediaFile", "metadata": [_text("title"), _text("caption")]},
+    {
+        "handle": "video",
+        "type": "mediaVideo",
+        "metadata": [_text("title"), _text("caption"), _CROPS_MARKED],
+    },
+]
+
 POOL_SIZE = 800
 
 # The usage purposes of the `purposeful` project (tests/api/test_usage_log.py).
@@ -136,6 +190,7 @@ def stack_config(pool: int = 0) -> dict[str, Any]:
         # the original API's docs' examples (tests/compat/test_original_project_config.py)
         {"handle": "original", "mediaTypes": ORIGINAL_MEDIA_TYPES},
         {"handle": "validity", "mediaTypes": VALIDITY_MEDIA_TYPES},
+        {"handle": "config-keys", "mediaTypes": CONFIG_KEYS_MEDIA_TYPES},
     ]
     projects += [{"handle": f"pool-{i:02d}", "mediaTypes": DEMO_MEDIA_TYPES} for i in range(pool)]
     return {"projects": projects}

@@ -33,6 +33,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from medialib.db.fts_words import HAS_WORDS, has_words
+
 T = TypeVar("T")
 _WRITE = "medialib_write"
 BUSY_MS = 60_000  # how long a SQLite connection waits for another's lock
@@ -285,6 +287,7 @@ def _sqlite_setup(busy_ms: int) -> Callable[[Any, Any], None]:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        dbapi_connection.create_function(HAS_WORDS, 2, has_words, deterministic=True)
 
     return configure
 

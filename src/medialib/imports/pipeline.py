@@ -25,6 +25,7 @@ from medialib.errors import ItemError
 from medialib.imports import store
 from medialib.imports.kinds import ImportKind, ImportKinds, Probed
 from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
+from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
 from medialib.library.metadata import issues_text
@@ -189,6 +190,8 @@ class ItemImport:
         extracted = extracted_metadata(probed.embedded, self.media_type)
         metadata = extracted | self.media_type.schema.stored(self.item.metadata)
         issues = self.media_type.schema.validate(metadata)
+        if not issues:  # the image's size is known now: its crops must lie within it
+            issues = crops_outside(self.media_type.schema, metadata, probed.fields)
         if issues:
             raise ItemError("invalid_metadata", issues_text(issues))
         return metadata

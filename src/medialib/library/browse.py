@@ -4,12 +4,19 @@ Every filter narrows an index range scan of `(project, created_at, id)` or one o
 `q` uses the full-text index of each backend (migration 0006): PostgreSQL's `search` tsvector,
 SQLite's FTS5 table `entry_search`. Each word of `q` must match the start of a word of the
 entry's metadata text or file name ("harb" finds "Harbour").
+
+A media type that marks some of its properties `index: true` is searched in those only (and the
+file name). The index holds every property's words, so it still finds the candidates, and each
+is checked again against the marked properties' text: by the same tsvector of just those on
+PostgreSQL, by `medialib_has_words` (db/fts_words.py) on SQLite. The marks are read from the
+config at each search, so a changed config needs no reindexing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.db import keyset
 from medialib.db.engine import Database
+from medialib.db.fts_words import HAS_WORDS
 from medialib.db.tables import media_entries
 from medialib.errors import BadRequest
 from medialib.library.models import Entry
+from medialib.library.projects import Project
 from medialib.library.repository import entry_from_row
 
 MAX_WORDS = 10
@@ -57,20 +66,38 @@ def words_of(q: str) -> list[str]:
     return words
 
 
-async def browse(db: Database, project: str, ask: Browse) -> EntryPage:
+def search_scopes(project: Project) -> dict[str, tuple[str, ...]]:
+    """The media types that mark properties `index`, and the marked ones: what `q` searches
+    of their entries' metadata."""
+    return {
+        handle: media_type.schema.searched
+        for handle, media_type in project.media_types.items()
+        if media_type.schema.searched
+    }
+
+
+async def browse(db: Database, project: Project, ask: Browse) -> EntryPage:
     if any("\x00" in value for value in (ask.media_type, ask.system_name) if value):
         # Nothing stored holds a NUL (library/storable.py), and PostgreSQL takes none in a query.
         return EntryPage([], None)
     entries = media_entries.c
-    conditions = _filters(project, ask)
+    conditions = _filters(project.handle, ask)
     words = words_of(ask.q) if ask.q is not None else []
+    scopes = {
+        media_type: handles
+        for media_type, handles in search_scopes(project).items()
+        if ask.media_type in (None, media_type)
+    }
     async with db.read() as conn:
         if words and db.is_sqlite:
             match = fts_query(words, await _terms_beginning(conn, words))
-            picked = await _sqlite_search(conn, conditions, match, ask) if match else []
+            scoped = _sqlite_scoped(words, scopes) if scopes else None
+            picked = await _sqlite_search(conn, conditions, match, ask, scoped) if match else []
             conditions = [_ROWID.in_(picked)]
         elif words:
             conditions.append(_pg_matches(words))
+            if scopes:
+                conditions.append(_pg_scoped(words, scopes))
         query = keyset.newest_first(
             sa.select(media_entries).where(*conditions),
             entries.created_at,
@@ -178,18 +205,24 @@ def next_step(walked: int, matched: int, wanted: int) -> int:
 
 
 async def _sqlite_search(
-    conn: AsyncConnection, conditions: list[sa.ColumnElement[bool]], match: str, ask: Browse
+    conn: AsyncConnection,
+    conditions: list[sa.ColumnElement[bool]],
+    match: str,
+    ask: Browse,
+    scoped: sa.ColumnElement[bool] | None = None,
 ) -> list[int]:
-    """The rowids of the page's entries (and one more) that match `match`, newest first.
+    """The rowids of the page's entries (and one more) that match `match` (and `scoped`, the
+    check of the marked properties, which runs on the index's matches only), newest first.
 
     A rare word's few matches are fetched and sorted. A common word's would be too many to sort
     for each page, so the entries are walked newest first (an index scan, the way a page without
     `q` is made), a step at a time, and each step's rowid range is asked of FTS5 once."""
+    narrowed = [] if scoped is None else [scoped]
     found = await conn.scalar(_FTS_COUNT.bindparams(match=match, most=FEW_MATCHES))
     if (found or 0) < FEW_MATCHES:
         matching = _ROWID.in_(_FTS_ROWIDS.bindparams(match=match).columns(sa.column("rowid")))
         query = keyset.newest_first(
-            sa.select(_ROWID).where(*conditions, matching),
+            sa.select(_ROWID).where(*conditions, matching, *narrowed),
             media_entries.c.created_at,
             media_entries.c.id,
             ask.cursor,
@@ -211,13 +244,12 @@ async def _sqlite_search(
         rowids = list((await conn.execute(step)).scalars())
         if not rowids:
             break
-        hits = set(
-            (
-                await conn.execute(
-                    _FTS_RANGE.bindparams(match=match, lo=min(rowids), hi=max(rowids))
-                )
-            ).scalars()
-        )
+        ranged = _FTS_RANGE.bindparams(match=match, lo=min(rowids), hi=max(rowids))
+        in_range: sa.Executable = ranged
+        if narrowed:
+            found_here = ranged.columns(sa.column("rowid"))
+            in_range = sa.select(_ROWID).where(_ROWID.in_(found_here), *narrowed)
+        hits = set((await conn.execute(in_range)).scalars())
         picked += [rowid for rowid in rowids if rowid in hits]
         if len(rowids) < size:
             break
@@ -240,4 +272,69 @@ def _pg_matches(words: list[str]) -> sa.ColumnElement[Any]:
     query = " & ".join(f"{word}:*" for word in words)
     return sa.literal_column("media_entries.search").op("@@")(
         sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), query)
+    )
+
+
+def _pg_scoped(words: list[str], scopes: Mapping[str, tuple[str, ...]]) -> sa.ColumnElement[bool]:
+    """Entries of the scoped media types whose marked properties (or file name) hold every
+    word: the tsvector of the index (migration 0006), of those properties only."""
+    entries = media_entries.c
+    query = sa.func.to_tsquery(_SIMPLE, " & ".join(f"{word}:*" for word in words))
+    either: list[sa.ColumnElement[bool]] = [entries.media_type.not_in(list(scopes))]
+    for media_type, handles in scopes.items():
+        marked = sa.func.jsonb_build_object(
+            *(
+                part
+                for handle in handles
+                for part in (_text(handle), entries.metadata.op("->")(_text(handle)))
+            )
+        )
+        words_of_type = _PG_FILE_NAME_WORDS.op("||")(
+            sa.func.jsonb_to_tsvector(_SIMPLE, marked, _PG_STRINGS)
+        )
+        either.append(sa.and_(entries.media_type == media_type, words_of_type.op("@@")(query)))
+    return sa.or_(*either)
+
+
+_SIMPLE: sa.ColumnElement[Any] = sa.literal_column("'simple'::regconfig")
+_PG_STRINGS: sa.ColumnElement[Any] = sa.literal_column("""'["string"]'::jsonb""")
+# The file name's part of the index's tsvector, as migration 0006 writes it.
+_PG_FILE_NAME_WORDS: sa.ColumnElement[Any] = sa.literal_column(
+    "to_tsvector('simple'::regconfig,"
+    " regexp_replace(coalesce(media_entries.asset->>'filename', ''), '[^[:alnum:]]+', ' ', 'g'))"
+)
+
+
+def _text(value: str) -> sa.ColumnElement[str]:
+    return sa.cast(sa.literal(value), sa.Text)
+
+
+def _sqlite_scoped(
+    words: list[str], scopes: Mapping[str, tuple[str, ...]]
+) -> sa.ColumnElement[bool]:
+    """Entries of the scoped media types whose marked properties (or file name) hold every
+    word, as FTS5 would find them (db/fts_words.py)."""
+    entries = media_entries.c
+    said = " ".join(words)
+    either: list[sa.ColumnElement[bool]] = [entries.media_type.not_in(list(scopes))]
+    for media_type, handles in scopes.items():
+        text: sa.ColumnElement[Any] = sa.func.coalesce(
+            sa.func.json_extract(entries.asset, "$.filename"), ""
+        )
+        for handle in handles:
+            text = text.op("||")(" ").op("||")(sa.func.coalesce(_sqlite_texts(handle), ""))
+        has_words = getattr(sa.func, HAS_WORDS)(said, text, type_=sa.Boolean)
+        either.append(sa.and_(entries.media_type == media_type, has_words))
+    return sa.or_(*either)
+
+
+def _sqlite_texts(handle: str) -> sa.ScalarSelect[Any]:
+    """The texts of one metadata property, whatever its shape, as one."""
+    tree = sa.func.json_tree(media_entries.c.metadata, f'$."{handle}"').table_valued(
+        "value", "type"
+    )
+    return (
+        sa.select(sa.func.group_concat(tree.c.value, " "))
+        .where(tree.c.type == "text")
+        .scalar_subquery()
     )

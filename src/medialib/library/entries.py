@@ -19,6 +19,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, NotFound, field_problems
 from medialib.library import assets as asset_rules
+from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.models import (
     ENTRY_ID_PATTERN,
@@ -391,13 +392,16 @@ def _check(
         translations.append(stored)
     if problems:
         return *fail, _invalid("asset", problems)
+    metadata = media_type.schema.stored(entry.metadata or {})
+    if not issues:
+        issues = crops_outside(media_type.schema, metadata, asset, translations)
     if issues:
         return *fail, Failure(FailureKind.INVALID, "Metadata validation failed.", issues)
     row = entry_row(
         project=project.handle,
         media_type=media_type.handle,
         asset=asset,
-        metadata=media_type.schema.stored(entry.metadata or {}),
+        metadata=metadata,
         now=now,
         entry_id=entry.id,
         system_name=entry.systemName,

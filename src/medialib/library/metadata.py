@@ -109,6 +109,11 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "must NOT name the crop '{0}' twice",
         "should NOT name the crop '{0}' twice",
     ),
+    # Not ajv's: a crop or focal point beyond its image's width and height.
+    "outsideImage": (
+        "must lie within the image ({0}x{1} pixels)",
+        "should lie within the image ({0}x{1} pixels)",
+    ),
     # Not ajv's: what no database of medialib's stores as it came (see library/storable.py).
     "nul": (
         "must NOT contain NUL characters (\\u0000)",
@@ -308,18 +313,24 @@ class PropertyConfig(BaseModel):
 
     # every type
     required: bool = False
-    requiredErrorMessage: str | None = None  # the editor's words: no effect yet
-    hideFromForm: bool = False  # no effect yet
-    index: bool = False  # medialib searches every text property: no effect
+    # What the web view's form says of a required field left empty (the API keeps its words).
+    requiredErrorMessage: str | None = None
+    hideFromForm: bool = False  # not in the web view's form (which keeps its value as it is)
+    # Marked on any property of a media type (of a type the original indexes): `q` searches
+    # only the marked ones, and the file name (library/browse.py).
+    index: bool = False
     # False: the property belongs to the entry, not to a language (translations may not set it).
     # (medialib's default is True; the original's is False.)
     translatable: bool = True
     # texts
     maxLength: int | None = Field(default=None, ge=1)
     minLength: int | None = Field(default=None, ge=0)
-    recommendedMinLength: int | None = Field(default=None, ge=0)  # an editor hint: no effect
-    recommendedMaxLength: int | None = Field(default=None, ge=0)  # an editor hint: no effect
-    allowNewlines: bool | None = None  # False: a value with a line break is refused
+    # A hint beside the web view's field, not a rule.
+    recommendedMinLength: int | None = Field(default=None, ge=0)
+    recommendedMaxLength: int | None = Field(default=None, ge=0)
+    # False: a value with a line break is refused (and the web view's field is one line); True:
+    # an li-string's field takes lines too.
+    allowNewlines: bool | None = None
     useAsTitle: bool | None = None  # removed from the original in release-2023-07: no effect
     # numbers (`min`/`max` are medialib's, `minValue`/`maxValue` the original's); the number
     # of references of li-document-references and li-reference-list
@@ -369,7 +380,9 @@ class PropertyConfig(BaseModel):
 
 
 class UiConfig(BaseModel):
-    """`ui.config`: how the original's editor shows the property (no effect here)."""
+    """`ui.config`: how the original's editor shows the property. The web view's form takes
+    `placeholder`, `rows` and `readOnly` (shown, not changed there; the API still sets it);
+    the others concern only the original's editor."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -721,9 +734,11 @@ def _boolean(value: Any, at: str) -> Problem | None:
 
 
 def _integer_from(low: int) -> Member:
-    """A whole number of at least `low` (pixels: 0 or 1 up), within 64 bits."""
+    """A whole number of at least `low` (pixels: 0 or 1 up), within 64 bits; `5.0` is `5`, as
+    the original (JavaScript) reads it (`_STORED_AS` stores it so)."""
 
     def check(value: Any, at: str) -> Problem | None:
+        value = _whole(value)
         if not _is_int(value):
             return Problem("type", ("integer",), at)
         if value < low:
@@ -873,6 +888,51 @@ def _references_check(config: PropertyConfig) -> Check:
     )
 
 
+def _image_check(members: Mapping[str, Member]) -> Check:
+    """An image value (`li-image`, `li-poster-image`) whose crops and focal point lie within the
+    width and height it gives, when it gives both."""
+    shape = _object(members)
+
+    def check(value: Any) -> Problem | None:
+        if (problem := shape(value, "")) is not None:
+            return problem
+        width, height = _whole(value.get("width")), _whole(value.get("height"))
+        if _is_int(width) and _is_int(height):
+            return outside_image(value, width, height)
+        return None
+
+    return check
+
+
+def outside_image(value: Mapping[str, Any], width: int, height: int) -> Problem | None:
+    """The first crop of a (valid) crops value, or its focal point, that does not lie within an
+    image of `width` x `height` pixels: a crop's right and bottom edges at most the image's, a
+    focal point at most on its edge."""
+    crops = value.get("crops")
+    for i, crop in enumerate(crops if isinstance(crops, list) else ()):
+        if not isinstance(crop, dict):
+            continue
+        x, y, w, h = (_whole(crop.get(side)) for side in ("x", "y", "width", "height"))
+        if all(_is_int(n) for n in (x, y, w, h)) and (x + w > width or y + h > height):
+            return Problem("outsideImage", (width, height), f"/crops/{i}")
+    focal = value.get("focalPoint")
+    if isinstance(focal, dict):
+        x, y = _whole(focal.get("x")), _whole(focal.get("y"))
+        if _is_int(x) and _is_int(y) and (x > width or y > height):
+            return Problem("outsideImage", (width, height), "/focalPoint")
+    return None
+
+
+def _whole_numbers(value: Any) -> Any:
+    """An image or crops value with its whole numbers as integers (`5.0` as `5`): all of its
+    numbers are pixels."""
+    if isinstance(value, dict):
+        return {key: _whole_numbers(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(member) for member in value]
+    return _whole(value)
+
+
 def _named_crops_check(config: PropertyConfig) -> Check:
     names = tuple(c.name for c in config.namedCrops or ())
     crop = _NAMED_CROP
@@ -937,13 +997,22 @@ _CHECK_BUILDERS: dict[str, Callable[[PropertyConfig], Check]] = {
     "li-google-vision": lambda c: _whole_value(
         _object({"labels": _array(_text), "webEntities": _array(_text)})
     ),
-    "li-image": lambda c: _whole_value(_object(_IMAGE_MEMBERS | {"focalPoint": _FOCAL_POINT})),
-    "li-poster-image": lambda c: _whole_value(_object(_IMAGE_MEMBERS)),
+    "li-image": lambda c: _image_check(_IMAGE_MEMBERS | {"focalPoint": _FOCAL_POINT}),
+    "li-poster-image": lambda c: _image_check(_IMAGE_MEMBERS),
     "li-named-crops": _named_crops_check,
     "li-transcoding-state": lambda c: _whole_value(_TRANSCODING_STATE),
 }
 # How a value is stored, where that is not as it came.
-_STORED_AS: dict[str, Callable[[Any], Any]] = {"li-integer": _whole, "li-system-integer": _whole}
+_STORED_AS: dict[str, Callable[[Any], Any]] = {
+    "li-integer": _whole,
+    "li-system-integer": _whole,
+    "li-image": _whole_numbers,
+    "li-poster-image": _whole_numbers,
+    "li-named-crops": _whole_numbers,
+}
+# The original's plugins its docs mark as not indexed for search (`searchIndexing: false`):
+# their `index` marks nothing.
+NOT_INDEXED = frozenset({"li-image", "li-media-language", "li-named-crops", "li-poster-image"})
 
 
 class MetadataSchema:
@@ -958,6 +1027,13 @@ class MetadataSchema:
         self._required = tuple(p.handle for p in properties if p.config.required)
         self._untranslatable = frozenset(
             p.handle for p in properties if not p.config.translatable or p.type in ENTRY_STATE_TYPES
+        )
+        self._cropped = tuple(p.handle for p in properties if p.type == "li-named-crops")
+        # What `q` searches of this type's metadata: the properties marked `index`, or (None)
+        # every one when none is.
+        self.searched: tuple[str, ...] | None = (
+            tuple(p.handle for p in properties if p.config.index and p.type not in NOT_INDEXED)
+            or None
         )
 
     def validate(
@@ -999,6 +1075,18 @@ class MetadataSchema:
             return []
         problem = self._checks[handle](value)
         return [] if problem is None else [_issue(handle, problem, locale)]
+
+    def outside_image(
+        self, metadata: Mapping[str, Any], width: int, height: int, locale: str | None = None
+    ) -> list[MetadataIssue]:
+        """The named crops (`li-named-crops`) of valid metadata that do not lie within the
+        entry's image of `width` x `height` pixels."""
+        issues = []
+        for handle in self._cropped:
+            value = metadata.get(handle)
+            if isinstance(value, Mapping) and (found := outside_image(value, width, height)):
+                issues.append(_issue(handle, found, locale))
+        return issues
 
     def stored(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
         """Valid metadata as it is stored: without nulls (null means "not set"), and an

@@ -18,6 +18,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library import usage_log
+from medialib.library.crops import crops_outside
 from medialib.library.entries import not_found
 from medialib.library.events import Actor, EntryEvent, record_entry_changes
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
@@ -148,6 +149,7 @@ class EntryPatcher:
         for i, patch in enumerate(request.patches):
             if patch.operation not in usage_log.OPERATIONS:
                 self._apply_one(patched, i, patch, new_assets)
+        self._refuse_crops_outside(patched, request)
         patched.version = entry.version + 1
         if not request.preserveUpdatedAt:
             patched.updated_at = utcnow()
@@ -291,6 +293,22 @@ class EntryPatcher:
             entry.revoked = False
             entry.revoke_note = None
 
+    def _refuse_crops_outside(self, patched: Entry, request: PatchRequestIn) -> None:
+        """Named crops the patched entry's image does not hold are refused at the patch that
+        set them, or else at the one that changed the image under them. Crops stored before
+        and left alone by this request are not this request's to refuse."""
+        media_type = self.project.media_types.get(patched.media_type)
+        if media_type is None:
+            return
+        found = crops_outside(
+            media_type.schema, patched.metadata, patched.asset, patched.translations
+        )
+        for issue in found:
+            translation = self._find_translation(patched, issue.locale) if issue.locale else None
+            own_image = bool(translation and translation.get("asset"))
+            if (i := _cause(request, issue.property, issue.locale, own_image)) is not None:
+                raise BadRequest(details={f"patches.{i}.value": issue.message()})
+
     @staticmethod
     def _find_translation(entry: Entry, locale: str) -> dict[str, Any] | None:
         return next((t for t in entry.translations if t["locale"] == locale), None)
@@ -308,6 +326,22 @@ class EntryPatcher:
             return entry.metadata
         metadata: dict[str, Any] = self._translation(entry, locale)["metadata"]
         return metadata
+
+
+def _cause(request: PatchRequestIn, handle: str, locale: str | None, own_image: bool) -> int | None:
+    """The last patch that set property `handle` (of `locale`), else the last that replaced or
+    removed the image it stands on: a translation's own (`own_image`), else the entry's."""
+    images = {locale} if own_image else {None, locale}
+    last_set = last_image = None
+    for i, patch in enumerate(request.patches):
+        if patch.operation == "setMetadataProperty" and (patch.propertyName, patch.locale) == (
+            handle,
+            locale,
+        ):
+            last_set = i
+        elif patch.operation in ("replaceAsset", "removeAsset") and patch.locale in images:
+            last_image = i
+    return last_set if last_set is not None else last_image
 
 
 def _events(before: Entry, after: Entry) -> list[EntryEvent]:

@@ -164,7 +164,7 @@ async def list_entries(
         limit=limit,
         cursor=cursor,
     )
-    page = await browse(rt.db, call.project.handle, ask)
+    page = await browse(rt.db, call.project, ask)
     return JSONBody({key: [entry_json(e, urls) for e in page.entries], "cursor": page.cursor})
 
 

@@ -1,12 +1,20 @@
 """One entry: its rendition, the original's facts, its metadata as a form checked by the media
 type (each problem shown at its field, in the API's words), and revoke, unrevoke, archive and
-delete."""
+delete.
+
+The form follows the original's property config as its editor does: `hideFromForm` leaves a
+property out, `ui.config.readOnly` shows it unchangeable (both keep its value as it is, whatever
+a form sends), `requiredErrorMessage` is what a required field left empty says,
+`allowNewlines` and `ui.config.rows` make a text one line or several, `ui.config.placeholder`
+is the empty field's text, and `recommendedMinLength`/`recommendedMaxLength` a hint with a
+count of the characters."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
@@ -16,8 +24,14 @@ from starlette.responses import RedirectResponse, Response
 from medialib.bootstrap import Runtime
 from medialib.errors import BadRequest
 from medialib.library.assets import shared_objects
+from medialib.library.crops import crops_outside
 from medialib.library.entries import get_entry
-from medialib.library.metadata import INTEGER_TYPES, STRUCTURED_TYPES, MetadataProperty
+from medialib.library.metadata import (
+    INTEGER_TYPES,
+    STRUCTURED_TYPES,
+    MetadataIssue,
+    MetadataProperty,
+)
 from medialib.library.models import Entry, PatchRequestIn
 from medialib.library.patches import (
     MAX_NOTE_LENGTH,
@@ -25,7 +39,7 @@ from medialib.library.patches import (
     PatchRules,
     parse_patch_request,
 )
-from medialib.library.projects import Project
+from medialib.library.projects import MediaType, Project
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
 from medialib.library.validity import standing
@@ -46,8 +60,85 @@ RULES = PatchRules(
 
 
 def _properties(project: Project, entry: Entry) -> list[MetadataProperty]:
+    """The properties the form shows: all but those the config hides from it."""
     media_type = project.media_types.get(entry.media_type)
-    return list(media_type.schema.properties.values()) if media_type else []
+    if media_type is None:
+        return []
+    return [p for p in media_type.schema.properties.values() if not p.config.hideFromForm]
+
+
+def _editable(prop: MetadataProperty) -> bool:
+    return not (prop.ui and prop.ui.config and prop.ui.config.readOnly)
+
+
+Control = Literal["input", "textarea", "select"]
+TEXT_TYPES = frozenset({"li-text", "li-string"})
+
+
+@dataclass(frozen=True)
+class Field:
+    """How the form shows one property."""
+
+    prop: MetadataProperty
+    control: Control
+    rows: int
+    placeholder: str | None
+    read_only: bool
+    hint: str | None  # the recommended length, for a counter of characters beside it
+
+
+def _field(prop: MetadataProperty) -> Field:
+    ui = prop.ui.config if prop.ui and prop.ui.config else None
+    rows = ui.rows if ui and ui.rows else None
+    return Field(
+        prop=prop,
+        control=_control(prop, rows),
+        rows=rows or 3,
+        placeholder=ui.placeholder if ui else None,
+        read_only=not _editable(prop),
+        hint=_recommended(prop),
+    )
+
+
+def _control(prop: MetadataProperty, rows: int | None) -> Control:
+    if prop.type in ("li-boolean", "li-invalid") or (
+        prop.type == "li-enum" and prop.config.choices
+    ):
+        return "select"
+    if prop.type in STRUCTURED_TYPES or prop.type.endswith("-list"):
+        return "textarea"
+    if prop.type in TEXT_TYPES:
+        # The original's li-text is several lines unless line breaks are refused; medialib's
+        # li-string one line unless they are allowed (or rows asked for).
+        lines = prop.config.allowNewlines
+        if lines is None:
+            lines = prop.type == "li-text" or rows is not None
+        return "textarea" if lines else "input"
+    return "input"
+
+
+def _about(media_type: MediaType | None) -> str | None:
+    """What the config's `info` says of a media type: its label (English, of several) and its
+    description."""
+    info = media_type.info if media_type else None
+    if info is None:
+        return None
+    label = info.label
+    if isinstance(label, dict):
+        label = label.get("en") or next(iter(label.values()), None)
+    said = [part for part in (label, info.description) if part]
+    return ": ".join(said) or None
+
+
+def _recommended(prop: MetadataProperty) -> str | None:
+    low, high = prop.config.recommendedMinLength, prop.config.recommendedMaxLength
+    if low is not None and high is not None:
+        return f"Recommended: {low} to {high} characters."
+    if low is not None:
+        return f"Recommended: at least {low} characters."
+    if high is not None:
+        return f"Recommended: at most {high} characters."
+    return None
 
 
 def _shown(prop: MetadataProperty, value: Any) -> str:
@@ -66,8 +157,9 @@ def _shown(prop: MetadataProperty, value: Any) -> str:
 def _read(prop: MetadataProperty, text: str) -> Any:
     """A form field's text as the value to set, the value a JSON client would send: empty is
     unset; a number field's text that is no number is sent as it is, so the media type's check
-    names the problem."""
-    text = text.strip()
+    names the problem. A browser sends a textarea's line breaks as CRLF: they are read as the
+    line feeds a JSON client sends."""
+    text = text.strip().replace("\r\n", "\n")
     if text == "":
         return None
     try:
@@ -91,6 +183,14 @@ def _read(prop: MetadataProperty, text: str) -> Any:
     return text
 
 
+def _same(value: Any, stored: Any) -> bool:
+    """Whether a form's value leaves the stored one as it is (a text stored with CRLF line
+    breaks comes back from the form with line feeds)."""
+    if isinstance(value, str) and isinstance(stored, str):
+        return value == stored.replace("\r\n", "\n")
+    return bool(value == stored)
+
+
 def _number(text: str) -> int | float:
     """An integer exactly as written (so one beyond 64 bits is refused as the API refuses it,
     not rounded), else a float."""
@@ -112,7 +212,7 @@ async def _page(
 ) -> Response:
     project = project_of(rt, who)
     props = _properties(project, entry)
-    shown = values or {p.handle: _shown(p, entry.metadata.get(p.handle)) for p in props}
+    shown = {p.handle: _shown(p, entry.metadata.get(p.handle)) for p in props} | (values or {})
     keys = await keys_of_entry(rt.db, rt.storage, who.principal.project, entry.id)
     shared = await shared_objects(rt.db, who.principal.project, entry.id)
     key = entry.asset["key"]
@@ -129,8 +229,8 @@ async def _page(
         request=request,
         who=who,
         entry=entry,
-        props=props,
-        structured=STRUCTURED_TYPES,
+        fields=[_field(p) for p in props],
+        about_type=_about(project.media_types.get(entry.media_type)),
         values=shown,
         problems=problems or {},
         keys=keys,
@@ -173,12 +273,13 @@ async def save_metadata(
     form = await request.form()
     entry = await get_entry(rt.db, who.principal.project, entry_id)
     project = project_of(rt, who)
-    props = _properties(project, entry)
+    # What the form may change: a hidden or read-only property keeps its value, whatever is sent.
+    props = [p for p in _properties(project, entry) if _editable(p)]
     values = {p.handle: _text(form, p.handle) for p in props}
     changed = {
         p.handle: value
         for p in props
-        if (value := _read(p, values[p.handle])) != entry.metadata.get(p.handle)
+        if not _same(value := _read(p, values[p.handle]), entry.metadata.get(p.handle))
     }
     request_in, problems = _metadata_patch(project, entry, _text(form, "version"), changed)
     if problems:
@@ -213,8 +314,20 @@ def _metadata_patch(
     schema = project.media_types[entry.media_type].schema
     for handle, value in changed.items():
         if handle not in problems and (issues := schema.validate_property(handle, value)):
-            problems[handle] = issues[0].message()
+            problems[handle] = _said(schema.properties[handle], issues[0])
+    if not problems:
+        after = {k: v for k, v in (entry.metadata | changed).items() if v is not None}
+        for issue in crops_outside(schema, after, entry.asset):
+            if issue.property in changed:  # crops stored before are not this form's to refuse
+                problems.setdefault(issue.property, issue.message())
     return request_in, problems
+
+
+def _said(prop: MetadataProperty, issue: MetadataIssue) -> str:
+    """A problem in the form's words: the config's own for a required field left empty."""
+    if issue.keyword == "required" and prop.config.requiredErrorMessage:
+        return prop.config.requiredErrorMessage
+    return issue.message()
 
 
 def _by_property(refused: BadRequest, handles: list[str]) -> dict[str, str]:

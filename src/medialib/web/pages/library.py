@@ -67,7 +67,7 @@ async def library_page(
         limit=PAGE,
         cursor=cursor or None,
     )
-    page = await browse(rt.db, who.principal.project, ask)
+    page = await browse(rt.db, project_of(rt, who), ask)
     filters = {
         "q": q or "",
         "mediaType": media_type or "",

@@ -1,7 +1,8 @@
 // What the pages do in the browser besides htmx and upload.js. It lives here, never inline: the
 // policy of /ui (web/headers.py) runs no inline handler and no `javascript:` URL.
 // - a form with data-confirm="<question>" is sent only when the question is answered yes;
-// - a link with data-back goes back in the history (to its href when there is no history).
+// - a link with data-back goes back in the history (to its href when there is no history);
+// - an element with data-counts="<field id>" shows how many characters the field holds.
 // Listening on the document, it serves forms and links that htmx swaps in later as well.
 (function () {
   "use strict";
@@ -9,6 +10,14 @@
     const form = event.target;
     const question = form instanceof HTMLFormElement ? form.dataset.confirm : undefined;
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement)) return;
+    for (const counter of document.querySelectorAll("[data-counts]")) {
+      // Characters as the server counts them (code points, not UTF-16 units).
+      if (counter.dataset.counts === field.id) counter.textContent = [...field.value].length;
+    }
   });
   document.addEventListener("click", (event) => {
     const link = event.target instanceof Element ? event.target.closest("a[data-back]") : null;
