@@ -8,10 +8,9 @@ import sqlalchemy as sa
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries
 from medialib.library import assets
-from medialib.library.entries import not_found
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.projects import Project
-from medialib.library.repository import entry_from_row, is_valid_entry_id
+from medialib.library.repository import entry_from_row, is_valid_entry_id, not_found
 from medialib.library.tasks import delete_objects
 
 
