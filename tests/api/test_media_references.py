@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from medialib.auth.tokens import READ, WRITE
+from medialib.db.tables import media_entries
 from tests.support import media
 from tests.support.entries import (
     STORED_MP4,
@@ -456,6 +457,34 @@ async def test_deleting_entries(stack: Stack) -> None:
     await _imported(api, again)
     assert await _naming(api, picture) == {naming: [("posterImage", "image")]}
     assert await _naming(api, other) == {}
+
+
+async def test_references_written_before_they_were_checked_do_not_stop_a_change(
+    stack: Stack,
+) -> None:
+    """Metadata stored before migration 0012 (as medialib took it then: unchecked, unindexed)
+    is indexed by the next change, and what it names is not checked again."""
+    api = await stack.api(PROJECT)
+    [picture] = await _imported(api, await _image(stack))
+    [entry] = await _imported(api, await _image(stack))
+    [video] = await _imported(api, await _video(stack))
+    old_metadata = {"title": "Old", "imageLink": _image_link("x" * 40)}
+    old_video = {"title": "Old", "posterImage": _image_link(picture), "clip": _clip("gone")}
+    async with stack.runtime.db.write() as conn:
+        for entry_id, metadata in ((entry, old_metadata), (video, old_video)):
+            await conn.execute(
+                media_entries.update()
+                .where(media_entries.c.project == PROJECT, media_entries.c.id == entry_id)
+                .values(metadata=metadata)
+            )
+
+    answers = [
+        await _patch(api, entry, _set("title", "Changed")),
+        await _patch(api, video, _set("title", "Changed")),
+    ]
+
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert await _naming(api, picture) == {video: [("posterImage", "image")]}
 
 
 # --- Pages -------------------------------------------------------------------------------------

@@ -118,19 +118,20 @@ def references_of(found: Iterable[Mention]) -> frozenset[MediaReference]:
 
 def problems(
     found: Sequence[Mention],
-    held: frozenset[MediaReference],
+    already: frozenset[MediaReference],
     kinds: Mapping[str, MediaKind | None],
 ) -> list[MetadataIssue]:
-    """What is wrong with the references an entry gains (those not `held` already): each must
-    name an entry of `kinds` (the project's entries that the references name, by id, with the
-    kind of their media type) of the kind its property names."""
+    """What is wrong with the references an entry gains (those it does not hold `already`):
+    each must name an entry of `kinds` (the project's entries that the references name, by id,
+    with the kind of their media type) of the kind its property names."""
     issues = []
     for mention in found:
         ref = mention.reference
-        if ref not in held and kinds.get(ref.target) != ref.kind:
-            at = mention.at
+        if ref not in already and kinds.get(ref.target) != ref.kind:
             issues.append(
-                MetadataIssue(ref.property, "mediaReference", (ref.kind,), mention.locale, at)
+                MetadataIssue(
+                    ref.property, "mediaReference", (ref.kind,), mention.locale, mention.at
+                )
             )
     return issues
 
@@ -229,6 +230,8 @@ def record(
         }
         for entry_id, held_now in references.items()
         for ref in sorted(set(held_now))
+        # An id no entry can have names none (a value stored before references were checked).
+        if is_valid_entry_id(ref.target)
     ]
     if rows:
         tx.execute(media_references.insert(), rows)
