@@ -417,46 +417,55 @@ async def test_an_entry_may_name_itself_as_its_kind(stack: Stack) -> None:
 # --- Deleting ----------------------------------------------------------------------------------
 
 
-async def test_deleting_entries(stack: Stack) -> None:
-    """A deleted entry's references go with it; an entry that others name may be deleted, and
-    its references stay in their metadata (as the original keeps them) without stopping them
-    from being changed; an entry imported again under its id is named by them again."""
+async def test_a_deleted_entrys_references_go_with_it(stack: Stack) -> None:
     api = await stack.api(PROJECT)
-    [picture, other] = await _imported(api, await _image(stack), await _image(stack))
-    [naming, doomed] = await _imported(
+    [picture] = await _imported(api, await _image(stack))
+    [naming, other] = await _imported(
         api,
-        await _video(stack, {"posterImage": _image_link(picture)}),
+        await _video(stack, {"posterImage": _image_link(picture), "still": _image_link(picture)}),
         await _image(stack, {"imageLink": _image_link(picture)}),
     )
-    [named_by_doomed] = await _imported(api, await _image(stack))
-    assert (
-        await _patch(api, doomed, _set("imageLink", _image_link(named_by_doomed)))
-    ).status_code == 200
 
-    assert (await api.delete(f"/api/{V}/mediaLibrary/{doomed}")).status_code == 200
-    assert await _naming(api, named_by_doomed) == {}
+    deleted = await api.delete(f"/api/{V}/mediaLibrary/{naming}")
 
+    assert deleted.status_code == 200, deleted.text
+    assert await _naming(api, picture) == {other: [("imageLink", "image")]}
+
+
+async def test_an_entry_other_entries_name_is_not_deleted_until_they_stop(stack: Stack) -> None:
+    """As the original's deletion refuses an entry "referenced by other media library
+    entries": the references go first (and an entry that names only itself may go)."""
+    api = await stack.api(PROJECT)
+    [picture] = await _imported(api, await _image(stack))
+    naming = sorted(
+        await _imported(
+            api,
+            *[await _image(stack, {"imageLink": _image_link(picture)}) for _ in range(6)],
+            await _video(stack, {"posterImage": _image_link(picture)}),
+        )
+    )
+    selfish = await _image(stack)
+    selfish["metadata"]["imageLink"] = _image_link(selfish["id"])
+    [selfish_id] = await _imported(api, selfish)
+    before = await stack.snapshot(PROJECT)
+
+    refused = await api.delete(f"/api/{V}/mediaLibrary/{picture}")
+
+    assert refused.status_code == 409, refused.text
+    message = (
+        f"MediaLibrary Entry is referenced by other entries (id: '{picture}'): "
+        f"{', '.join(naming[:5])}, …; remove their references first"
+    )
+    assert refused.json()["error_details"] == {"name": "Conflict", "message": message}
+    assert await stack.snapshot(PROJECT) == before
+    for entry_id in naming:
+        [prop] = ["posterImage" if entry_id.startswith("vid") else "imageLink"]
+        cleared = await _patch(api, entry_id, _set(prop, None))
+        assert cleared.status_code == 200, cleared.text
     assert (await api.delete(f"/api/{V}/mediaLibrary/{picture}")).status_code == 200
+    assert (await api.delete(f"/api/{V}/mediaLibrary/{selfish_id}")).status_code == 200
     gone = await api.get(f"/api/{V}/mediaLibrary/{picture}/incomingMediaReferences")
     assert gone.status_code == 404
-    read = (await api.get(f"/api/{V}/mediaLibrary/{naming}")).json()
-    assert read["metadata"]["posterImage"]["mediaId"] == picture
-    # Held already: not checked again, for this property or another.
-    kept = await _patch(
-        api, naming, _set("title", "Still here"), _set("posterImage", _image_link(picture))
-    )
-    assert kept.status_code == 200, kept.text
-    # A reference it gains is.
-    still = await _patch(api, naming, _set("clip", _clip("vid-gone", poster_id=picture)))
-    assert still.status_code == 400, still.text
-    assert still.json()["error_details"] == {
-        "patches.0.value": f"The value of '/clip/reference/id' {VIDEO_MUST}"
-    }
-
-    again = await _image(stack, id=picture)
-    await _imported(api, again)
-    assert await _naming(api, picture) == {naming: [("posterImage", "image")]}
-    assert await _naming(api, other) == {}
 
 
 async def test_references_written_before_they_were_checked_do_not_stop_a_change(
@@ -558,7 +567,7 @@ async def test_url_imports_check_and_index_references(stack: Stack, origin: Orig
         await importer.close()
 
 
-async def test_the_web_views_form_refuses_a_missing_entry_at_its_field(stack: Stack) -> None:
+async def test_the_web_view_refuses_a_missing_entry_and_deleting_a_named_one(stack: Stack) -> None:
     api = await stack.api(PROJECT)
     [picture, second] = await _imported(api, await _image(stack), await _image(stack))
     [entry] = await _imported(api, await _image(stack, {"imageLink": _image_link(picture)}))
@@ -575,6 +584,10 @@ async def test_the_web_views_form_refuses_a_missing_entry_at_its_field(stack: St
     assert saved.status_code == 303, saved.text[:500]
     assert await _naming(api, picture) == {}
     assert await _naming(api, second) == {entry: [("imageLink", "image")]}
+    kept = await session.post_form(f"/ui/entries/{second}/delete", {})
+    assert kept.status_code == 409, kept.text[:500]
+    assert "referenced by other entries" in kept.text
+    assert (await api.get(f"/api/{V}/mediaLibrary/{second}")).status_code == 200
 
 
 # --- Scopes, 404s and hostile values -----------------------------------------------------------

@@ -8,13 +8,14 @@ li-image's and li-poster-image's `mediaId`, li-video-reference's `reference.id` 
 - A reference an entry gains must name an entry of its own project of the kind its type names
   (an image, or a video for li-video-reference's `id`). Another project's entry is as missing as
   one that never was, and both are refused in the words of a metadata error. A reference the
-  entry holds already is not checked again: the entry it names may have been deleted since, and
-  that must not stop the entry from being changed otherwise.
+  entry holds already is not checked again, so that one stored unchecked (before migration 0012)
+  never stops the entry from being changed otherwise.
 - The index (`media_references`) holds what the metadata says, row for row, and is written in
   the transaction that writes the metadata. An entry's rows go with it when it is deleted.
-  Deleting an entry that others name leaves their metadata, and so their rows, as they are (as
-  the original does): the deleted entry's incoming references are a 404 with it, and an entry
-  imported again under its id is named by them again.
+- An entry that other entries name is not deleted (a 409 naming them), as the original's
+  deletion refuses an entry "referenced by other media library entries": their references must
+  go first. So a reference names an entry that exists, but where its metadata was stored before
+  references were checked (before migration 0012).
 """
 
 from __future__ import annotations
@@ -143,11 +144,12 @@ def kinds_of(tx: Tx, project: Project, found: Iterable[Mention]) -> dict[str, Me
     entries = media_entries.c
     kinds: dict[str, MediaKind | None] = {}
     for chunk in _chunks(ids):
-        rows = tx.execute(
-            sa.select(entries.id, entries.media_type).where(
-                entries.project == project.handle, entries.id.in_(chunk)
-            )
+        query = sa.select(entries.id, entries.media_type).where(
+            entries.project == project.handle, entries.id.in_(chunk)
         )
+        # Held until the references are written: a deletion of an entry named here waits for
+        # them, and then sees them (SQLite has one writer at a time anyway).
+        rows = tx.execute(query.with_for_update(read=True) if tx.is_postgres else query)
         for row in rows:
             configured = project.media_types.get(row.media_type)
             kinds[row.id] = configured.kind if configured else None
@@ -200,6 +202,19 @@ def refused_new_entries(
                 kinds.pop(entry.id, None)
                 changed = True
     return refused
+
+
+def referrers(tx: Tx, project: str, entry_id: str, limit: int) -> list[str]:
+    """Up to `limit` other entries whose metadata names the entry, by id."""
+    refs = media_references.c
+    found = tx.execute(
+        sa.select(refs.entry_id)
+        .where(refs.project == project, refs.target_id == entry_id, refs.entry_id != entry_id)
+        .distinct()
+        .order_by(refs.entry_id)
+        .limit(limit)
+    )
+    return [str(one) for one in found.scalars()]
 
 
 # --- The index ---------------------------------------------------------------------------------
