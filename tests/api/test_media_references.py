@@ -6,14 +6,18 @@ up to 2025-11 and `{total, cursor, results}` from 2026-01. Hostile values are at
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from medialib.auth.tokens import READ, WRITE
+from medialib.db.engine import Tx
 from medialib.db.tables import media_entries
+from medialib.library import references
 from tests.support import media
 from tests.support.entries import (
     STORED_MP4,
@@ -739,3 +743,54 @@ async def test_a_thousand_entries_naming_a_thousand_missing_ones(stack: Stack) -
     assert len(results) == 1000
     assert not any(r["ok"] for r in results)
     assert all(len(r["error_details"]["errors"]) == 4 for r in results)
+
+
+# --- A reference and a deletion at once --------------------------------------------------------
+
+
+@pytest.mark.postgres
+async def test_a_deletion_waits_for_a_reference_being_written_and_then_sees_it(
+    stack: Stack,
+) -> None:
+    """On PostgreSQL (SQLite has one writer at a time) the entries a reference names are
+    locked until the reference is written: a deletion of one of them waits, and then sees it."""
+    if stack.backend != "postgres":
+        pytest.skip("SQLite writes one transaction at a time")
+    api = await stack.api(PROJECT)
+    [picture, naming] = await _imported(api, await _image(stack), await _image(stack))
+    project = stack.runtime.projects[PROJECT]
+    reference = references.Mention(
+        references.MediaReference("imageLink", picture, "mediaImage"), ""
+    )
+    engine = stack.runtime.db.engine
+
+    async with engine.connect() as writer:
+        async with writer.begin():
+            kinds = await writer.run_sync(
+                lambda sync: references.kinds_of(Tx(sync), project, [reference])
+            )
+            assert kinds == {picture: "mediaImage"}
+            await writer.run_sync(
+                lambda sync: references.record(Tx(sync), PROJECT, {naming: [reference.reference]})
+            )
+            deleting = asyncio.create_task(api.delete(f"/api/{V}/mediaLibrary/{picture}"))
+            await _someone_waits_for_a_lock(stack)
+            assert not deleting.done()
+        deleted = await deleting
+
+    assert deleted.status_code == 409, deleted.text
+    assert await _naming(api, picture) == {naming: [("imageLink", "image")]}
+
+
+async def _someone_waits_for_a_lock(stack: Stack) -> None:
+    """Until a session of the database waits for a lock (the only witness there is)."""
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(10):
+        while True:
+            async with stack.runtime.db.read() as conn:
+                if await conn.scalar(query):
+                    return
+            await asyncio.sleep(0.01)
