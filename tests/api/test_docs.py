@@ -174,6 +174,15 @@ async def test_a_versions_document_says_what_that_version_does(
     assert ("preserveUpdatedAt" in schemas["PatchRequestIn"]["properties"]) == (
         rules.preserve_updated_at
     )
+    for references, page in (
+        ("DocumentReferences", "DocumentReferencePage"),
+        ("MediaReferences", "MediaReferencePage"),
+    ):
+        shape = schemas[references]
+        if rules.reference_pages:
+            assert shape["$ref"] == f"#/components/schemas/{page}", references
+        else:
+            assert shape["type"] == "array", references
 
 
 async def test_the_documented_400_is_the_body_the_api_gives(stack: Stack, project: str) -> None:

@@ -73,6 +73,16 @@ async def test_the_copy_serves_what_the_original_served(
     importer = await Importer.open(source, "demo")
     status, _ = await importer.run([item(origin.file("copy/a.jpg", media.jpeg()), "from-url")])
     revoked_id = status["images"][0]["image"]["mediaId"]
+    token_of_referencing = await source.token("referencing")
+    referencing = source.client(token_of_referencing)
+    named_key, naming_key = new_key(), new_key()
+    await source.put_asset(named_key)
+    await source.put_asset(naming_key)
+    [named] = await import_entries(referencing, [image_entry(named_key)])
+    link = {"imageLink": {"mediaId": named["id"]}}
+    [naming] = await import_entries(referencing, [image_entry(naming_key, metadata=link)])
+    assert naming["ok"], naming
+    incoming = f"/api/2026-05/mediaLibrary/{named['id']}/incomingMediaReferences"
     await api.patch(
         f"/api/2026-05/mediaLibrary/{revoked_id}", json={"patches": [{"operation": "revokeAsset"}]}
     )
@@ -113,6 +123,9 @@ async def test_the_copy_serves_what_the_original_served(
             original = await api.get(f"/api/2026-05/mediaLibrary/{entry_id}")
             answer = await same_token.get(f"/api/2026-05/mediaLibrary/{entry_id}")
             assert answer.json() == original.json()
+        named_there = await copied.client(token_of_referencing).get(incoming)
+        assert named_there.json() == (await referencing.get(incoming)).json()
+        assert named_there.json()["results"][0]["id"] == naming["id"]
         job = await same_token.get("/api/2026-05/import/images/status", params={"id": status["id"]})
         assert job.json() == await importer.status(status["id"])
         served = await copied.client().get(f"/media/{key}")
@@ -137,6 +150,8 @@ async def test_the_copy_serves_what_the_original_served(
             f"media/{revoked_key}",
             f"media/{invalid_key}",
             f"media/{closing_key}",
+            f"media/{named_key}",
+            f"media/{naming_key}",
         }
 
         again = copy(source, target_database, storage_url, s3_server)

@@ -247,6 +247,25 @@ async def incoming_documents(
     return [(shape, _check(200, _body(page, 0), response))]
 
 
+async def incoming_media(
+    stack: Stack, api: httpx.AsyncClient, origin: Origin, version: str
+) -> Results:
+    """The documented entry names the entry in its li-image property `imageLink`: the project
+    `referencing` has that property (the demo project has no property that names entries)."""
+    page = BY_LABEL["GET mediaLibrary/{mediaId}/incomingMediaReferences"].page(version)
+    assert page
+    referencing = await stack.api("referencing")
+    record = await _stored_image(stack, referencing, systemName=None, externalId=None)
+    link = {"mediaId": record["id"], "width": 640, "height": 480, "mimeType": "image/jpeg"}
+    metadata = {"title": "Linking", "imageLink": link}
+    await _stored_image(stack, referencing, systemName=None, externalId=None, metadata=metadata)
+    response = await referencing.get(
+        f"/api/{version}/mediaLibrary/{record['id']}/incomingMediaReferences"
+    )
+    shape = "200 (total, cursor, results)" if rank(version) >= rank("2026-01") else "200 (array)"
+    return [(shape, _check(200, _body(page, 0), response))]
+
+
 # --- GET mediaLibrary/{id}/keys, GET mediaLibrary/serve-image/{key}
 
 
@@ -452,6 +471,7 @@ EXERCISES: dict[str, Callable[[Stack, httpx.AsyncClient, Origin, str], Awaitable
     "PATCH mediaLibrary/{id}": patch_entry,
     "GET mediaLibrary/{id}/usageLog": usage_log,
     "GET mediaLibrary/{mediaId}/incomingDocumentReferences": incoming_documents,
+    "GET mediaLibrary/{mediaId}/incomingMediaReferences": incoming_media,
     "GET mediaLibrary/{id}/keys": entry_keys,
     "GET mediaLibrary/serve-image/{key}": serve_image,
     "POST import/mediaLibrary": import_library,

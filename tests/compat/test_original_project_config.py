@@ -32,9 +32,18 @@ from tests.support.original_config import (
     VALID_VIDEO_METADATA,
     VIDEO_METADATA,
 )
+from tests.support.referenced import make_referenced_entries
 from tests.support.stack import Stack
 
 PROJECT = "original"
+
+
+@pytest.fixture(autouse=True)
+async def _named_entries(stack: Stack) -> None:
+    """The entries the valid values name exist in the project."""
+    await make_referenced_entries(stack, await stack.api(PROJECT))
+
+
 # The 28 plugins whose docs page says `support.media: true` (release 2026-07).
 MEDIA_PLUGINS = {
     "li-boolean",

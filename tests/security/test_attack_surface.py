@@ -89,6 +89,8 @@ def _isolation() -> list[Case]:
         ("GET", API + "/mediaLibrary/{entry}/usageLog"),
         ("GET", API + "/mediaLibrary/{entry}/incomingDocumentReferences"),
         ("GET", "/api/2025-11/mediaLibrary/{entry}/incomingDocumentReferences"),
+        ("GET", API + "/mediaLibrary/{entry}/incomingMediaReferences"),
+        ("GET", "/api/2025-11/mediaLibrary/{entry}/incomingMediaReferences"),
         ("GET", API + "/mediaLibrary/serve-image/{key}"),
         ("GET", API + "/mediaLibrary/serve-image/{revoked_key}"),
         ("DELETE", API + "/mediaLibrary/{entry}"),

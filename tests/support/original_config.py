@@ -397,10 +397,15 @@ ORIGINAL_MEDIA_TYPES: list[dict[str, Any]] = [
     },
 ]
 
+# The entries the valid values name (references must name entries of the project:
+# tests/support/referenced.py makes them).
+NAMED_IMAGES = ("jjiwhsf23kdk", "p-1")
+NAMED_VIDEO = "v-1"
+
 _IMAGE_VALUE: dict[str, Any] = {
     "originalUrl": "https://livingdocs-images.imgix.net/2019/11/21/a209790e.jpeg",
     "url": "https://livingdocs-images.imgix.net/2019/11/21/a209790e.jpeg?auto=format",
-    "mediaId": "jjiwhsf23kdk",
+    "mediaId": NAMED_IMAGES[0],
     "width": 2062,
     "height": 1547,
     "mimeType": "image/jpeg",
@@ -478,7 +483,7 @@ VALID_VIDEO_METADATA: dict[str, Any] = {
             }
         ],
     },
-    "clip": {"$ref": "video", "reference": {"id": "v-1", "posterImageId": "p-1"}},
+    "clip": {"$ref": "video", "reference": {"id": NAMED_VIDEO, "posterImageId": NAMED_IMAGES[1]}},
 }
 
 # One value per property that its rules refuse, and the start of the message that says so.

@@ -21,6 +21,7 @@ from medialib.db.tables import (
     import_items,
     import_jobs,
     media_entries,
+    media_references,
     usage_log_entries,
 )
 from medialib.imports.kinds import KINDS, ImportKinds
@@ -167,6 +168,28 @@ CONFIG_KEYS_MEDIA_TYPES: list[dict[str, Any]] = [
     },
 ]
 
+# Media types whose metadata names other entries (tests/api/test_media_references.py): the
+# projects `referencing` and `referencing-too`. `imageLink` is the property of the original's
+# documented incomingMediaReferences example.
+REFERENCING_MEDIA_TYPES: list[dict[str, Any]] = [
+    {
+        "handle": "image",
+        "type": "mediaImage",
+        "metadata": [_text("title"), {"handle": "imageLink", "type": "li-image"}],
+    },
+    {
+        "handle": "video",
+        "type": "mediaVideo",
+        "metadata": [
+            _text("title"),
+            {"handle": "posterImage", "type": "li-poster-image"},
+            {"handle": "clip", "type": "li-video-reference"},
+            {"handle": "still", "type": "li-image", "config": {"translatable": False}},
+        ],
+    },
+    {"handle": "file", "type": "mediaFile", "metadata": [_text("title")]},
+]
+
 POOL_SIZE = 800
 
 # The usage purposes of the `purposeful` project (tests/api/test_usage_log.py).
@@ -191,6 +214,8 @@ def stack_config(pool: int = 0) -> dict[str, Any]:
         {"handle": "original", "mediaTypes": ORIGINAL_MEDIA_TYPES},
         {"handle": "validity", "mediaTypes": VALIDITY_MEDIA_TYPES},
         {"handle": "config-keys", "mediaTypes": CONFIG_KEYS_MEDIA_TYPES},
+        {"handle": "referencing", "mediaTypes": REFERENCING_MEDIA_TYPES},
+        {"handle": "referencing-too", "mediaTypes": REFERENCING_MEDIA_TYPES},
     ]
     projects += [{"handle": f"pool-{i:02d}", "mediaTypes": DEMO_MEDIA_TYPES} for i in range(pool)]
     return {"projects": projects}
@@ -251,6 +276,7 @@ class Stack:
                 (assets, assets.c.project == project),
                 (import_jobs, import_jobs.c.project == project),
                 (usage_log_entries, usage_log_entries.c.project == project),
+                (media_references, media_references.c.project == project),
             ):
                 rows = await conn.execute(
                     sa.select(table).where(where).order_by(*table.primary_key)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.support.entries import image_asset, import_entries, new_key, unique
 from tests.support.original_config import VALID_IMAGE_METADATA
+from tests.support.referenced import make_referenced_entries
 from tests.support.stack import Stack
 from tests.web.conftest import Browser
 
@@ -22,6 +23,7 @@ METADATA: dict[str, Any] = {
 
 async def test_structured_values_are_edited_as_json(web: Stack, browser: Browser) -> None:
     api = await web.api(PROJECT)
+    await make_referenced_entries(web, api)
     key = new_key()
     await web.put_asset(key)
     entry = {

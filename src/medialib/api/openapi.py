@@ -25,6 +25,7 @@ from medialib.api.schemas import (
     EntryList,
     ErrorBody,
     ImportResults,
+    MediaReferences,
     error_description,
 )
 from medialib.api.versions import VERSIONS, ApiVersion
@@ -237,7 +238,10 @@ def _differences(version: ApiVersion) -> str:
     if version.usage_log:
         lines.append("- `GET /mediaLibrary/{id}/usageLog` and the usage log PATCH operations.")
     references = "`{total, cursor, results}`" if version.reference_pages else "an array"
-    lines.append(f"- `GET /mediaLibrary/{{id}}/incomingDocumentReferences` answers {references}.")
+    lines.append(
+        "- `GET /mediaLibrary/{id}/incomingDocumentReferences` and `…/incomingMediaReferences` "
+        f"answer {references}."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -261,14 +265,15 @@ def _shape_schemas(schemas: dict[str, Any], version: ApiVersion) -> None:
         patch["properties"].pop("oldValue")
     if not version.preserve_updated_at:
         schemas[PatchRequestIn.__name__]["properties"].pop("preserveUpdatedAt")
-    references = schemas[DocumentReferences.__name__]
-    paged = next(
-        s
-        for s in references.pop("anyOf")
-        if (s.get("type") == "array") is not version.reference_pages
-    )
-    references |= paged
-    references.pop("description", None)
+    for name in (DocumentReferences.__name__, MediaReferences.__name__):
+        references = schemas[name]
+        paged = next(
+            s
+            for s in references.pop("anyOf")
+            if (s.get("type") == "array") is not version.reference_pages
+        )
+        references |= paged
+        references.pop("description", None)
 
 
 # --- Every version ----------------------------------------------------------------------------

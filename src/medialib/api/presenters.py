@@ -13,6 +13,7 @@ from medialib.imports.status import JobStatus, JobSummary
 from medialib.library.metadata import MetadataProperty
 from medialib.library.models import Entry, Failure, FailureKind, ImportOutcome
 from medialib.library.projects import MediaType, Project
+from medialib.library.references import IncomingPage
 from medialib.library.usage_log import ReferencePage, UsageLogEntry
 from medialib.media.urls import AssetUrls
 
@@ -268,6 +269,31 @@ def document_references_json(
             ],
         }
         for document in page.documents
+    ]
+    if not version.reference_pages:
+        return results
+    return {"total": page.total, "cursor": page.cursor, "results": results}
+
+
+def media_references_json(
+    page: IncomingPage, version: ApiVersion
+) -> list[dict[str, Any]] | dict[str, Any]:
+    """Each entry whose metadata names the entry, with a reference per property (and kind) it
+    names it in: an array up to 2025-11, `{total, cursor, results}` from 2026-01."""
+    results = [
+        {
+            "id": referrer.entry_id,
+            "references": [
+                {
+                    "id": reference.target,
+                    "type": reference.kind.removeprefix("media").lower(),
+                    "location": "metadata",
+                    "propertyName": reference.property,
+                }
+                for reference in referrer.references
+            ],
+        }
+        for referrer in page.referrers
     ]
     if not version.reference_pages:
         return results

@@ -243,6 +243,30 @@ class DocumentReferences(pydantic.RootModel[list[DocumentReferencesOut] | Docume
     """An array up to API version 2025-11; `{total, cursor, results}` from 2026-01."""
 
 
+class MediaReferenceOut(BaseModel):
+    """One property of the entry listed that names the entry asked about."""
+
+    id: str = Field(description="The entry asked about")
+    type: str = Field(description="What the property names: image or video")
+    location: str = Field(description="`metadata`")
+    propertyName: str = Field(description="The metadata property (of the entry listed)")
+
+
+class MediaReferencesOut(BaseModel):
+    id: str = Field(description="An entry whose metadata names the entry asked about")
+    references: list[MediaReferenceOut]
+
+
+class MediaReferencePage(BaseModel):
+    total: int = Field(description="How many entries, on every page")
+    cursor: str | None = Field(description="`after` for the next page; null on the last")
+    results: list[MediaReferencesOut]
+
+
+class MediaReferences(pydantic.RootModel[list[MediaReferencesOut] | MediaReferencePage]):
+    """An array up to API version 2025-11; `{total, cursor, results}` from 2026-01."""
+
+
 class Health(BaseModel):
     status: str
     database: str | None = None

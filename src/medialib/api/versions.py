@@ -43,8 +43,8 @@ class ApiVersion:
     entry_keys: bool = False
     # GET /mediaLibrary/{id}/usageLog (the PATCH operations are in `patch_operations`).
     usage_log: bool = False
-    # GET /mediaLibrary/{id}/incomingDocumentReferences answers `{total, cursor, results}`
-    # rather than a bare array.
+    # GET /mediaLibrary/{id}/incomingDocumentReferences and …/incomingMediaReferences answer
+    # `{total, cursor, results}` rather than a bare array.
     reference_pages: bool = False
 
 

@@ -32,6 +32,7 @@ from medialib.db.tables import (
     import_items,
     import_jobs,
     media_entries,
+    media_references,
     projects,
 )
 from medialib.db.upsert import insert_ignoring_conflicts
@@ -67,6 +68,7 @@ async def copy_installation(
         (assets, assets.c.released_at.is_(None)),  # not what is being deleted
         (media_entries, None),
         (entry_keys, None),  # every key an entry has had: what its revocation takes down
+        (media_references, None),  # the entries each entry's metadata names
         (import_jobs, import_jobs.c.finished_at.is_not(None)),
         (import_items, import_items.c.job_id.in_(finished_jobs)),
         (events, settled),

@@ -224,6 +224,27 @@ usage_log_entries = sa.Table(
     ),
 )
 
+# What entries' metadata names of other entries of their project (li-image, li-poster-image,
+# li-video-reference: library/references.py), one row per (entry, property, entry named, kind
+# named), written in the transaction that writes the metadata (migration 0012). An entry's rows
+# go with it; rows naming a deleted entry stay, as the metadata holding them does.
+media_references = sa.Table(
+    "media_references",
+    metadata,
+    sa.Column("project", sa.String(100), primary_key=True),
+    sa.Column("entry_id", sa.String(32), primary_key=True),
+    sa.Column("property", sa.String(100), primary_key=True),
+    sa.Column("target_id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),  # library.media_kinds.MediaKind
+    sa.ForeignKeyConstraint(
+        ["project", "entry_id"],
+        ["media_entries.project", "media_entries.id"],
+        ondelete="CASCADE",
+    ),
+    # The entries that name an entry (incomingMediaReferences), in the order of their ids.
+    sa.Index("ix_media_references_project_target_id", "project", "target_id", "entry_id"),
+)
+
 import_jobs = sa.Table(
     "import_jobs",
     metadata,

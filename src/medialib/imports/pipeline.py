@@ -25,6 +25,7 @@ from medialib.errors import ItemError
 from medialib.imports import store
 from medialib.imports.kinds import ImportKind, ImportKinds, Probed
 from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
+from medialib.library import references
 from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
@@ -48,6 +49,7 @@ from medialib.tasks.core import TaskServices
 log = logging.getLogger("medialib.imports")
 
 ALREADY_EXISTS = "already exists"
+INVALID = "invalid_metadata"  # the reason code of an item whose metadata breaks a rule
 
 
 class ImportServices(TaskServices, Protocol):
@@ -193,7 +195,7 @@ class ItemImport:
         if not issues:  # the image's size is known now: its crops must lie within it
             issues = crops_outside(self.media_type.schema, metadata, probed.fields)
         if issues:
-            raise ItemError("invalid_metadata", issues_text(issues))
+            raise ItemError(INVALID, issues_text(issues))
         return metadata
 
     async def _asset(self, download: Download, probed: Probed) -> tuple[JsonObject, bool]:
@@ -356,11 +358,14 @@ async def record_chunk(
         # Items recorded first by another run of this chunk, or cancelled, keep that result.
         unused.extend(_stored_keys(w for w in chunk.worked if w.outcome.position not in still))
         recorded = [w for w in chunk.worked if w.outcome.position in still]
+        project = services.projects.get(job.project)
+        recorded = _refuse_broken_references(tx, project, recorded, unused)
         wanted = [w.imported for w in recorded if w.imported is not None]
         result = save_imported(tx, job.project, job.system_name, wanted)
         unused.extend(result.orphans)
         shared[:] = [s for s in result.saved if s.same_bytes_as is not None]
-        _record_changes(tx, services.projects.get(job.project), job, result.saved)
+        _index_references(tx, project, result.saved)
+        _record_changes(tx, project, job, result.saved)
         made = iter(result.saved)
         outcomes = [
             _settled(w.outcome, next(made)) if w.imported is not None else w.outcome
@@ -378,6 +383,64 @@ async def record_chunk(
     for saved in shared:
         assert saved.same_bytes_as is not None
         services.storage.share_bytes(saved.asset["key"], saved.same_bytes_as)
+
+
+def _refuse_broken_references(
+    tx: Tx, project: Project | None, recorded: list[Worked], unused: list[str]
+) -> list[Worked]:
+    """Items whose metadata names an entry the project does not have fail (checked here, in the
+    transaction that writes them, as the entries they name may go meanwhile); the objects they
+    stored join `unused`. References an entry held already are not checked again."""
+    if project is None:
+        return recorded
+    found: dict[int, list[references.Mention]] = {}
+    for worked in recorded:
+        imported = worked.imported
+        media_type = project.media_types.get(imported.media_type) if imported else None
+        if imported is not None and media_type is not None:
+            named = references.mentions(media_type, imported.metadata)
+            if named:
+                found[worked.outcome.position] = named
+    if not found:
+        return recorded
+    kinds = references.kinds_of(tx, project, (m for named in found.values() for m in named))
+    existing = [w.imported.existing_id for w in recorded if w.imported and w.imported.existing_id]
+    holding = references.held(tx, project.handle, existing)
+    checked = []
+    for worked in recorded:
+        imported, asked = worked.imported, found.get(worked.outcome.position)
+        if imported is not None and asked:
+            was = holding.get(imported.existing_id or "", frozenset())
+            issues = references.problems(asked, was, kinds)
+            if issues:
+                unused.extend(imported.stored_here)
+                reason = issues_text(issues)
+                worked = Worked(ItemOutcome.failed(worked.outcome.position, INVALID, reason))
+        checked.append(worked)
+    return checked
+
+
+def _index_references(tx: Tx, project: Project | None, saved: list[Saved]) -> None:
+    """The index of references follows the metadata the import wrote: a new entry's are its
+    metadata's; an updated entry keeps those of its translations too."""
+    if project is None:
+        return
+    created: dict[str, frozenset[references.MediaReference]] = {}
+    updated: list[str] = []
+    for one in saved:
+        media_type = project.media_types.get(one.imported.media_type)
+        if one.action == Action.UNCHANGED or media_type is None:
+            continue
+        if one.action == Action.UPDATED:
+            if references.names_entries(media_type):
+                updated.append(one.media_id)
+            continue
+        named = references.mentions(media_type, one.imported.metadata)
+        if named:
+            created[one.media_id] = references.references_of(named)
+    references.record(tx, project.handle, created, new=True)
+    if updated:
+        references.reindex(tx, project, updated)
 
 
 def _record_changes(tx: Tx, project: Project | None, job: Job, saved: list[Saved]) -> None:

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
-from medialib.errors import BadRequest, NotFound, field_problems
+from medialib.errors import BadRequest, field_problems
 from medialib.library import assets as asset_rules
+from medialib.library import references
 from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.models import (
@@ -31,17 +32,11 @@ from medialib.library.models import (
     stored_objects,
 )
 from medialib.library.projects import Project
-from medialib.library.repository import entry_from_row, entry_row, is_valid_entry_id
+from medialib.library.repository import entry_from_row, entry_row, is_valid_entry_id, not_found
 from medialib.library.tasks import settle_validity
 from medialib.media.storage import Storage
 
 MAX_IDS_PER_READ = 1000
-
-
-def not_found(entry_id: str) -> NotFound:
-    shown = entry_id if len(entry_id) <= 64 else entry_id[:64] + "…"
-    message = f"MediaLibrary Entry does not exist (id: '{shown}')"
-    return NotFound(message, details={"name": "NotFound", "message": message})
 
 
 def _validation(message: str, problems: dict[str, str] | None = None) -> Failure:
@@ -191,6 +186,7 @@ class EntryImporter:
             candidates = self._drop_foreign_assets(candidates, foreign)
         candidates = self._drop_taken(tx, candidates)
         candidates = self._drop_unshared_keys(tx, candidates)
+        candidates, named = self._drop_broken_references(tx, candidates)
         if not candidates:
             return set()
         inserted = tx.execute(
@@ -198,6 +194,8 @@ class EntryImporter:
             [c.row for c in candidates],
         )
         written = set(inserted.scalars())
+        held = {entry_id: refs for entry_id, refs in named.items() if entry_id in written}
+        references.record(tx, self.project.handle, held, new=True)
         asset_rules.remember_keys(
             tx,
             self.project.handle,
@@ -287,6 +285,35 @@ class EntryImporter:
             for key in candidate.assets:
                 held.setdefault(key, candidate.row["id"])
         return kept
+
+    def _drop_broken_references(
+        self, tx: Tx, candidates: list[Candidate]
+    ) -> tuple[list[Candidate], dict[str, frozenset[references.MediaReference]]]:
+        """Entries whose metadata names an entry the project does not have (nor this batch
+        writes) are refused; the others, and the references each of them holds."""
+        batch = []
+        for candidate in candidates:
+            row = candidate.row
+            media_type = self.project.media_types[row["media_type"]]
+            found = references.mentions(media_type, row["metadata"], row["translations"])
+            batch.append(references.NewEntry(row["id"], media_type.kind, found))
+        if not any(entry.mentions for entry in batch):
+            return candidates, {}
+        refused = references.refused_new_entries(tx, self.project, batch)
+        kept = []
+        for candidate in candidates:
+            issues = refused.get(candidate.row["id"])
+            if issues:
+                failure = Failure(FailureKind.INVALID, "Metadata validation failed.", issues)
+                candidate.outcome.failure = failure
+            else:
+                kept.append(candidate)
+        named = {
+            entry.id: references.references_of(entry.mentions)
+            for entry in batch
+            if entry.mentions and entry.id not in refused
+        }
+        return kept, named
 
     @staticmethod
     def _drop_foreign_assets(candidates: list[Candidate], foreign: set[str]) -> list[Candidate]:

@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from medialib.library.media_kinds import MediaKind
 from medialib.library.storable import INT64
 
 Phrasing = Literal["should", "must"]
@@ -120,6 +121,11 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "should NOT contain NUL characters (\\u0000)",
     ),
     "int64": ("must be within 64 bits", "should be within 64 bits"),
+    # Not ajv's: a reference to an entry the project does not have (library/references.py).
+    "mediaReference": (
+        "must name a {0} entry of this project",
+        "should name a {0} entry of this project",
+    ),
 }
 
 
@@ -252,6 +258,18 @@ INTEGER_TYPES = frozenset({"li-integer", "li-system-integer"})
 # Types whose values decide whether the entry is served (library/validity.py): the entry's
 # own, never a language's.
 ENTRY_STATE_TYPES = frozenset({"li-invalid", "li-datetime-validity"})
+
+# Where a value of these types names a media library entry by its id (the keys leading to it),
+# and the kind of entry it must name; library/references.py checks and indexes them. Document
+# references (li-reference, li-document-reference, …) and li-media-handle (a label) name none.
+MEDIA_REFERENCES: dict[str, tuple[tuple[tuple[str, ...], MediaKind], ...]] = {
+    "li-image": ((("mediaId",), "mediaImage"),),
+    "li-poster-image": ((("mediaId",), "mediaImage"),),
+    "li-video-reference": (
+        (("reference", "id"), "mediaVideo"),
+        (("reference", "posterImageId"), "mediaImage"),
+    ),
+}
 
 
 class EnumOption(BaseModel):

@@ -17,13 +17,13 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
-from medialib.library import usage_log
+from medialib.library import references, usage_log
 from medialib.library.crops import crops_outside
-from medialib.library.entries import not_found
 from medialib.library.events import Actor, EntryEvent, record_entry_changes
+from medialib.library.metadata import MetadataIssue
 from medialib.library.models import Entry, PatchIn, PatchRequestIn, stored_objects
 from medialib.library.projects import Project
-from medialib.library.repository import entry_from_row, is_valid_entry_id
+from medialib.library.repository import entry_from_row, is_valid_entry_id, not_found
 from medialib.library.tasks import settle_validity
 from medialib.media.storage import Storage
 from medialib.parsing import whole_number
@@ -153,6 +153,7 @@ class EntryPatcher:
         patched.version = entry.version + 1
         if not request.preserveUpdatedAt:
             patched.updated_at = utcnow()
+        self._index_references(tx, entry, patched, request)
         foreign = asset_rules.claim_assets(tx, self.project.handle, new_assets)
         if foreign:
             key = min(foreign)
@@ -193,6 +194,30 @@ class EntryPatcher:
         if patched.revoked != entry.revoked:
             shared = asset_rules.sharing_entries(tx, entry.project, entry.id)
         return Patched(patched, shared)
+
+    def _index_references(
+        self, tx: Tx, before: Entry, after: Entry, request: PatchRequestIn
+    ) -> None:
+        """The references the patch adds to the entry's metadata must name entries of the
+        project (those it held already are not checked again); the index follows the metadata."""
+        media_type = self.project.media_types.get(after.media_type)
+        if media_type is None:  # no patch but the usage log's gets here then
+            return
+        project = self.project.handle
+        found = references.mentions(media_type, after.metadata, after.translations)
+        indexed = references.held(tx, project, [after.id]).get(after.id, frozenset())
+        now = references.references_of(found)
+        if now == indexed:
+            return
+        # (What the entry held before, as its metadata says: also what predates the index.)
+        was = indexed | references.references_of(
+            references.mentions(media_type, before.metadata, before.translations)
+        )
+        added = [mention for mention in found if mention.reference not in was]
+        issues = references.problems(added, was, references.kinds_of(tx, self.project, added))
+        if issues:
+            raise BadRequest(details={_where(request, issues[0]): issues[0].message()})
+        references.record(tx, project, {after.id: now})
 
     async def _new_assets(self, request: PatchRequestIn) -> dict[str, dict[str, Any]]:
         """Objects that replaceAsset patches bring (an asset, a video's poster), each of which
@@ -356,6 +381,18 @@ def _events(before: Entry, after: Entry) -> list[EntryEvent]:
     if (after.metadata, after.asset, after.translations) != said:
         events.append(EntryEvent.UPDATE)
     return events
+
+
+def _where(request: PatchRequestIn, issue: MetadataIssue) -> str:
+    """The value of the last patch that set the property an issue is about."""
+    for i, patch in reversed(list(enumerate(request.patches))):
+        if (
+            patch.operation == "setMetadataProperty"
+            and patch.propertyName == issue.property
+            and patch.locale == issue.locale
+        ):
+            return f"patches.{i}.value"
+    return "patches"
 
 
 def _state_conflict(message: str) -> Conflict:

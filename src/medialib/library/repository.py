@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from medialib.db.engine import Tx
 from medialib.db.tables import media_entries
 from medialib.db.upsert import insert_ignoring_conflicts
+from medialib.errors import NotFound
 from medialib.library import assets
 from medialib.library.models import Entry, stored_objects
 
@@ -47,6 +48,13 @@ def new_entry_id() -> str:
 
 def is_valid_entry_id(entry_id: str) -> bool:
     return 1 <= len(entry_id) <= 32 and all(ch in _ID_ALPHABET or ch == "-" for ch in entry_id)
+
+
+def not_found(entry_id: str) -> NotFound:
+    """The 404 of an entry the project does not have (another project's is as missing)."""
+    shown = entry_id if len(entry_id) <= 64 else entry_id[:64] + "…"
+    message = f"MediaLibrary Entry does not exist (id: '{shown}')"
+    return NotFound(message, details={"name": "NotFound", "message": message})
 
 
 def entry_row(

@@ -26,10 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, usage_log_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
-from medialib.library.entries import not_found
 from medialib.library.models import PatchIn
 from medialib.library.projects import Project
-from medialib.library.repository import is_valid_entry_id
+from medialib.library.repository import is_valid_entry_id, not_found
 from medialib.parsing import in_utc
 
 ADD = "addUsageLogEntry"

@@ -14,6 +14,7 @@ from medialib.api.openapi import LIST_KEY, json_body, leads_to, link, only_where
 from medialib.api.presenters import (
     document_references_json,
     entry_json,
+    media_references_json,
     outcome_json,
     usage_log_entry_json,
 )
@@ -24,6 +25,7 @@ from medialib.api.schemas import (
     EntryOut,
     ImportResults,
     KeyList,
+    MediaReferences,
     PatchDone,
     UsageLog,
     answers,
@@ -37,6 +39,7 @@ from medialib.library.browse import Browse, browse
 from medialib.library.entries import EntryImporter, find_entries, get_entry
 from medialib.library.models import EntryIn, PatchRequestIn
 from medialib.library.patches import EntryPatcher, PatchRules, parse_patch_request
+from medialib.library.references import MAX_PAGE, incoming
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
 from medialib.library.usage_log import MAX_REFERENCES_PAGE, document_references, usage_log
@@ -263,6 +266,26 @@ async def incoming_document_references(
         rt.db, call.project, id, limit=limit, offset=offset, after=after
     )
     return JSONBody(document_references_json(page, id, call.version))
+
+
+@router.get(
+    "/mediaLibrary/{id}/incomingMediaReferences",
+    summary="The entries whose metadata names an entry (li-image, li-poster-image, "
+    "li-video-reference)",
+    responses=answers(MediaReferences),
+)
+async def incoming_media_references(
+    id: str,
+    limit: int = Query(default=MAX_PAGE, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0, le=2**31 - 1),
+    after: str | None = Query(
+        default=None, max_length=64, description="The `cursor` of the page before (2026-01 on)"
+    ),
+    call: Caller = Depends(caller(READ)),
+    rt: Runtime = Depends(runtime),
+) -> JSONBody:
+    page = await incoming(rt.db, call.project.handle, id, limit=limit, offset=offset, after=after)
+    return JSONBody(media_references_json(page, call.version))
 
 
 @router.get(

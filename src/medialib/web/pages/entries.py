@@ -285,7 +285,14 @@ async def save_metadata(
     if problems:
         return await _page(request, rt, who, entry, values=values, problems=problems, status=400)
     if request_in is not None:
-        await EntryPatcher(rt.db, rt.storage, project, RULES, who.actor).apply(entry_id, request_in)
+        patcher = EntryPatcher(rt.db, rt.storage, project, RULES, who.actor)
+        try:
+            await patcher.apply(entry_id, request_in)
+        except BadRequest as refused:  # what only the library can tell: a reference's entry
+            problems = _by_property(refused, list(changed))
+            return await _page(
+                request, rt, who, entry, values=values, problems=problems, status=400
+            )
     return RedirectResponse(f"/ui/entries/{entry_id}?saved=1", status_code=303)
 
 
