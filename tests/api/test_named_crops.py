@@ -153,13 +153,15 @@ async def test_whole_numbers_written_as_floats_are_integers(stack: Stack) -> Non
 
 async def test_an_li_image_crop_lies_within_the_width_and_height_it_gives(stack: Stack) -> None:
     api = await stack.api(PROJECT)
+    # li-image names an image of the project (tests/api/test_media_references.py)
+    named = (await _imported(stack, api, {"crops": []}))["id"]
     inside = {
-        "mediaId": "m1",
+        "mediaId": named,
         "width": 100,
         "height": 50,
         "crops": [{"x": 50, "y": 0, "width": 50, "height": 50}],
     }
-    no_size = {"mediaId": "m2", "crops": [{"x": 5000, "y": 0, "width": 50, "height": 50}]}
+    no_size = {"mediaId": named, "crops": [{"x": 5000, "y": 0, "width": 50, "height": 50}]}
     for teaser in (inside, no_size):
         result = await _imported(stack, api, {"crops": []}, teaser=teaser)
         assert result["ok"], result
