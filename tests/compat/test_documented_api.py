@@ -29,13 +29,11 @@ from tests.compat.documented import (
     ENDPOINTS,
     NOT_SERVED_YET,
     PAGES,
-    VERSIONS,
     Comparison,
     added_keys,
     compare,
     differences_text,
     expected_differences,
-    not_served,
     rank,
     table,
 )
@@ -526,32 +524,6 @@ async def test_documented_examples(label: str, version: str, stack: Stack, origi
 def test_every_endpoint_is_exercised_or_not_served_yet() -> None:
     for endpoint in ENDPOINTS:
         assert (endpoint.label in EXERCISES) != (endpoint.label in NOT_SERVED_YET), endpoint.label
-
-
-NOT_SERVED_CASES = [
-    pytest.param(key, v, id=f"{key}@{v}")
-    for key in NOT_SERVED_YET
-    for v in VERSIONS
-    if key in not_served(" ".join(key.split(" ")[:2]), v)
-]
-
-
-@pytest.mark.parametrize(("key", "version"), NOT_SERVED_CASES)
-async def test_not_served_yet_is_not_served(key: str, version: str, stack: Stack) -> None:
-    """Each of NOT_SERVED_YET answers as the list says, with its documented request: a test to
-    change (with the list and docs/compatibility.md) when it is served."""
-    api = await stack.api(PROJECT)
-    record = await _stored_image(stack, api, systemName=None, externalId=None)
-    status, _ = NOT_SERVED_YET[key]
-    method, path, *operation = key.split(" ")
-    url = f"/api/{version}/" + path.replace("{id}", record["id"]).replace("{mediaId}", record["id"])
-    if operation:
-        request = PAGES["patch-media-library-entry"]["request"]
-        patches = [p for p in request["patches"] if p["operation"] == operation[0]]
-        response = await api.request(method, url, json={"patches": patches})
-    else:
-        response = await api.request(method, url)
-    assert response.status_code == status, (key, version, response.text)
 
 
 def test_the_table_in_the_docs_is_this_one() -> None:
