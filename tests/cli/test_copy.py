@@ -100,6 +100,18 @@ async def test_the_copy_serves_what_the_original_served(
     )
     assert invalid["ok"], invalid
     assert closing["ok"], closing
+    # An entry whose usage log says where it is used.
+    token_of_purposeful = await source.token("purposeful")
+    purposeful = source.client(token_of_purposeful)
+    logged_key = new_key()
+    await source.put_asset(logged_key)
+    [logged] = await import_entries(purposeful, [image_entry(logged_key)])
+    use = {"operation": "addUsageLogEntry", "value": {"purpose": "print", "documentId": 7}}
+    added = await purposeful.patch(
+        f"/api/2026-05/mediaLibrary/{logged['id']}", json={"patches": [use]}
+    )
+    assert added.status_code == 200, added.text
+    usage_log = f"/api/2026-05/mediaLibrary/{logged['id']}/usageLog"
     storage_url = f"s3://{s3_server.new_bucket()}/media"
 
     said = copy(source, target_database, storage_url, s3_server)
@@ -126,6 +138,10 @@ async def test_the_copy_serves_what_the_original_served(
         named_there = await copied.client(token_of_referencing).get(incoming)
         assert named_there.json() == (await referencing.get(incoming)).json()
         assert named_there.json()["results"][0]["id"] == naming["id"]
+        logged_there = await copied.client(token_of_purposeful).get(usage_log)
+        assert logged_there.status_code == 200, logged_there.text
+        assert logged_there.json() == (await purposeful.get(usage_log)).json()
+        assert logged_there.json()["results"][0]["documentId"] == 7
         job = await same_token.get("/api/2026-05/import/images/status", params={"id": status["id"]})
         assert job.json() == await importer.status(status["id"])
         served = await copied.client().get(f"/media/{key}")
@@ -152,11 +168,12 @@ async def test_the_copy_serves_what_the_original_served(
             f"media/{closing_key}",
             f"media/{named_key}",
             f"media/{naming_key}",
+            f"media/{logged_key}",
         }
 
         again = copy(source, target_database, storage_url, s3_server)
 
-        assert "0 objects (6 were there already)" in again
+        assert "0 objects (7 were there already)" in again
     finally:
         await copied.close()
         await importer.close()

@@ -34,6 +34,7 @@ from medialib.db.tables import (
     media_entries,
     media_references,
     projects,
+    usage_log_entries,
 )
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.library.tasks import resume_validity_checks
@@ -69,6 +70,7 @@ async def copy_installation(
         (media_entries, None),
         (entry_keys, None),  # every key an entry has had: what its revocation takes down
         (media_references, None),  # the entries each entry's metadata names
+        (usage_log_entries, None),  # where entries are used, as callers reported it
         (import_jobs, import_jobs.c.finished_at.is_not(None)),
         (import_items, import_items.c.job_id.in_(finished_jobs)),
         (events, settled),
