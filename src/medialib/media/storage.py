@@ -307,6 +307,16 @@ class Storage:
             raise StorageError(f"storage list {prefix!r} failed: {exc}") from exc
         return sorted(found)
 
+    async def list_objects(self) -> AsyncIterator[list[ObjectInfo]]:
+        """Every object of the store, a page at a time (in no particular order)."""
+        try:
+            async for batch in obstore.list(self.store):
+                yield [_info(str(meta["path"]), meta) for meta in batch]
+        except _MISSING:
+            return
+        except (BaseError, OSError) as exc:
+            raise StorageError(f"storage list failed: {exc}") from exc
+
     async def delete(self, key: str) -> None:
         try:
             await obstore.delete_async(self.store, key)

@@ -1,0 +1,159 @@
+"""`medialib doctor [--repair]` on both stacks (SQLite and a folder, PostgreSQL and S3): each
+kind of inconsistency made by hand is found with its key and entries, the exit code says so,
+and a repair removes only what nothing references while the library goes on serving."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+
+from medialib.db.tables import assets, uploads
+from medialib.library.assets import variant_prefix
+from medialib.media.storage import Storage
+from tests.support import media
+from tests.support.entries import image_entry, import_entries, new_key
+from tests.support.stack import Stack
+
+LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def doctor(stack: Stack, *options: str) -> subprocess.CompletedProcess[str]:
+    settings = stack.settings
+    env = {
+        **os.environ,
+        "MEDIALIB_HOME": str(settings.home),
+        "MEDIALIB_CONFIG": str(settings.config),
+        "MEDIALIB_STORAGE_URL": settings.resolved_storage_url,
+    }
+    for name, value in (
+        ("MEDIALIB_DATABASE_URL", stack.database_url),
+        ("MEDIALIB_S3_ENDPOINT", settings.s3_endpoint),
+    ):
+        if value:
+            env[name] = value
+        else:
+            env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "medialib.cli", "doctor", *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def _entry(stack: Stack, key: str) -> str:
+    await stack.put_asset(key)
+    [result] = await import_entries(await stack.api(), [image_entry(key)])
+    assert result["ok"], result
+    entry_id: str = result["record"]["id"]
+    return entry_id
+
+
+async def _row(stack: Stack, table: sa.Table, **values: object) -> None:
+    async with stack.runtime.db.write() as conn:
+        await conn.execute(table.insert().values(**values))
+
+
+async def _exists(storage: Storage, key: str) -> bool:
+    return await storage.head(key) is not None
+
+
+async def test_doctor_finds_each_inconsistency_and_repair_removes_only_the_unreferenced(
+    make_stack: Callable[..., Awaitable[Stack]],
+) -> None:
+    stack = await make_stack()
+    storage = stack.runtime.storage
+    kept_key, broken_key = new_key(), new_key()
+    kept = await _entry(stack, kept_key)
+    client = stack.client()
+    rendition = await client.get(f"/media/{kept_key}", params={"w": "20"})
+    assert rendition.status_code == 200
+    [kept_variant] = await storage.list_keys(variant_prefix(kept_key))
+    healthy = doctor(stack, "--min-age", "0")
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert "all is well" in healthy.stdout
+
+    broken = await _entry(stack, broken_key)
+    await storage.delete(broken_key)  # a row without its object
+    stray = new_key()
+    await stack.put_asset(stray)  # an object without a row
+    orphan = f"{variant_prefix(new_key())}/0123abcd.webp"
+    await storage.put(orphan, media.webp())  # a rendition of an original that is gone
+    expired, pending = new_key(), new_key()
+    for key, expires_at in ((expired, LONG_AGO), (pending, dt.datetime.now(dt.UTC))):
+        await stack.put_asset(key)
+        expires = expires_at + dt.timedelta(hours=1)
+        await _row(stack, uploads, key=key, project="demo", expires_at=expires)
+    unheld, released = new_key(), new_key()
+    for key, released_at in ((unheld, None), (released, LONG_AGO)):
+        await stack.put_asset(key)
+        await _row(
+            stack,
+            assets,
+            key=key,
+            project="demo",
+            mime_type="image/jpeg",
+            revoked=False,
+            created_at=LONG_AGO,
+            released_at=released_at,
+        )
+
+    found = doctor(stack, "--min-age", "0")
+
+    assert found.returncode == 1, found.stderr
+    lines = found.stdout.splitlines()
+    assert f"row-without-object: {broken_key}  project demo  entries {broken}" in found.stdout
+    expected = {
+        "object-without-row": stray,
+        "orphaned-rendition": orphan,
+        "expired-upload": expired,
+        "asset-without-entry": unheld,
+        "released-not-deleted": released,
+        "row-without-object": broken_key,
+    }
+    problems = {line.split(": ")[0]: line.split(": ")[1].split()[0] for line in lines[:-1]}
+    assert problems == expected
+    assert "6 problem(s) left, 5 removable with --repair" in lines[-1]
+    assert pending not in found.stdout
+    assert kept_key not in found.stdout
+    young = doctor(stack)  # by default, objects and rows of the last hour are left out
+    assert stray not in young.stdout
+    assert orphan not in young.stdout
+
+    repaired = doctor(stack, "--repair", "--min-age", "0")
+
+    assert repaired.returncode == 1  # the entry without its object is still there
+    for key in (stray, orphan, expired, unheld, released):
+        assert f"removed {_problem(expected, key)}: {key}" in repaired.stdout
+        assert not await _exists(storage, key), key
+    for key in (kept_key, kept_variant, pending):
+        assert await _exists(storage, key), key
+    async with stack.runtime.db.read() as conn:
+        left = set((await conn.execute(sa.select(assets.c.key))).scalars())
+        waiting = set((await conn.execute(sa.select(uploads.c.key))).scalars())
+    assert left == {kept_key, broken_key}
+    assert waiting == {pending}
+    served = await client.get(f"/media/{kept_key}")
+    assert served.status_code == 200
+    assert served.content == media.STORED_JPEG
+    again = await client.get(f"/media/{kept_key}", params={"w": "20"})
+    assert again.content == rendition.content
+    api = await stack.api()
+    assert (await api.get(f"/api/2026-05/mediaLibrary/{kept}")).status_code == 200
+    assert (await api.get(f"/api/2026-05/mediaLibrary/{broken}")).status_code == 200
+
+    after = doctor(stack, "--min-age", "0")
+    assert after.returncode == 1
+    assert [line.split(": ")[0] for line in after.stdout.splitlines()[:-1]] == [
+        "row-without-object"
+    ]
+
+
+def _problem(expected: dict[str, str], key: str) -> str:
+    return next(problem for problem, found in expected.items() if found == key)
