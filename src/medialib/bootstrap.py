@@ -19,6 +19,7 @@ from medialib.imports.tasks import TASKS as IMPORT_TASKS
 from medialib.library.config import AppConfig, load_config
 from medialib.library.projects import Project, sync_projects
 from medialib.library.tasks import TASKS as LIBRARY_TASKS
+from medialib.library.tasks import start_sweeps
 from medialib.media.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.media.storage import Storage
 from medialib.media.urls import AssetUrls, ImageService
@@ -150,4 +151,6 @@ async def start_worker(rt: Runtime) -> Worker:
     rt.load_fetcher()  # aiohttp now: a first download must not wait for its import
     worker = rt.runner.worker(rt, concurrency=rt.settings.worker_concurrency)
     await worker.start()
+    every = rt.settings.sweep_every
+    await rt.db.transact(lambda tx: start_sweeps(tx, every))
     return worker

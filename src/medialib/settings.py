@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     stalled_after: float = Field(
         default=30.0, gt=0, description="Seconds without a heartbeat before a worker is dead."
     )
+    sweep_every: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds between sweeps of the store: uploads never registered a day past "
+        "their expiry, renditions of deleted originals (`medialib doctor` finds the rest).",
+    )
     webhook_retry_delays: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
         description="Seconds before each retry of a failed webhook delivery.",

@@ -4,6 +4,7 @@ and a repair removes only what nothing references while the library goes on serv
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from medialib.db.tables import assets, uploads
 from medialib.library.assets import variant_prefix
+from medialib.library.tasks import SWEEP, start_sweeps
 from medialib.media.storage import Storage
 from tests.support import media
 from tests.support.entries import image_entry, import_entries, new_key
@@ -157,3 +159,58 @@ async def test_doctor_finds_each_inconsistency_and_repair_removes_only_the_unref
 
 def _problem(expected: dict[str, str], key: str) -> str:
     return next(problem for problem, found in expected.items() if found == key)
+
+
+async def _pending_sweeps(stack: Stack) -> int:
+    """Sweeps waiting in the task queue (the local runner's table, or procrastinate's)."""
+    if stack.database_url:
+        query = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :n AND status = 'todo'"
+    else:
+        query = "SELECT count(*) FROM tasks WHERE name = :n AND state = 'todo'"
+    async with stack.runtime.db.read() as conn:
+        return int((await conn.execute(sa.text(query), {"n": SWEEP})).scalar_one())
+
+
+async def test_the_periodic_sweep_removes_expired_uploads_and_orphaned_renditions_only(
+    make_stack: Callable[..., Awaitable[Stack]],
+) -> None:
+    stack = await make_stack(sweep_every=0.2)
+    storage = stack.runtime.storage
+    kept_key = new_key()
+    await _entry(stack, kept_key)
+    assert (await stack.client().get(f"/media/{kept_key}", params={"w": "20"})).status_code == 200
+    [kept_variant] = await storage.list_keys(variant_prefix(kept_key))
+    now = dt.datetime.now(dt.UTC)
+    expired, late, pending, stray = new_key(), new_key(), new_key(), new_key()
+    # expired long ago; expired an hour ago (may still be registered); not expired yet
+    for key, expires_at in ((expired, LONG_AGO), (late, now), (pending, now)):
+        await stack.put_asset(key)
+        expires = expires_at + (dt.timedelta(hours=1) if key == pending else dt.timedelta())
+        await _row(stack, uploads, key=key, project="demo", expires_at=expires)
+    await stack.put_asset(stray)  # not the sweep's: only `medialib doctor --repair` removes it
+    orphan = f"{variant_prefix(new_key())}/0123abcd.webp"
+    await storage.put(orphan, media.webp())
+
+    async with asyncio.timeout(30):
+        while await _exists(storage, orphan) or await _exists(storage, expired):
+            await asyncio.sleep(0.05)
+
+    for key in (kept_key, kept_variant, late, pending, stray):
+        assert await _exists(storage, key), key
+    async with stack.runtime.db.read() as conn:
+        waiting = set((await conn.execute(sa.select(uploads.c.key))).scalars())
+    assert waiting == {late, pending}
+
+
+async def test_processes_starting_together_start_one_chain_of_sweeps(
+    make_stack: Callable[..., Awaitable[Stack]],
+) -> None:
+    stack = await make_stack()
+    # Once it answers, its worker has started the sweeps: the first in an hour.
+    assert (await stack.client().get("/healthz")).status_code == 200
+    assert await _pending_sweeps(stack) == 1
+
+    for _ in range(3):  # more processes start
+        await stack.runtime.db.transact(lambda tx: start_sweeps(tx, 3600.0))
+
+    assert await _pending_sweeps(stack) == 1

@@ -346,6 +346,15 @@ tasks = sa.Table(
     sa.Index("ix_tasks_state_run_at", "state", "run_at"),
 )
 
+# Periodic tasks' next run (migration 0013): a run re-defers itself only while the row names
+# its time, so however many processes start a chain, one goes on.
+periodic_tasks = sa.Table(
+    "periodic_tasks",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+)
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

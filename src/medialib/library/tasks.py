@@ -1,6 +1,7 @@
 """The library package's task set: delete stored objects no entry points at any more (and their
-renditions), after the transaction that let go of them is committed; and look at entries again
-when one of their validity windows opens or closes (library/validity.py)."""
+renditions), after the transaction that let go of them is committed; look at entries again
+when one of their validity windows opens or closes (library/validity.py); and sweep the store
+of expired uploads and orphaned renditions periodically (library/doctor.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from medialib.db.engine import Database, Tx
-from medialib.db.tables import assets, media_entries, utcnow
-from medialib.library import validity
+from medialib.db.tables import assets, media_entries, periodic_tasks, utcnow
+from medialib.db.upsert import insert_ignoring_conflicts
+from medialib.library import doctor, validity
 from medialib.library.assets import variant_prefix
 from medialib.library.events import record_entry_changes
 from medialib.library.projects import Project
@@ -151,3 +153,55 @@ async def forget_the_check(
             .where(media_entries.c.project == project, media_entries.c.id.in_(entry_ids))
             .values(validity_check_at=None)
         )
+
+
+SWEEP = "sweep_store"
+# An upload URL lives an hour; its object is swept a day after that, not at once: a client
+# that uploaded in time may register a little late.
+SWEEP_GRACE = dt.timedelta(days=1)
+
+
+def start_sweeps(tx: Tx, every: float) -> None:
+    """Start the store's sweep, every `every` seconds, unless a chain of sweeps is going on
+    (its next run is ahead, or late by less than a period): every process that works tasks
+    calls this when it starts, and one chain goes on however many do."""
+    tx.execute(
+        insert_ignoring_conflicts(tx.conn, periodic_tasks),
+        {"name": SWEEP, "due_at": dt.datetime(1970, 1, 1, tzinfo=dt.UTC)},
+    )
+    due_at = _next_sweep(tx)
+    now = utcnow()
+    if due_at is not None and due_at > now - dt.timedelta(seconds=every):
+        return
+    _plan_sweep(tx, now + dt.timedelta(seconds=every), every)
+
+
+def _next_sweep(tx: Tx) -> dt.datetime | None:
+    query = sa.select(periodic_tasks.c.due_at).where(periodic_tasks.c.name == SWEEP)
+    due_at: dt.datetime | None = tx.execute(
+        query.with_for_update() if tx.is_postgres else query
+    ).scalar()
+    return due_at
+
+
+def _plan_sweep(tx: Tx, due_at: dt.datetime, every: float) -> None:
+    tx.execute(periodic_tasks.update().where(periodic_tasks.c.name == SWEEP).values(due_at=due_at))
+    wait = max(0.0, (due_at - utcnow()).total_seconds())
+    sweep_store.defer(tx, delay=wait, due=due_at.isoformat(), every=every)
+
+
+@TASKS.task(SWEEP, max_attempts=1)
+async def sweep_store(ctx: TaskContext[LibraryServices], due: str, every: float) -> None:
+    """Defer the next sweep, then sweep; a run whose time the row no longer names (a newer
+    chain took over) ends at once. A failed sweep is not retried: the next one comes."""
+
+    def go_on(tx: Tx) -> bool:
+        if _next_sweep(tx) != dt.datetime.fromisoformat(due):
+            return False
+        _plan_sweep(tx, utcnow() + dt.timedelta(seconds=every), every)
+        return True
+
+    if await ctx.services.db.transact(go_on):
+        removed = await doctor.sweep(ctx.services.db, ctx.services.storage, grace=SWEEP_GRACE)
+        if removed:
+            log.info("the store's sweep removed %d object(s) nothing referenced", len(removed))
