@@ -129,6 +129,10 @@ async def test_a_backup_taken_during_an_import_restores_into_a_server_serving_th
             assert answered.status_code == 200, answered.text
         kept = await again.get(rendition)
         assert kept.content == made.content
+        # The job the backup caught running goes on in the restored home, and finishes.
+        async with asyncio.timeout(60):
+            while await _done(again, job_id) < ITEMS:
+                await asyncio.sleep(0.05)
         await again.aclose()
     finally:
         restored.stop()
@@ -162,3 +166,31 @@ def test_restore_refuses_a_folder_that_is_not_a_finished_backup(tmp_path: Path) 
     assert refused.returncode == 2
     assert "has no manifest.json" in refused.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_restore_refuses_a_backup_whose_database_was_changed_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    home, backup = tmp_path / "home", tmp_path / "backup"
+    assert medialib(home, "migrate").returncode == 0
+    assert medialib(home, "backup", str(backup)).returncode == 0
+    assert sorted(p.name for p in backup.iterdir()) == ["manifest.json", "medialib.db", "storage"]
+    with (backup / "medialib.db").open("ab") as database:
+        database.write(b"\0")
+
+    refused = medialib(tmp_path / "new", "restore", str(backup))
+
+    assert refused.returncode == 2
+    assert "is not the database the backup wrote" in refused.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_backup_is_never_written_into_the_store_it_backs_up(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert medialib(home, "migrate").returncode == 0
+
+    refused = medialib(home, "backup", str(home / "storage" / "backup"))
+
+    assert refused.returncode == 2
+    assert "inside the storage folder" in refused.stderr
+    assert not (home / "storage" / "backup").exists()

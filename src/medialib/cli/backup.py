@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from medialib.cli.common import fail_cleanly
-from medialib.library.backup import back_up, restore
+from medialib.library.backup import BackupError, back_up, restore, sqlite_path
 from medialib.media.storage import Storage
 from medialib.settings import Settings
 
@@ -26,6 +26,9 @@ def backup_command(dest: Path) -> None:
     """Back up the SQLite database and the objects it names into the folder DEST (an earlier
     backup there is brought up to date). The server may run meanwhile."""
     settings = Settings()
+    database = sqlite_path(settings)
+    if not database.is_file():
+        raise BackupError(f"there is no database at {database}: nothing to back up")
 
     async def work() -> None:
         storage = Storage(settings.resolved_storage_url, s3_endpoint=settings.s3_endpoint)

@@ -84,7 +84,7 @@ async def back_up(settings: Settings, storage: Storage, dest: Path, say: Say) ->
     """Back up the database and the objects it names into `dest` (made when missing; an earlier
     backup there is brought up to date)."""
     database = sqlite_path(settings)
-    await asyncio.to_thread(_snapshot_database, database, dest)
+    await asyncio.to_thread(_snapshot_database, database, dest, storage.local_path(""))
     snapshot = await asyncio.to_thread(_read_snapshot, dest / DATABASE)
     say(f"database: {snapshot.entries} entries, {len(snapshot.needed)} assets")
     report = BackupReport(entries=snapshot.entries)
@@ -100,9 +100,11 @@ async def back_up(settings: Settings, storage: Storage, dest: Path, say: Say) ->
     return report
 
 
-def _snapshot_database(source: Path, dest: Path) -> None:
+def _snapshot_database(source: Path, dest: Path, store: Path | None) -> None:
     """One step of SQLite's online backup: a consistent copy as of one moment; in WAL mode the
     server's writers go on meanwhile."""
+    if store is not None and dest.resolve().is_relative_to(store.resolve()):
+        raise BackupError(f"{dest} is inside the storage folder: back up somewhere else")
     if not source.is_file():
         raise BackupError(f"there is no database at {source}: nothing to back up")
     dest.mkdir(parents=True, exist_ok=True)
@@ -114,6 +116,9 @@ def _snapshot_database(source: Path, dest: Path) -> None:
     dst = sqlite3.connect(partial)
     try:
         src.backup(dst)
+        # The copy takes the source's WAL mode: back to a rollback journal, so that the file
+        # alone is the whole database (no -wal beside it); the server turns WAL on again.
+        dst.execute("PRAGMA journal_mode=DELETE")
         problems = dst.execute("PRAGMA quick_check").fetchall()
         if problems != [("ok",)]:
             raise BackupError(f"the database copy fails SQLite's check: {problems[:3]}")
@@ -223,8 +228,15 @@ def restore(source: Path, settings: Settings, say: Say) -> RestoreReport:
     embedded database and a storage folder, with nothing in them yet."""
     manifest = _read_manifest(source)
     database, storage_root = _restore_targets(settings)
-    if _sha256(source / DATABASE) != manifest["database"]["sha256"]:
+    if (
+        not (source / DATABASE).is_file()
+        or _sha256(source / DATABASE) != manifest["database"]["sha256"]
+    ):
         raise BackupError(f"{source / DATABASE} is not the database the backup wrote")
+    try:
+        snapshot = _read_snapshot(source / DATABASE)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{source / DATABASE} cannot be read: {exc}") from None
     settings.home.mkdir(parents=True, exist_ok=True)
     for name in manifest.get("files", []):
         if name in (CONFIG, SECRET_FILE):
@@ -232,13 +244,12 @@ def restore(source: Path, settings: Settings, say: Say) -> RestoreReport:
     if (settings.home / SECRET_FILE).exists():
         (settings.home / SECRET_FILE).chmod(0o600)
     if (source / OBJECTS).is_dir():
-        shutil.copytree(source / OBJECTS, storage_root, dirs_exist_ok=True)
+        shutil.copytree(source / OBJECTS, storage_root, dirs_exist_ok=True, ignore=_links)
     storage_root.mkdir(parents=True, exist_ok=True)
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".partial")
     shutil.copyfile(source / DATABASE, partial)
     os.replace(partial, database)
-    snapshot = _read_snapshot(database)
     known_missing = set(manifest.get("missing", []))
     missing = [
         key
@@ -250,6 +261,12 @@ def restore(source: Path, settings: Settings, say: Say) -> RestoreReport:
     return RestoreReport(snapshot.entries, objects, missing)
 
 
+def _links(folder: str, names: list[str]) -> list[str]:
+    """Symbolic links are not restored: a backup's objects are files (a link could bring in
+    any file of the machine under an object's key)."""
+    return [name for name in names if os.path.islink(os.path.join(folder, name))]
+
+
 def _read_manifest(source: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((source / MANIFEST).read_text())
@@ -259,9 +276,20 @@ def _read_manifest(source: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as exc:
         raise BackupError(f"{source / MANIFEST} cannot be read: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or not isinstance(manifest.get("database"), dict)
+        or not isinstance(manifest["database"].get("sha256"), str)
+        or not _strings(manifest.get("missing", []))
+        or not _strings(manifest.get("files", []))
+    ):
         raise BackupError(f"{source / MANIFEST} is not a manifest of a medialib backup")
     return manifest
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _restore_targets(settings: Settings) -> tuple[Path, Path]:
