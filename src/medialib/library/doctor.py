@@ -228,13 +228,14 @@ async def repair(
     """Remove what the removable findings name, each confirmed once more first; the removed."""
     removed = []
     for finding in await confirmed(db, storage, [f for f in findings if f.removable], grace=grace):
-        await _remove(db, storage, finding)
-        log.info("removed %s %s", finding.problem, finding.key)
-        removed.append(finding)
+        if await _remove(db, storage, finding):
+            log.info("removed %s %s", finding.problem, finding.key)
+            removed.append(finding)
     return removed
 
 
-async def _remove(db: Database, storage: Storage, finding: Finding) -> None:
+async def _remove(db: Database, storage: Storage, finding: Finding) -> bool:
+    """Remove what the finding names; False when an entry took its key up meanwhile."""
     key = finding.key
     match finding.problem:
         case Problem.ORPHANED_RENDITION | Problem.OBJECT_WITHOUT_ROW:
@@ -250,13 +251,20 @@ async def _remove(db: Database, storage: Storage, finding: Finding) -> None:
                 await conn.execute(uploads.delete().where(uploads.c.key == key))
         case Problem.ASSET_WITHOUT_ENTRY | Problem.RELEASED_NOT_DELETED:
             # As an entry's deletion does: released first (no registration takes it up in
-            # between), then the renditions, the object and the row.
+            # between), unless an entry took it since it was confirmed; then the renditions,
+            # the object and the row.
+            held = sa.exists().where(entry_keys.c.key == key)
             async with db.write() as conn:
                 await conn.execute(
                     assets.update()
-                    .where(assets.c.key == key, assets.c.released_at.is_(None))
+                    .where(assets.c.key == key, assets.c.released_at.is_(None), ~held)
                     .values(released_at=utcnow())
                 )
+                released = await conn.scalar(
+                    sa.select(assets.c.released_at).where(assets.c.key == key)
+                )
+            if released is None:
+                return False
             for variant in await storage.list_keys(variant_prefix(key)):
                 await storage.delete(variant)
             await storage.delete(key)
@@ -264,6 +272,7 @@ async def _remove(db: Database, storage: Storage, finding: Finding) -> None:
                 await conn.execute(
                     assets.delete().where(assets.c.key == key, assets.c.released_at.is_not(None))
                 )
+    return True
 
 
 async def sweep(db: Database, storage: Storage, *, grace: dt.timedelta) -> list[Finding]:
