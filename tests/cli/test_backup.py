@@ -190,7 +190,11 @@ def test_a_backup_is_never_written_into_the_store_it_backs_up(tmp_path: Path) ->
     assert medialib(home, "migrate").returncode == 0
 
     refused = medialib(home, "backup", str(home / "storage" / "backup"))
+    over_itself = medialib(home, "backup", str(home))
 
     assert refused.returncode == 2
     assert "inside the storage folder" in refused.stderr
     assert not (home / "storage" / "backup").exists()
+    assert over_itself.returncode == 2
+    assert "holds the database itself" in over_itself.stderr
+    assert not (home / "manifest.json").exists()

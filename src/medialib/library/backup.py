@@ -42,6 +42,7 @@ OBJECTS = "storage"
 CONFIG = "medialib.yaml"
 FORMAT = "medialib-backup/1"
 OBJECTS_AT_ONCE = 8
+BATCH = 1000
 
 Say = Callable[[str], None]
 
@@ -105,6 +106,8 @@ def _snapshot_database(source: Path, dest: Path, store: Path | None) -> None:
     server's writers go on meanwhile."""
     if store is not None and dest.resolve().is_relative_to(store.resolve()):
         raise BackupError(f"{dest} is inside the storage folder: back up somewhere else")
+    if (dest / DATABASE).resolve() == source.resolve():
+        raise BackupError(f"{dest} holds the database itself: back up somewhere else")
     if not source.is_file():
         raise BackupError(f"there is no database at {source}: nothing to back up")
     dest.mkdir(parents=True, exist_ok=True)
@@ -171,7 +174,8 @@ async def _copy_objects(
             await target.put(key, body.chunks)
             report.objects_copied += 1
 
-    await asyncio.gather(*(copy_one(key) for key in keys))
+    for start in range(0, len(keys), BATCH):  # not a coroutine per key of millions at once
+        await asyncio.gather(*(copy_one(key) for key in keys[start : start + BATCH]))
 
 
 def _copy_home_files(settings: Settings, dest: Path) -> list[str]:
