@@ -133,6 +133,9 @@ async def test_a_backup_taken_during_an_import_restores_into_a_server_serving_th
         async with asyncio.timeout(60):
             while await _done(again, job_id) < ITEMS:
                 await asyncio.sleep(0.05)
+        # The restored database and objects agree: no row without its object, no stray object.
+        checked = await asyncio.to_thread(medialib, restored.home, "doctor", "--min-age", "0")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
         await again.aclose()
     finally:
         restored.stop()
