@@ -214,3 +214,10 @@ async def test_processes_starting_together_start_one_chain_of_sweeps(
         await stack.runtime.db.transact(lambda tx: start_sweeps(tx, 3600.0))
 
     assert await _pending_sweeps(stack) == 1
+    # A process started with a shorter period (MEDIALIB_SWEEP_EVERY changed): its chain wins.
+    orphan = f"{variant_prefix(new_key())}/0123abcd.webp"
+    await stack.runtime.storage.put(orphan, media.webp())
+    await stack.runtime.db.transact(lambda tx: start_sweeps(tx, 0.2))
+    async with asyncio.timeout(30):
+        while await _exists(stack.runtime.storage, orphan):
+            await asyncio.sleep(0.05)

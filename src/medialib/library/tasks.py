@@ -163,17 +163,19 @@ SWEEP_GRACE = dt.timedelta(days=1)
 
 def start_sweeps(tx: Tx, every: float) -> None:
     """Start the store's sweep, every `every` seconds, unless a chain of sweeps is going on
-    (its next run is ahead, or late by less than a period): every process that works tasks
-    calls this when it starts, and one chain goes on however many do."""
+    (its next run is within a period ahead, or late by less than one): every process that
+    works tasks calls this when it starts, and one chain goes on however many do. A chain
+    started with a longer period gives way to this one."""
     tx.execute(
         insert_ignoring_conflicts(tx.conn, periodic_tasks),
         {"name": SWEEP, "due_at": dt.datetime(1970, 1, 1, tzinfo=dt.UTC)},
     )
     due_at = _next_sweep(tx)
     now = utcnow()
-    if due_at is not None and due_at > now - dt.timedelta(seconds=every):
+    period = dt.timedelta(seconds=every)
+    if due_at is not None and now - period < due_at <= now + period:
         return
-    _plan_sweep(tx, now + dt.timedelta(seconds=every), every)
+    _plan_sweep(tx, now + period, every)
 
 
 def _next_sweep(tx: Tx) -> dt.datetime | None:
