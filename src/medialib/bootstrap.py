@@ -13,6 +13,7 @@ from medialib.db.schema import ensure_schema
 from medialib.errors import ConfigError
 from medialib.events.tasks import TASKS as EVENT_TASKS
 from medialib.events.tasks import dispatch
+from medialib.imports.cancels import CancelSignals
 from medialib.imports.kinds import KINDS, ImportKinds
 from medialib.imports.service import Imports, JobBounds
 from medialib.imports.tasks import TASKS as IMPORT_TASKS
@@ -41,6 +42,8 @@ class Runtime:
     runner: Runner
     fetch_policy: FetchPolicy
     kinds: ImportKinds = KINDS
+    # A cancel made by this process's API reaches its own running chunks at once.
+    cancel_signals: CancelSignals = field(default_factory=CancelSignals)
     _fetcher: Fetcher | None = field(default=None, repr=False)
 
     @classmethod
@@ -72,7 +75,7 @@ class Runtime:
             chunk_size=self.settings.import_chunk_size,
             webhook_hold=self.settings.job_webhook_hold,
         )
-        return Imports(self.db, self.kinds, bounds)
+        return Imports(self.db, self.kinds, bounds, self.cancel_signals)
 
     @property
     def projects(self) -> dict[str, Project]:

@@ -133,7 +133,11 @@ async def test_cancel_fails_what_is_pending_and_finishes_once(
         await db.transact(lambda tx: store.cancel(tx, "demo", new.id))  # not demo's job
     await db.transact(lambda tx: store.cancel(tx, project.handle, new.id))
     read = await status.job_status(db, project.handle, IMAGE, new.id)
-    assert read.job.state == JobState.SUCCESS
+    # One item succeeded, yet a cancelled job reads `failed`, and says when it was cancelled.
+    assert read.job.state == JobState.FAILED
+    assert read.job.cancelled_at is not None
+    assert read.job.finished_at is not None
+    assert read.job.cancelled_at <= read.job.finished_at
     assert [(i.position, i.reason_code) for i in read.items] == [
         (0, None),
         (1, CANCELLED),

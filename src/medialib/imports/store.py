@@ -227,7 +227,8 @@ def fail_pending(tx: Tx, job_id: str, positions: Sequence[int], code: str, reaso
 
 
 def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
-    """Finish a job whose items are all done: `success`, or `failed` when every item failed;
+    """Finish a job whose items are all done: `success`, or `failed` when every item failed or
+    the job was cancelled;
     its webhook goes into the outbox in the same transaction, to go out once the job is
     `webhook_hold` seconds old: a client that keeps the job's id from the start's answer has it
     by then, however fast the job was."""
@@ -237,7 +238,8 @@ def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
     progress = Progress.counted(job.total, tx.conn.execute(_counts(job_id)).all())
     if progress.done < job.total:
         return
-    state = JobState.FAILED if progress.failed == job.total else JobState.SUCCESS
+    everything_failed = progress.failed == job.total
+    state = JobState.FAILED if everything_failed or job.cancelled_at else JobState.SUCCESS
     finished = tx.execute(
         import_jobs.update()
         .where(import_jobs.c.id == job_id, import_jobs.c.finished_at.is_(None))
@@ -276,9 +278,10 @@ def _finished_job(
 
 
 def cancel(tx: Tx, project: str, job_id: str, webhook_hold: float = 0.0) -> None:
-    """Stop a running job: its unfinished items fail with reason code `cancelled` and the job
-    finishes in the same transaction (its webhook goes out). Work already under way for those
-    items is thrown away when it ends (recording skips items that are no longer pending)."""
+    """Stop a running job: it is marked cancelled, its unfinished items fail with reason code
+    `cancelled` and it finishes `failed` in the same transaction (its webhook goes out). The
+    workers of its chunks see the mark and abort the downloads under way (`imports/cancels.py`);
+    what finishes meanwhile is thrown away (recording skips items that are no longer pending)."""
     job = lock_job(tx, job_id) if JOB_ID.fullmatch(job_id) else None
     if job is None or job.project != project:
         raise unknown_job(job_id)
@@ -287,12 +290,24 @@ def cancel(tx: Tx, project: str, job_id: str, webhook_hold: float = 0.0) -> None
             f"The job finished at {job.finished_at.isoformat()}; there is nothing to cancel.",
             details={"state": job.state},
         )
+    tx.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(cancelled_at=utcnow()))
     reason = "The job was cancelled before this item finished."
     fail_pending(tx, job_id, range(job.total), CANCELLED, reason)
     finish(tx, job_id, webhook_hold)
 
 
 # --- Reads ------------------------------------------------------------------------------------
+
+
+_CANCELLED = sa.select(import_jobs.c.cancelled_at.is_not(None)).where(
+    import_jobs.c.id == sa.bindparam("job_id")
+)
+
+
+async def is_cancelled(conn: AsyncConnection, job_id: str) -> bool:
+    """Whether the job was cancelled (or is gone): the cheap read a chunk's watch repeats."""
+    cancelled = await conn.scalar(_CANCELLED, {"job_id": job_id})
+    return cancelled is None or bool(cancelled)
 
 
 async def read_job(
