@@ -211,13 +211,14 @@ class ItemImport:
             return existing.asset | {"filename": filename}, False
         key = new_key(sniffed.extension)
         storage = self.services.storage
-        await storage.put_file(key, download.path, content_type=sniffed.mime)
         asset = (
             {"key": key, "size": download.size}
             | probed.fields
             | {"filename": filename, "mimeType": sniffed.mime, "sha256": download.sha256}
         )
         try:
+            # A cancel of the job may stop a put half way: what it stored goes again.
+            await storage.put_file(key, download.path, content_type=sniffed.mime)
             for name, companion in probed.companions.items():
                 companion_key = new_key(companion.extension)
                 await storage.put_file(companion_key, companion.path, content_type=companion.mime)

@@ -290,9 +290,15 @@ def cancel(tx: Tx, project: str, job_id: str, webhook_hold: float = 0.0) -> None
             f"The job finished at {job.finished_at.isoformat()}; there is nothing to cancel.",
             details={"state": job.state},
         )
+    still = pending_positions(tx, job_id, range(job.total))
+    if not still:  # every item ended: the job finishes as it is, and was not cancelled
+        raise Conflict(
+            "Every item of the job has finished; there is nothing to cancel.",
+            details={"state": job.state},
+        )
     tx.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(cancelled_at=utcnow()))
     reason = "The job was cancelled before this item finished."
-    fail_pending(tx, job_id, range(job.total), CANCELLED, reason)
+    record_items(tx, job_id, [ItemOutcome.failed(p, CANCELLED, reason) for p in still])
     finish(tx, job_id, webhook_hold)
 
 
