@@ -173,3 +173,46 @@ async def test_cancel_aborts_downloads_frees_the_host_and_nothing_is_tried_again
     job_page = (await web.get(f"/ui/jobs/{job_id}")).text
     assert cancelled_mark in job_page
     assert " · cancelled " in job_page
+
+
+async def test_a_cancel_that_is_refused_stops_nothing(
+    importer: Importer, project: str, archive: Origin
+) -> None:
+    """Another project's cancel, a malformed id, a cancel of a finished job: each answers in the
+    API's error shape and leaves the running job running (its held download is not aborted)."""
+    release = asyncio.Event()
+    job_id = await importer.start(
+        [item(archive.slow("held.jpg", media.jpeg(320, 240), release), "held")]
+    )
+    await archive.seen(lambda: len(archive.starts), 1)
+
+    stranger = await importer.stack.api("other")
+    refused = [
+        (404, await stranger.post(f"/api/2026-05/import/jobs/{job_id}/cancel")),
+        (404, await importer.api.post(f"/api/2026-05/import/jobs/{'a' * 5000}/cancel")),
+        (404, await importer.api.post(f"/api/2026-05/import/jobs/{job_id.upper()}/cancel")),
+        (
+            404,
+            await importer.api.post(
+                "/api/2026-05/import/jobs/%00%00%00%00%00%00%00%00%00%00%00%00/cancel"
+            ),
+        ),
+        (404, await importer.api.post("/api/2026-05/import/jobs/" + "\uff41" * 12 + "/cancel")),
+        (405, await importer.api.get(f"/api/2026-05/import/jobs/{job_id}/cancel")),
+    ]
+    for status, response in refused:
+        assert response.status_code == status, response.text
+        assert response.json()["status"] == status
+    reader = importer.stack.client(await importer.stack.token(project, scopes=("public-api:read",)))
+    forbidden = await reader.post(f"/api/2026-05/import/jobs/{job_id}/cancel")
+    assert forbidden.status_code == 403, forbidden.text
+
+    assert (await importer.status(job_id))["state"] == "started"
+    release.set()
+    status, _ = await importer.settled(job_id), await importer.receiver.delivered()
+    assert status["state"] == "success"
+    assert "cancelledAt" not in status
+    assert archive.aborted == []
+    finished = await importer.api.post(f"/api/2026-05/import/jobs/{job_id}/cancel")
+    assert finished.status_code == 409
+    assert finished.json()["error_details"] == {"state": "success"}
