@@ -216,3 +216,22 @@ async def test_a_cancel_that_is_refused_stops_nothing(
     finished = await importer.api.post(f"/api/2026-05/import/jobs/{job_id}/cancel")
     assert finished.status_code == 409
     assert finished.json()["error_details"] == {"state": "success"}
+
+
+async def test_two_cancels_at_once_cancel_once(importer: Importer, archive: Origin) -> None:
+    release = asyncio.Event()
+    body = media.jpeg(320, 240)
+    job_id = await importer.start(
+        [item(archive.slow(f"twice-{i}.jpg", body, release), f"twice-{i}") for i in range(3)]
+    )
+    await archive.seen(lambda: len(archive.starts), 3)
+    url = f"/api/2026-05/import/jobs/{job_id}/cancel"
+    answers = await asyncio.gather(*(importer.api.post(url) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    await archive.seen(lambda: len(archive.aborted), 3, timeout=5)
+    hook = await importer.receiver.delivered()
+    assert (hook.body["id"], hook.body["state"]) == (job_id, "failed")
+    release.set()
+    status = await importer.settled(job_id)
+    assert status["progress"]["failed"] == 3
+    assert len(importer.receiver.deliveries) == 1
