@@ -107,7 +107,7 @@ def _job_routes(router: APIRouter, kinds: ImportKinds) -> None:
     )
     async def list_import_jobs(
         kind: str | None = Query(None, pattern=kind_pattern, description=" or ".join(kinds.names)),
-        state: JobState | None = Query(None, description="started, success or failed (cancelled jobs too)"),
+        state: JobState | None = Query(None, description="started, success or failed"),
         limit: int = Query(50, ge=1, le=100),
         cursor: str | None = Query(None, description="The `cursor` of the page before"),
         call: Caller = Depends(caller(WRITE)),
