@@ -78,7 +78,11 @@ async def library_page(
     cards = [(entry, thumbnail(rt, entry)) for entry in page.entries]
     more = urlencode({k: v for k, v in filters.items() if v})  # a search may hold '&' or '#'
 
-    fragment = "_cards.html" if request.headers.get("hx-request") and cursor else "library.html"
+    # htmx asks for cards only: the next page as the last one scrolls into view, or the first
+    # page again for the grid after an upload.
+    wants_cards = cursor or request.headers.get("hx-target") == "grid"
+    cards_only = request.headers.get("hx-request") and wants_cards
+    fragment = "_cards.html" if cards_only else "library.html"
     return render(
         fragment,
         request=request,
