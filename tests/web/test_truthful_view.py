@@ -253,3 +253,34 @@ async def test_a_video_entry_plays_with_its_poster(
     assert poster > 0
     await _keeps_to_the_policy(browser, "a video's page")
     await browser.shot("video-entry")
+
+
+async def test_a_video_uploaded_in_the_browser_gets_a_poster_made_on_the_server(
+    web: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    clip = tmp_path / "dropped-clip.webm"
+    clip.write_bytes(videos.video("webm", seconds=1.0))
+    await browser.sign_in(await web.token())
+    await browser.open("/ui/library")
+    await _drop(browser, [clip])
+    await browser.until(
+        lambda d: d.find_elements("css selector", "#uploads li.uploaded a"), "the upload done"
+    )
+    link = await browser.script("return document.querySelector('#uploads a').getAttribute('href')")
+    api = await web.api()
+    entry = (await api.get(f"/api/{V}/mediaLibrary/{link.rsplit('/', 1)[1]}")).json()
+    poster = entry["asset"]["poster"]
+    assert (poster["width"], poster["height"]) == (64, 48)  # the video's own frame size
+    frame = await web.client().get(poster["url"])
+    assert frame.status_code == 200
+    assert frame.content.startswith(b"\xff\xd8")  # a JPEG
+    # The grid shows the poster for the new video, as it does for one imported by URL.
+    card_image = f"#grid li:has(a[href='{link}']) img"
+    await browser.until(
+        lambda d: d.execute_script(
+            "const i = document.querySelector(arguments[0]); return i && i.naturalWidth > 0",
+            card_image,
+        ),
+        "the poster in the grid",
+    )
+    await _keeps_to_the_policy(browser, "library after a video upload")
