@@ -197,7 +197,13 @@ def _property_types(server: str, token: str, version: str) -> dict[str, dict[str
     async def ask() -> dict[str, dict[str, str]]:
         api = ImportApi(server, token, version)
         try:
-            return await api.property_types()
+            while True:
+                try:
+                    return await api.property_types()
+                except Busy as busy:
+                    if busy.unreachable:  # nothing answers there: a wrong address, most likely
+                        raise
+                    await asyncio.sleep(busy.retry_after)  # it answered "later" (429, 503)
         finally:
             await api.close()
 
