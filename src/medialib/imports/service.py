@@ -64,6 +64,11 @@ class Imports:
             self.db, project, kind=kind, state=state, limit=limit, cursor=cursor
         )
 
+    async def count_by_state(self) -> dict[str, int]:
+        """Every project's jobs, counted by state (for /metrics)."""
+        async with self.db.read() as conn:
+            return await store.jobs_by_state(conn)
+
     async def cancel(self, project: str, job_id: str) -> JobSummary:
         """Cancel a running job of `project`; the job as it now stands."""
         hold = self.bounds.webhook_hold
