@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from medialib import metrics
 from medialib.bootstrap import Runtime
 from medialib.errors import ConfigError
 from medialib.settings import Settings
@@ -141,6 +142,14 @@ async def test_metrics_need_no_token_and_only_allowed_addresses_get_them(make_st
     assert "MEDIALIB_METRICS_ALLOW" in refused.json()["error_details"]["client"]
     assert "medialib_" not in refused.text
     assert with_token.status_code == 403  # a token is no key to the metrics
+    # A proxy on this machine (127.0.0.1, which uvicorn trusts to name its client) passing on
+    # a request from elsewhere: the client named is refused. And a client elsewhere naming
+    # an allowed address itself is not believed.
+    relayed = await stack.client().get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert relayed.status_code == 403
+    async with httpx.AsyncClient(base_url=stack.url, transport=transport) as outsider:
+        claimed = await outsider.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"})
+    assert claimed.status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -150,3 +159,29 @@ def test_a_bad_allow_list_stops_the_start_by_name(tmp_path: Any, bad: list[str])
     settings = Settings(home=tmp_path, metrics_allow=bad)
     with pytest.raises(ConfigError, match="MEDIALIB_METRICS_ALLOW"):
         Runtime.from_settings(settings)
+
+
+@pytest.mark.parametrize(
+    ("client", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),  # IPv4 on a dual-stack socket
+        ("::ffff:10.0.0.1", False),
+        ("127.0.0.2", False),
+        ("fe80::1%eth0", False),
+        ("localhost", False),  # a name is not an address
+        ("", False),
+        (None, False),
+    ],
+)
+def test_who_may_scrape(client: str | None, allowed: bool) -> None:
+    allow = metrics.parse_allow(["127.0.0.1/32", "::1/128"])
+    assert metrics.may_scrape(client, allow) is allowed
+
+
+def test_reason_labels_stay_a_small_set() -> None:
+    assert metrics.reason_label("http_404") == "http_404"
+    assert metrics.reason_label(None) == ""
+    assert metrics.reason_label("http://example.com/x") == "other"
+    assert metrics.reason_label("x" * 41) == "other"

@@ -58,7 +58,9 @@ def expected(status: dict[str, Any]) -> Counter[tuple[str, str, str]]:
 async def test_serve_sums_its_worker_processes_and_starts_afresh(
     tmp_path: Path, origin: Origin
 ) -> None:
-    server = ServerProcess(tmp_path / "home", env=BASE_ENV)
+    # A port meant for `medialib worker`: the server's own worker processes never take it.
+    unused = free_port()
+    server = ServerProcess(tmp_path / "home", env=BASE_ENV | {"MEDIALIB_METRICS_PORT": str(unused)})
     server.run("migrate")
     token = server.run("token", "create", "--project", "demo", "--scope", "public-api:write")
     server.serve("--workers", "2")
@@ -66,6 +68,8 @@ async def test_serve_sums_its_worker_processes_and_starts_afresh(
         server.wait_for("ready", times=2)  # both worker processes
         status = await run_job(server, token, origin)
         exposition = await scrape(server.url)
+        with pytest.raises(httpx.ConnectError):
+            await scrape(f"http://127.0.0.1:{unused}")
     finally:
         server.stop()
 
