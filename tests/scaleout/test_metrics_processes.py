@@ -7,6 +7,9 @@ only), the counts equal the job's, and a restart starts the counters afresh. Sca
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -142,3 +145,23 @@ async def test_scaled_out_workers_serve_their_own_metrics(
     assert "medialib_" not in refused.text
     for exposition in (server, *apart):
         promtool_check(exposition.text)
+
+
+def test_a_worker_whose_metrics_port_is_taken_stops_saying_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        worker = ServerProcess(tmp_path, env={"MEDIALIB_METRICS_PORT": str(port)})
+        done = subprocess.run(
+            [sys.executable, "-m", "medialib.cli", "worker"],
+            env=worker.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2
+    assert f"MEDIALIB_METRICS_HOST/MEDIALIB_METRICS_PORT: cannot listen on 127.0.0.1:{port}" in (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr

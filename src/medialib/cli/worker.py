@@ -32,8 +32,9 @@ def worker(concurrency: int | None) -> None:
 async def _work(settings: Settings) -> None:
     rt = Runtime.from_settings(settings)
     await prepare(rt)
-    runner = await start_worker(rt)
+    # Listening first: a port taken stops the worker before it claims any task.
     listener = await serve_metrics(settings, rt.metrics_allow) if settings.metrics_port else None
+    runner = await start_worker(rt)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from medialib import metrics
+from medialib.errors import ConfigError
 from medialib.settings import Settings
 
 
@@ -29,5 +30,12 @@ async def serve_metrics(settings: Settings, allow: metrics.Networks) -> web.AppR
     app.router.add_get("/metrics", exposition)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    try:
+        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        where = f"{settings.metrics_host}:{settings.metrics_port}"
+        raise ConfigError(
+            f"MEDIALIB_METRICS_HOST/MEDIALIB_METRICS_PORT: cannot listen on {where}: {exc.strerror}"
+        ) from exc
     return runner
