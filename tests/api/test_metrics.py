@@ -110,6 +110,7 @@ async def test_requests_are_counted_by_route_template_never_by_path(make_stack: 
         f"/api/{secret}/mediaLibrary",  # an unknown version
         f"/{secret}/nothing",  # no route at all
         f"/ui/{secret}",  # nothing of the web view
+        f"/ui/static/{secret}.css",
         f"/media/{secret}.jpg?w={secret}",
     ):
         await client.get(path)
@@ -119,6 +120,7 @@ async def test_requests_are_counted_by_route_template_never_by_path(make_stack: 
     routes = {dict(ls)["route"] for n, ls in exposition.samples if "route" in dict(ls)}
     assert "/api/{version}/mediaLibrary/{id}" in routes
     assert "unmatched" in routes
+    assert {"/ui/{path}", "/ui/static/{path}"} <= routes  # under a mount, with no route of its own
     assert not [r for r in routes if secret in r]
     assert not [v for v in exposition.label_values() if secret in v or v == "PROPFIND"]
     assert exposition.total("medialib_http_requests_total", method="other") >= 1

@@ -41,15 +41,14 @@ class RequestMetrics:
 
 
 def route_template(scope: Scope) -> str:
-    """The template of the innermost route the request reached. Routers record the route in the
-    scope they are handed, which a mounted app shares: the mount's path is then part of the
-    scope's `root_path`. A mount whose app matched nothing inside it stands for all its paths."""
-    route = scope.get("route")
-    template = getattr(route, "path", None)
-    if not isinstance(template, str):
-        return UNMATCHED
+    """The template of the route the request reached. Routers record an endpoint's route in the
+    scope, which a mounted app shares, its mount's path then part of the scope's `root_path`; a
+    mounted app that answers without a route of its own (static files, its 404) stands for all
+    the paths under its mount."""
     root: str = scope.get("root_path", "")
     mounted = root[len(scope.get("app_root_path", "")) :]
-    if isinstance(route, Mount):
-        return f"{mounted}/{{path}}"
-    return mounted + template
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str) and not isinstance(route, Mount):
+        return mounted + template
+    return f"{mounted}/{{path}}" if mounted else UNMATCHED
