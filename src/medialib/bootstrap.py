@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from medialib import metrics
 from medialib.db.engine import Database
 from medialib.db.schema import ensure_schema
 from medialib.errors import ConfigError
@@ -56,7 +57,9 @@ class Runtime:
         storage = Storage(settings.resolved_storage_url, s3_endpoint=settings.s3_endpoint)
         runner = _runner(settings)
         db = Database(settings.resolved_database_url, queue=runner.queue, dispatch=dispatch)
-        return cls(settings, config, db, storage, runner, _fetch_policy(settings), kinds)
+        runtime = cls(settings, config, db, storage, runner, _fetch_policy(settings), kinds)
+        runtime.metrics_allow  # noqa: B018  a bad MEDIALIB_METRICS_ALLOW stops the start
+        return runtime
 
     @cached_property
     def secret(self) -> ServerSecret:
@@ -65,6 +68,14 @@ class Runtime:
         return load_server_secret(
             configured.get_secret_value() if configured else None, self.settings.home
         )
+
+    @cached_property
+    def metrics_allow(self) -> metrics.Networks:
+        """Who may read the metrics."""
+        try:
+            return metrics.parse_allow(self.settings.metrics_allow)
+        except ValueError as exc:
+            raise ConfigError(f"MEDIALIB_METRICS_ALLOW: {exc}") from exc
 
     @cached_property
     def imports(self) -> Imports:

@@ -72,6 +72,11 @@ class Imports:
             self.db, project, kind=kind, state=state, limit=limit, cursor=cursor
         )
 
+    async def count_by_state(self) -> dict[str, int]:
+        """Every project's jobs, counted by state (for /metrics)."""
+        async with self.db.read() as conn:
+            return await store.jobs_by_state(conn)
+
     async def cancel(self, project: str, job_id: str) -> JobSummary:
         """Cancel a running job of `project`; the job as it now stands. Its chunks running in
         this process stop at once, those in other processes at their watch's next read."""

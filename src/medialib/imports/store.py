@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from medialib import metrics
 from medialib.db import keyset
 from medialib.db.engine import Tx
 from medialib.db.tables import import_items, import_jobs, utcnow
@@ -139,6 +140,8 @@ def insert(tx: Tx, new: NewJob, *, max_open_jobs: int) -> None:
         )
     tx.execute(import_jobs.insert().values(**vars(new.job), pending=new.pending))
     tx.execute(import_items.insert(), [vars(item) for item in new.items])
+    ended = [(i.state, i.reason_code) for i in new.items if i.state != ItemState.PENDING]
+    tx.on_commit(lambda: metrics.count_items(new.job.kind, ended))
 
 
 # --- Accounting -------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ _PENDING_DOWN = (
     import_jobs.update()
     .where(import_jobs.c.id == sa.bindparam("b_id"))
     .values(pending=import_jobs.c.pending - sa.bindparam("b_done", type_=sa.Integer))
-    .returning(import_jobs.c.pending)
+    .returning(import_jobs.c.pending, import_jobs.c.kind)
 )
 
 
@@ -216,8 +219,12 @@ def record_items(tx: Tx, job_id: str, outcomes: Sequence[ItemOutcome]) -> bool:
             for o in outcomes
         ],
     )
-    left: int | None = tx.conn.scalar(_PENDING_DOWN, {"b_id": job_id, "b_done": len(outcomes)})
-    return left == 0
+    job = tx.execute(_PENDING_DOWN, {"b_id": job_id, "b_done": len(outcomes)}).first()
+    if job is None:
+        return False
+    ended = [(o.state, o.reason_code) for o in outcomes]
+    tx.on_commit(lambda: metrics.count_items(job.kind, ended))
+    return bool(job.pending == 0)
 
 
 def fail_pending(tx: Tx, job_id: str, positions: Sequence[int], code: str, reason: str) -> bool:
@@ -414,3 +421,10 @@ async def newest_jobs(
     shown = jobs[:limit]
     last = shown[-1] if len(jobs) > limit else None
     return shown, keyset.encode(last.started_at, last.id) if last else None
+
+
+async def jobs_by_state(conn: AsyncConnection) -> dict[str, int]:
+    """How many jobs there are in each state."""
+    query = sa.select(import_jobs.c.state, sa.func.count()).group_by(import_jobs.c.state)
+    found: dict[str, int] = {state: count for state, count in (await conn.execute(query)).all()}
+    return {state: found.get(state, 0) for state in JobState} | found
