@@ -14,6 +14,7 @@ from medialib.api import errors, openapi
 from medialib.api.bodies import BodyCaps, CappedBodies
 from medialib.api.deps import ApiState
 from medialib.api.limits import RateLimits
+from medialib.api.request_metrics import RequestMetrics
 from medialib.api.routes import (
     docs,
     events,
@@ -21,6 +22,7 @@ from medialib.api.routes import (
     imports,
     media,
     media_library,
+    metrics,
     project,
     uploads,
 )
@@ -74,6 +76,7 @@ def create_app(
     )
     app.state.api = state
     app.add_middleware(CappedBodies, caps=_body_caps(rt.settings))
+    app.add_middleware(RequestMetrics)  # outside the caps: their 413s are counted too
     errors.install(app)
     openapi.install(app)
     app.include_router(uploads.router)
@@ -84,6 +87,7 @@ def create_app(
     app.include_router(project.router)
     app.include_router(health.router)
     app.include_router(docs.router)
+    app.include_router(metrics.router)
     return app
 
 

@@ -261,6 +261,9 @@ import_jobs = sa.Table(
     sa.Column("pending", sa.Integer, nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),
+    # Set by a cancel (the job finishes in the same transaction): the workers of its chunks
+    # read it to stop their downloads.
+    sa.Column("cancelled_at", UTCDateTime, nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
     # A project's jobs, newest first (GET /import/jobs).
     sa.Index("ix_import_jobs_project_started_at", "project", "started_at", "id"),
@@ -346,7 +349,7 @@ tasks = sa.Table(
     sa.Index("ix_tasks_state_run_at", "state", "run_at"),
 )
 
-# Periodic tasks' next run (migration 0013): a run re-defers itself only while the row names
+# Periodic tasks' next run (migration 0014): a run re-defers itself only while the row names
 # its time, so however many processes start a chain, one goes on.
 periodic_tasks = sa.Table(
     "periodic_tasks",

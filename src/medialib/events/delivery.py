@@ -20,6 +20,7 @@ from typing import Protocol
 import orjson
 from standardwebhooks.webhooks import Webhook
 
+from medialib import metrics
 from medialib.db.engine import Tx
 from medialib.db.outbox import DeliveryState
 from medialib.db.tables import utcnow
@@ -32,6 +33,11 @@ from medialib.settings import Settings
 from medialib.tasks.core import TaskServices
 
 log = logging.getLogger("medialib.events")
+_OUTCOMES = {
+    DeliveryState.DELIVERED: "delivered",
+    DeliveryState.PENDING: "retrying",
+    DeliveryState.FAILED: "failed",
+}
 
 
 class DeliveryServices(TaskServices, Protocol):
@@ -114,3 +120,4 @@ def record(tx: Tx, delivery: Pending, number: int, attempt: Attempt, last: bool)
             attempt.error,
         )
     store.record(tx, delivery.id, number, attempt, state)
+    tx.on_commit(metrics.WEBHOOK_DELIVERIES.labels(_OUTCOMES[state]).inc)
