@@ -146,6 +146,10 @@ async def test_the_events_page_is_compact_and_filters_failed_deliveries(
         assert "failed" in rows[0].lower()
         assert "HTTP 500" in rows[0]
         assert await page.script("return document.getElementById('state').value") == "failed"
+        await page.open("/ui/events?state=failing")  # given up is failing too
+        failing = await page.texts("tr.delivery-row")
+        assert len(failing) == 1, failing
+        assert jobs["bad"] in failing[0]
 
         await page.open("/ui/events")
         await page.until(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -156,18 +156,32 @@ _SHOWN = sa.select(
 ).join(events, events.c.id == deliveries.c.event_id)
 
 
+# What an operator looks for first: deliveries that gave up, and those still being tried after
+# a failed attempt (an attempt that succeeds leaves its delivery delivered).
+FAILING: Final = "failing"
+
+
+def _shown_in(state: DeliveryState | Literal["failing"]) -> sa.ColumnElement[bool]:
+    if state != FAILING:
+        return deliveries.c.state == state
+    tried = sa.select(1).where(delivery_attempts.c.delivery_id == deliveries.c.id).exists()
+    retrying = sa.and_(deliveries.c.state == DeliveryState.PENDING, tried)
+    return sa.or_(deliveries.c.state == DeliveryState.FAILED, retrying)
+
+
 async def recent_deliveries(
     db: Database,
     project: str,
     *,
-    state: DeliveryState | None = None,
+    state: DeliveryState | Literal["failing"] | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> DeliveryPage:
-    """A project's deliveries, newest first; `cursor` continues a walk."""
+    """A project's deliveries, newest first, of one state or `failing` (given up, or pending
+    after a failed attempt); `cursor` continues a walk."""
     query = _SHOWN.where(events.c.project == project)
     if state is not None:
-        query = query.where(deliveries.c.state == state)
+        query = query.where(_shown_in(state))
     query = keyset.newest_first(query, deliveries.c.created_at, deliveries.c.id, cursor, limit)
     async with db.read(snapshot=True) as conn:
         rows = (await conn.execute(query)).all()
