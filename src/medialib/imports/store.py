@@ -226,17 +226,26 @@ def fail_pending(tx: Tx, job_id: str, positions: Sequence[int], code: str, reaso
     return record_items(tx, job_id, [ItemOutcome.failed(p, code, reason) for p in still])
 
 
-def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
+@dataclass(frozen=True)
+class Finished:
+    """A job that a transaction finished: how it ended."""
+
+    job: Job
+    state: JobState
+    progress: Progress
+
+
+def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> Finished | None:
     """Finish a job whose items are all done: `success`, or `failed` when every item failed;
     its webhook goes into the outbox in the same transaction, to go out once the job is
     `webhook_hold` seconds old: a client that keeps the job's id from the start's answer has it
     by then, however fast the job was."""
     job = lock_job(tx, job_id)
     if job is None or job.finished:
-        return
+        return None
     progress = Progress.counted(job.total, tx.conn.execute(_counts(job_id)).all())
     if progress.done < job.total:
-        return
+        return None
     state = JobState.FAILED if progress.failed == job.total else JobState.SUCCESS
     finished = tx.execute(
         import_jobs.update()
@@ -247,6 +256,7 @@ def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
         age = (utcnow() - job.started_at).total_seconds()
         hold = max(0.0, webhook_hold - age)
         record_job_finished(tx, _finished_job(tx.conn, job, state, progress, hold))
+    return Finished(job, state, progress) if finished.rowcount == 1 else None
 
 
 def _finished_job(
