@@ -118,8 +118,9 @@ def log_attempt(delivery: Pending, number: int, attempt: Attempt, last: bool) ->
     outcome = _state_after(attempt, last)
     log.log(
         logging.INFO if attempt.delivered else logging.WARNING,
-        "webhook delivery %s, attempt %d: %s",
+        "webhook delivery %s to %s, attempt %d: %s",
         delivery.id,
+        receiver_of(delivery.url),
         number,
         "delivered" if attempt.delivered else f"{attempt.error} ({outcome})",
         extra={
@@ -137,10 +138,9 @@ def log_attempt(delivery: Pending, number: int, attempt: Attempt, last: bool) ->
 
 
 def receiver_of(url: str) -> str:
-    """`scheme://host[:port]/path` of a receiver's URL, and nothing else of it."""
+    """A receiver's URL without its query and with its password hidden."""
     try:
         parts = urlsplit(url)
-        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "(not a URL)"
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+    return redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
