@@ -33,34 +33,49 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        started = time.perf_counter()
-        status = 500  # what the client gets when the app fails before answering
+        line = _Line(scope, request_id)
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                line.status = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != HEADER]
                 message["headers"] = [*headers, (HEADER, request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                line.write()  # before the answer's end: whoever reads the answer finds its line
             await send(message)
 
-        root = scope.get("root_path", "")
         with logs.bind(request_id=request_id):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                log.info(
-                    "%s %s %d",
-                    scope["method"],
-                    route_template(scope, root) or "(no route)",
-                    status,
-                    extra={
-                        "method": scope["method"],
-                        "route": route_template(scope, root),
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    },
-                )
+                line.write()  # when the app failed, or the client went away, before the end
+
+
+class _Line:
+    def __init__(self, scope: Scope, request_id: str) -> None:
+        self.scope = scope
+        self.root = scope.get("root_path", "")
+        self.started = time.perf_counter()
+        self.status = 500  # what the client gets when the app fails before answering
+        self.written = False
+
+    def write(self) -> None:
+        if self.written:
+            return
+        self.written = True
+        method, route = self.scope["method"], route_template(self.scope, self.root)
+        log.info(
+            "%s %s %d",
+            method,
+            route or "(no route)",
+            self.status,
+            extra={
+                "method": method,
+                "route": route,
+                "status": self.status,
+                "duration_ms": round((time.perf_counter() - self.started) * 1000, 1),
+            },
+        )
 
 
 def _request_id(scope: Scope) -> str:
