@@ -142,8 +142,17 @@ class TextFormatter(logging.Formatter):
 
 
 # Libraries that say too much at INFO: httpx logs every request's URL, procrastinate every job,
-# libvips every step of a rendition.
-_QUIETER = ("httpx", "httpcore", "procrastinate", "aiosqlite", "asyncio", "botocore", "pyvips")
+# libvips every step of a rendition, alembic each of its plugins (its migrations are kept).
+_QUIETER = (
+    "httpx",
+    "httpcore",
+    "procrastinate",
+    "aiosqlite",
+    "asyncio",
+    "botocore",
+    "pyvips",
+    "alembic.runtime.plugins",
+)
 
 
 def resolved_format(setting: LogFormat) -> Literal["json", "text"]:
