@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import re
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -285,3 +286,18 @@ def test_auto_is_json_unless_standard_error_is_a_terminal() -> None:
     assert logs.resolved_format("json") == "json"
     assert logs.resolved_format("text") == "text"
     assert logs.resolved_format("auto") == ("text" if sys.stderr.isatty() else "json")
+
+
+def test_an_unknown_log_format_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "medialib.cli", "serve", "--port", "0"],
+        env=ServerProcess(tmp_path, env={"MEDIALIB_LOG_FORMAT": "xml"}).env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "medialib: error: MEDIALIB_LOG_FORMAT: Input should be 'auto', 'json' or 'text'"
+    ]
