@@ -81,8 +81,19 @@ _SECRETS = (
 )
 
 
+# Any absolute URL's query: an archive's presigned URL names its signature as it likes (`sig`,
+# `X-Goog-Signature`, `Signature`…), so a URL in a line keeps its parameters' names only.
+_URL_QUERY = re.compile(r"(\bhttps?://[^\s\"'<>?#]*\?)([^\s\"'<>#]*)", re.IGNORECASE)
+_VALUE = re.compile(r"=[^&;]*")
+
+
+def _masked_query(url: re.Match[str]) -> str:
+    return url.group(1) + _VALUE.sub("=***", url.group(2))
+
+
 def hide_secrets(text: str) -> str:
     """`text` with every secret it may quote masked, keeping what says which one it was."""
+    text = _URL_QUERY.sub(_masked_query, text)
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text

@@ -215,6 +215,7 @@ LEAKS = {
     "S3 signature": "aws4-sig-0123456789abcdef",
     "webhook signature": "K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
     "the original's signature": "ab" * 32,
+    "presigned": "sp%3Dr%26sig%3DAzUr3",
 }
 
 
@@ -237,6 +238,10 @@ HOSTILE_LINES = [
     _record("nested", facts={"deep": [LEAKS["token"], LEAKS["webhook secret"]]}),
     _record("sent", headers={"webhook-signature": f"v1,{LEAKS['webhook signature']}"}),
     _record("sent x-livingdocs-signature: sha256=%s", LEAKS["the original's signature"]),
+    _record(
+        "could not fetch %s",
+        f"HTTPS://archive.example/p.jpg?sv=1&sig={LEAKS['presigned']}#top",
+    ),
 ]
 
 
