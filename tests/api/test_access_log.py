@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from medialib import logs
+from tests.support.sessions import sign_in
 from tests.support.stack import Stack
 
 V = "/api/2026-05"
@@ -108,3 +109,16 @@ async def test_every_kind_of_answer_has_its_line_and_its_id(stack: Stack, access
         line = access.of(answer.headers["x-request-id"])
         assert (line["status"], line["route"]) == (status, route)
         assert "project" not in line  # no token was read
+
+
+async def test_a_web_view_page_names_the_signed_in_project(
+    stack: Stack, project: str, access: Lines
+) -> None:
+    browser = stack.client()
+    await sign_in(browser, await stack.token(project))
+
+    page = await browser.get("/ui/jobs")
+
+    assert page.status_code == 200, page.text
+    line = access.of(page.headers["x-request-id"])
+    assert (line["route"], line["project"]) == ("/ui/jobs", project)
