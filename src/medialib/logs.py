@@ -143,13 +143,20 @@ class TextFormatter(logging.Formatter):
     """`time LEVEL logger: message key=value …`, for a person reading a terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
-        facts = " ".join(f"{key}={value}" for key, value in _fields(record).items())
-        line = f"{_time(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        facts = " ".join(f"{key}={_one_line(value)}" for key, value in _fields(record).items())
+        message = _one_line(record.getMessage())
+        line = f"{_time(record)} {record.levelname:<7} {record.name}: {message}"
         if facts:
             line += f"  {facts}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return hide_secrets(line)
+
+
+def _one_line(value: object) -> str:
+    """A value on the line it belongs to: a newline in a message (an item's reason quoting what
+    an origin said) cannot start a line that looks like another one."""
+    return str(value).replace("\r", "\\r").replace("\n", "\\n")
 
 
 # Libraries that say too much at INFO: httpx logs every request's URL, procrastinate every job,

@@ -306,3 +306,11 @@ def test_an_unknown_log_format_stops_the_start_in_one_line(tmp_path: Path) -> No
     assert done.stderr.splitlines() == [
         "medialib: error: MEDIALIB_LOG_FORMAT: Input should be 'auto', 'json' or 'text'"
     ]
+
+
+def test_a_text_line_stays_one_line_whatever_its_message() -> None:
+    forged = "item 3 failed\n2026-12-06T00:00:00.000Z INFO    medialib.access: GET / 200"
+    line = logs.TextFormatter().format(_record("%s", forged, reason="a\r\nb"))
+
+    assert line.splitlines() == [line]
+    assert line.endswith("reason=a\\r\\nb")
