@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from medialib import metrics
 from medialib.db.engine import Database
 from medialib.db.schema import ensure_schema
 from medialib.errors import ConfigError
 from medialib.events.tasks import TASKS as EVENT_TASKS
 from medialib.events.tasks import dispatch
+from medialib.imports.cancels import CancelSignals
 from medialib.imports.kinds import KINDS, ImportKinds
 from medialib.imports.service import Imports, JobBounds
 from medialib.imports.tasks import TASKS as IMPORT_TASKS
@@ -41,6 +43,8 @@ class Runtime:
     runner: Runner
     fetch_policy: FetchPolicy
     kinds: ImportKinds = KINDS
+    # A cancel made by this process's API reaches its own running chunks at once.
+    cancel_signals: CancelSignals = field(default_factory=CancelSignals)
     _fetcher: Fetcher | None = field(default=None, repr=False)
 
     @classmethod
@@ -53,7 +57,9 @@ class Runtime:
         storage = Storage(settings.resolved_storage_url, s3_endpoint=settings.s3_endpoint)
         runner = _runner(settings)
         db = Database(settings.resolved_database_url, queue=runner.queue, dispatch=dispatch)
-        return cls(settings, config, db, storage, runner, _fetch_policy(settings), kinds)
+        runtime = cls(settings, config, db, storage, runner, _fetch_policy(settings), kinds)
+        runtime.metrics_allow  # noqa: B018  a bad MEDIALIB_METRICS_ALLOW stops the start
+        return runtime
 
     @cached_property
     def secret(self) -> ServerSecret:
@@ -64,6 +70,14 @@ class Runtime:
         )
 
     @cached_property
+    def metrics_allow(self) -> metrics.Networks:
+        """Who may read the metrics."""
+        try:
+            return metrics.parse_allow(self.settings.metrics_allow)
+        except ValueError as exc:
+            raise ConfigError(f"MEDIALIB_METRICS_ALLOW: {exc}") from exc
+
+    @cached_property
     def imports(self) -> Imports:
         """The front door to imports, bounded by the settings."""
         bounds = JobBounds(
@@ -72,7 +86,7 @@ class Runtime:
             chunk_size=self.settings.import_chunk_size,
             webhook_hold=self.settings.job_webhook_hold,
         )
-        return Imports(self.db, self.kinds, bounds)
+        return Imports(self.db, self.kinds, bounds, self.cancel_signals)
 
     @property
     def projects(self) -> dict[str, Project]:

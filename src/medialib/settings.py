@@ -52,6 +52,21 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Seconds in which a request body must bring 1 KB."
     )
 
+    # Metrics (docs/operations.md#metrics)
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="Addresses (CIDRs) that may read /metrics.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of a `medialib worker`'s own /metrics; unset: none.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address a `medialib worker`'s /metrics listens on."
+    )
+
     # Asynchronous imports
     max_items_per_job: int = 1000
     import_chunk_size: int = Field(default=100, ge=1, le=1000)
@@ -119,7 +134,9 @@ class Settings(BaseSettings):
         description="Seconds before each retry of a failed webhook delivery.",
     )
 
-    @field_validator("retired_versions", "fetch_allow", "webhook_retry_delays", mode="before")
+    @field_validator(
+        "retired_versions", "fetch_allow", "metrics_allow", "webhook_retry_delays", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -170,6 +187,11 @@ class Settings(BaseSettings):
         if self.resolved_storage_url.startswith("file://"):
             return self.media_base_url
         return f"http://{self.host}:{self.port}/media"
+
+    @cached_property
+    def metrics_dir(self) -> Path:
+        """Where the worker processes of `medialib serve` leave their metrics' values."""
+        return self.home / "metrics"
 
     @cached_property
     def temp_dir(self) -> Path:

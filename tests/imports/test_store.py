@@ -133,7 +133,11 @@ async def test_cancel_fails_what_is_pending_and_finishes_once(
         await db.transact(lambda tx: store.cancel(tx, "demo", new.id))  # not demo's job
     await db.transact(lambda tx: store.cancel(tx, project.handle, new.id))
     read = await status.job_status(db, project.handle, IMAGE, new.id)
-    assert read.job.state == JobState.SUCCESS
+    # One item succeeded, yet a cancelled job reads `failed`, and says when it was cancelled.
+    assert read.job.state == JobState.FAILED
+    assert read.job.cancelled_at is not None
+    assert read.job.finished_at is not None
+    assert read.job.cancelled_at <= read.job.finished_at
     assert [(i.position, i.reason_code) for i in read.items] == [
         (0, None),
         (1, CANCELLED),
@@ -144,6 +148,22 @@ async def test_cancel_fails_what_is_pending_and_finishes_once(
     for bad in ("", "x" * 12 + "\n", "\x00" * 12, "NOT-AN-ID"):
         with pytest.raises(NotFound):
             await db.transact(partial(store.cancel, project=project.handle, job_id=bad))
+
+
+async def test_a_job_whose_items_all_ended_is_not_cancelled_while_it_finishes(
+    setting: tuple[Database, Project], stack: Stack
+) -> None:
+    """Its last item is recorded, its finish is still queued: a cancel then changes nothing."""
+    db, project = setting
+    new = await _written(db, project, _body(2))
+    done = [ItemOutcome(0, ItemState.SUCCESS), ItemOutcome(1, ItemState.SUCCESS)]
+    assert await db.transact(lambda tx: store.record_items(tx, new.id, done))
+    with pytest.raises(Conflict):
+        await db.transact(lambda tx: store.cancel(tx, project.handle, new.id))
+    await db.transact(lambda tx: store.finish(tx, new.id))
+    read = await status.job_summary(db, project.handle, new.id)
+    assert read.job.state == JobState.SUCCESS
+    assert read.job.cancelled_at is None
 
 
 async def test_too_many_open_jobs_are_refused_before_anything_is_written(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,13 @@ class Origin:
     hits: collections.Counter[str] = field(default_factory=collections.Counter)
     # Set when a gated path's body has been written out.
     sent: dict[str, asyncio.Event] = field(default_factory=dict)
+    # (path, time.monotonic()) of every request, as it arrived.
+    starts: list[tuple[str, float]] = field(default_factory=list)
+    # Paths whose client closed the connection while a `slow` answer was held.
+    aborted: list[str] = field(default_factory=list)
+    # Handlers are cancelled when their client disconnects (needed to see `aborted`).
+    cancel_on_disconnect: bool = False
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)  # replaced on each change
     _routes: dict[str, Handler] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -31,8 +39,21 @@ class Origin:
     async def start(self) -> Origin:
         app = web.Application()
         app.router.add_route("*", "/{path:.*}", self._dispatch)
-        self._runner, self.port = await serve_on_loopback(app)
+        self._runner, self.port = await serve_on_loopback(
+            app, cancel_on_disconnect=self.cancel_on_disconnect
+        )
         return self
+
+    async def seen(self, count: Callable[[], int], at_least: int, timeout: float = 30) -> None:
+        """Awaits (without polling) until `count()`, a count of `starts` or `aborted`, reaches
+        `at_least`."""
+        async with asyncio.timeout(timeout):
+            while count() < at_least:
+                await self._changed.wait()
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -41,6 +62,8 @@ class Origin:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         self.hits[path] += 1
+        self.starts.append((path, time.monotonic()))
+        self._notify()
         handler = self._routes.get(path)
         if handler is None:
             return web.Response(status=404, text="not here")
@@ -129,6 +152,29 @@ class Origin:
             await response.write(body)
             await response.write_eof()
             sent.set()
+            return response
+
+        return self.route(path, serve)
+
+    def slow(self, path: str, body: bytes, release: asyncio.Event) -> str:
+        """Sends the headers and the body's first bytes at once, the rest once `release` is set
+        (a slow archive); a client that closes the connection meanwhile is noted in `aborted`
+        (with `cancel_on_disconnect`)."""
+        key = path.lstrip("/")
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+            response.content_length = len(body)
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                self.aborted.append(key)
+                self._notify()
+                raise
+            await response.write(body[len(body) // 2 :])
+            await response.write_eof()
             return response
 
         return self.route(path, serve)

@@ -26,12 +26,11 @@ HEADERS = {
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
 }
-# What every policy says whatever the settings; img-src and connect-src depend on them.
+# What every policy says whatever the settings; img-src, media-src and connect-src depend on them.
 FIXED = {
     "default-src": ["'none'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
-    "media-src": ["blob:"],
     "object-src": ["'none'"],
     "base-uri": ["'none'"],
     "frame-ancestors": ["'none'"],
@@ -91,7 +90,7 @@ async def test_every_answer_under_ui_carries_the_headers(stack: Stack) -> None:
             assert response.headers.get(name) == value, (what, name)
         policy = policy_of(response)
         assert {k: v for k, v in policy.items() if k in FIXED} == FIXED, what
-        assert set(policy) == set(FIXED) | {"img-src", "connect-src"}, what
+        assert set(policy) == set(FIXED) | {"img-src", "media-src", "connect-src"}, what
     api = await (await stack.api()).get("/api/2026-05/mediaLibrary")
     assert "content-security-policy" not in api.headers  # the API's JSON is not the web view
 
@@ -121,6 +120,7 @@ async def test_the_policy_names_the_origins_of_images_and_uploads(
     images = ["'self'", "https://renditions.example:8443", "https://cdn.example", "blob:"]
     assert policy == FIXED | {
         "img-src": images,
+        "media-src": ["'self'", "https://cdn.example", "blob:"],  # the video player's originals
         "connect-src": ["'self'", s3.endpoint] if s3 else ["'self'"],
     }
     # Where upload.js PUTs the bytes: this server, or the bucket the policy names.

@@ -484,6 +484,7 @@ async def test_files_go_straight_into_a_bucket_under_the_policy(
         by_type = {e["asset"]["mimeType"]: e["asset"] for e in entries}
         assert (by_type["image/png"]["width"], by_type["image/png"]["height"]) == (90, 60)
         assert abs(by_type["video/webm"]["duration"] - 1.0) < 0.2
+        assert by_type["video/webm"]["poster"]["width"] == 64  # made from the bucket's copy
         await _keeps_to_the_policy(page, "library after uploads")
         await page.open("/ui/library")
         await page.until(

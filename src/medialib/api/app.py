@@ -15,6 +15,7 @@ from medialib.api.access_log import AccessLog
 from medialib.api.bodies import BodyCaps, CappedBodies
 from medialib.api.deps import ApiState
 from medialib.api.limits import RateLimits
+from medialib.api.request_metrics import RequestMetrics
 from medialib.api.routes import (
     docs,
     events,
@@ -22,6 +23,7 @@ from medialib.api.routes import (
     imports,
     media,
     media_library,
+    metrics,
     project,
     uploads,
 )
@@ -75,6 +77,7 @@ def create_app(
     )
     app.state.api = state
     app.add_middleware(CappedBodies, caps=_body_caps(rt.settings))
+    app.add_middleware(RequestMetrics)  # outside the caps: their 413s are counted too
     app.add_middleware(AccessLog)  # outside the caps: a 413 is a request too
     errors.install(app)
     openapi.install(app)
@@ -86,6 +89,7 @@ def create_app(
     app.include_router(project.router)
     app.include_router(health.router)
     app.include_router(docs.router)
+    app.include_router(metrics.router)
     return app
 
 

@@ -156,6 +156,8 @@ def _job_head(job: Job, progress: Progress) -> dict[str, Any]:
     }
     if job.finished_at is not None:
         out["finishedAt"] = timestamp(job.finished_at)
+    if job.cancelled_at is not None:  # a cancelled job reads `failed`: this says why
+        out["cancelledAt"] = timestamp(job.cancelled_at)
     out["progress"] = progress_json(progress)
     return out
 

@@ -132,6 +132,9 @@ class JobStatus(BaseModel):
     id: str
     startedAt: str
     finishedAt: str | None = None
+    cancelledAt: str | None = Field(
+        default=None, description="When the job was cancelled (its state reads `failed`)"
+    )
     progress: Progress
     webhook: WebhookState | None = None
     cursor: str | None = Field(
@@ -148,6 +151,9 @@ class JobSummary(BaseModel):
     context: dict[str, Any] | None = Field(default=None, description="As the import sent it")
     startedAt: str
     finishedAt: str | None = None
+    cancelledAt: str | None = Field(
+        default=None, description="When the job was cancelled (its state reads `failed`)"
+    )
     progress: Progress
 
 

@@ -5,9 +5,11 @@ beside the manifest) and a report."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import ParamSpec, TextIO
 
 import click
 
@@ -36,6 +38,25 @@ def client_kind(kind: ImportKind) -> ClientKind:
 # The server's own kinds: a new kind is a new choice here.
 KINDS = {kind.plural: client_kind(kind) for kind in IMPORT_KINDS}
 EXIT_FAILED, EXIT_USAGE = 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+P = ParamSpec("P")
+
+
+def resumable_on_ctrl_c(command: Callable[P, None]) -> Callable[P, None]:
+    """Ctrl-C ends the command with 130 and says how to go on, not click's `Aborted!` and 1
+    (the code for "some rows failed")."""
+
+    @functools.wraps(command)
+    def interruptible(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except KeyboardInterrupt:
+            # What was learnt is in the state file already: each change is committed at once.
+            message = "medialib import: interrupted; run the same command again to resume"
+            click.echo("\n" + message, err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return interruptible
 
 
 @click.command("import")
@@ -66,6 +87,7 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
     is_flag=True,
     help="MANIFEST is a folder, or a manifest whose `path` column names local files: upload them.",
 )
+@resumable_on_ctrl_c
 def import_command(
     kind: str,
     manifest: Path,
@@ -84,8 +106,10 @@ def import_command(
 ) -> None:
     """Import a manifest (CSV or JSON Lines) of KIND from URLs, or with --upload local files;
     run it again to resume."""
-    types = _property_types(server, token, api_version) if manifest.suffix == ".csv" else {}
-    read = _read(manifest, kind, upload, types)
+    # Asked for every manifest: it is also the first look at the server, so that a wrong
+    # address stops the command at once instead of being waited for like an outage.
+    types = _property_types(server, token, api_version)
+    read = _read(manifest, kind, upload, types if manifest.suffix == ".csv" else {})
     if read.problems:
         for problem in read.problems[:50]:
             click.echo(f"{manifest}: {problem}", err=True)
@@ -119,6 +143,10 @@ def import_command(
         state.close()
     if quiet:
         click.echo(line_of(snapshot, kind), err=True)
+    if report is not None:
+        click.echo(f"report written to {report}", err=True)
+    else:
+        click.echo(f"results kept in {state.path} (pass --report FILE for a report)", err=True)
     sys.exit(EXIT_FAILED if counts.get("failed") else 0)
 
 
@@ -169,13 +197,22 @@ def _property_types(server: str, token: str, version: str) -> dict[str, dict[str
     async def ask() -> dict[str, dict[str, str]]:
         api = ImportApi(server, token, version)
         try:
-            return await api.property_types()
+            while True:
+                try:
+                    return await api.property_types()
+                except Busy as busy:
+                    if busy.unreachable:  # nothing answers there: a wrong address, most likely
+                        raise
+                    await asyncio.sleep(busy.retry_after)  # it answered "later" (429, 503)
         finally:
             await api.close()
 
     try:
         return asyncio.run(ask())
-    except (Busy, ServerError) as error:
+    except Busy as error:
+        click.echo(f"medialib import: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+    except ServerError as error:
         click.echo(f"medialib import: cannot read the project's config: {error}", err=True)
         sys.exit(EXIT_FAILED)
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 import uvicorn
 
-from medialib import logs
+from medialib import logs, metrics
 from medialib.api.protocol import http_options
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime
@@ -51,7 +51,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
     logs.configure(settings.log_format)
     with_runtime(_print_first_token, settings)
     app = create_app(runtime=Runtime.from_settings(settings), worker=works_tasks)
-    children = WorkerProcesses(extra, {**os.environ, **_env(shares)})
+    children = WorkerProcesses(extra, _children_env(settings, shares))
     children.start()
     click.echo(
         f"medialib: serving on http://{settings.host}:{settings.port} "
@@ -90,6 +90,15 @@ def _fetch_shares(settings: Settings, processes: int) -> dict[str, Any]:
         "fetch_concurrency": max(1, -(-settings.fetch_concurrency // processes)),
         "fetch_per_host": max(1, -(-settings.fetch_per_host // processes)),
     }
+
+
+def _children_env(settings: Settings, shares: dict[str, Any]) -> dict[str, str]:
+    """The worker processes' environment: their fetch shares, and the folder their metrics go to
+    (emptied now), which this server adds to its own; they serve no /metrics of their own."""
+    metrics.clean_directory(settings.metrics_dir)
+    env = {**os.environ, **_env(shares), metrics.MULTIPROCESS_ENV: str(settings.metrics_dir)}
+    env.pop("MEDIALIB_METRICS_PORT", None)
+    return env
 
 
 def _env(values: dict[str, Any]) -> dict[str, str]:

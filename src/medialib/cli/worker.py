@@ -15,6 +15,7 @@ from medialib import logs
 from medialib.bootstrap import Runtime, prepare, start_worker
 from medialib.cli.common import fail_cleanly
 from medialib.cli.malloc import give_large_buffers_back
+from medialib.cli.worker_metrics import serve_metrics
 from medialib.settings import Settings
 from medialib.tasks.processes import die_with_parent
 
@@ -37,6 +38,8 @@ def worker(concurrency: int | None) -> None:
 async def _work(settings: Settings) -> None:
     rt = Runtime.from_settings(settings)
     await prepare(rt)
+    # Listening first: a port taken stops the worker before it claims any task.
+    listener = await serve_metrics(settings, rt.metrics_allow) if settings.metrics_port else None
     runner = await start_worker(rt)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -45,4 +48,6 @@ async def _work(settings: Settings) -> None:
     log.info("worker %s ready (pid %d)", runner.id, os.getpid(), extra={"worker": runner.id})
     await stop.wait()
     await runner.stop()
+    if listener is not None:
+        await listener.cleanup()
     await rt.close()

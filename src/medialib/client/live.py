@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from medialib.client.progress import rate_and_left
+from medialib.client.progress import left_in_words, rate_and_left, rate_in_words
 from medialib.client.run import Snapshot
 
 
@@ -31,16 +31,18 @@ class LiveTable:
         counts = snapshot.counts
         rate, left = rate_and_left(snapshot)
         table = Table(title="medialib import", expand=False)
-        for heading in ("kind", "done", "created", "updated", "skipped", "failed", "rate", "left"):
+        headings = ("kind", "done", "created", "updated", "open jobs ok", "skipped", "failed")
+        for heading in (*headings, "rate", "left"):
             table.add_column(heading, justify="left" if heading == "kind" else "right")
         table.add_row(
             self.label,
             f"{snapshot.done}/{snapshot.total}",
             str(counts.get("created", 0)),
             str(counts.get("updated", 0)),
-            str(counts.get("skipped", 0)),
-            str(counts.get("failed", 0)),
-            f"{rate:.0f}/s",
-            f"{left:.0f} s" if left is not None else "-",
+            str(snapshot.succeeded_in_open_jobs),
+            str(snapshot.count("skipped")),
+            str(snapshot.count("failed")),
+            f"{rate_in_words(rate)}/s",
+            left_in_words(snapshot, left),
         )
         return table

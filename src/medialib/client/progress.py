@@ -18,22 +18,36 @@ class Display(Protocol):
 
 
 def rate_and_left(snapshot: Snapshot) -> tuple[float, float | None]:
-    """Rows a second in this run, and the seconds left at that rate (None before any)."""
+    """Rows a second in this run (rows finished before it, or in jobs it took over from a killed
+    run, do not count), and the seconds left at that rate (None before any)."""
     elapsed = max(time.monotonic() - snapshot.started, 1e-6)
     rate = (snapshot.done - snapshot.done_at_start) / elapsed
     left = (snapshot.total - snapshot.done) / rate if rate > 0 else None
     return rate, left
 
 
+def left_in_words(snapshot: Snapshot, left: float | None) -> str:
+    if snapshot.done >= snapshot.total:
+        return "nothing left"
+    return f"{left:.0f} s left" if left is not None else "time left unknown"
+
+
 def line_of(snapshot: Snapshot, label: str) -> str:
     counts = snapshot.counts
     rate, left = rate_and_left(snapshot)
-    eta = f"{left:.0f} s left" if left is not None else "time left unknown"
+    open_jobs = snapshot.succeeded_in_open_jobs
+    succeeded = f"{open_jobs} succeeded in open jobs, " if open_jobs else ""
+    pace = f"{rate_in_words(rate)}/s, {left_in_words(snapshot, left)}"
     return (
         f"{label}: {snapshot.done}/{snapshot.total} done, {counts.get('created', 0)} created, "
-        f"{counts.get('updated', 0)} updated, {counts.get('skipped', 0)} skipped, "
-        f"{counts.get('failed', 0)} failed, {rate:.0f}/s, {eta}"
+        f"{counts.get('updated', 0)} updated, {succeeded}{snapshot.count('skipped')} skipped, "
+        f"{snapshot.count('failed')} failed, {pace}"
     )
+
+
+def rate_in_words(rate: float) -> str:
+    """Slow imports (an origin of big files) show tenths: 0.4/s is not 0/s."""
+    return f"{rate:.1f}" if 0 < rate < 10 else f"{rate:.0f}"
 
 
 class Quiet:

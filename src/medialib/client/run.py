@@ -21,6 +21,7 @@ from medialib.client.server import Busy, ImportApi, patiently
 from medialib.client.state import PLANNED, RUNNING, SENDING, Batch, State
 
 CONTEXT_KEY = "medialibImport"
+ITEM_STATES = ("success", "skipped", "failed")
 # Reason codes worth another try: the origin or medialib was in trouble, not the item.
 TRANSIENT = {
     "connect_error",
@@ -50,31 +51,63 @@ class Options:
 
 @dataclass
 class Snapshot:
-    """How far the import is: rows finished before (in the state file) plus running jobs."""
+    """How far the import is: rows finished before (in the state file), batches finished in this
+    run, and the jobs running now, item by item from their progress."""
 
     total: int
     counts: dict[str, int]
-    running: dict[str, int] = field(default_factory=dict)  # job id -> items done
+    running: dict[str, dict[str, int]] = field(default_factory=dict)  # job id -> its progress
     started: float = field(default_factory=time.monotonic)
+    # Rows this run did not see done: finished before it, or found done in jobs it inherited
+    # from a killed run. The rate counts only the others.
     done_at_start: int = 0
+    inherited: set[str] = field(default_factory=set)  # jobs running before this run began
 
     @classmethod
     def of(cls, state: State, total: int) -> Snapshot:
-        """Where a run starts: what the state file has finished already."""
+        """Where a run starts: what the state file has finished already, and the jobs it had
+        running (their progress so far is not this run's doing)."""
         snapshot = cls(total=total, counts=state.counts())
         snapshot.done_at_start = snapshot.done
+        snapshot.inherited = {b.job_id for b in state.batches(RUNNING) if b.job_id}
         return snapshot
 
-    def add(self, tally: dict[str, int]) -> None:
+    def inherit(self, job_id: str) -> None:
+        """A job a killed run had posted, found by its token: its progress is not this run's."""
+        self.inherited.add(job_id)
+
+    def progress(self, job_id: str, progress: dict[str, Any]) -> None:
+        """A running job's progress as its status tells it."""
+        seen = {key: int(progress.get(key) or 0) for key in ("done", *ITEM_STATES)}
+        self._first_sight(job_id, seen["done"])
+        self.running[job_id] = seen
+
+    def add(self, job_id: str | None, tally: dict[str, int]) -> None:
         """Count a finished batch's rows (the state file's counts, without asking it again:
         that query reads every row, once per batch)."""
+        if job_id is not None:
+            self._first_sight(job_id, sum(tally.get(s, 0) for s in ITEM_STATES))
+            self.running.pop(job_id, None)
         for key, count in tally.items():
             self.counts[key] = self.counts.get(key, 0) + count
 
+    def _first_sight(self, job_id: str, done: int) -> None:
+        if job_id in self.inherited:
+            self.inherited.discard(job_id)
+            self.done_at_start += done
+
+    def count(self, state: str) -> int:
+        """Rows in `state` (success, skipped, failed): finished batches and running jobs."""
+        return self.counts.get(state, 0) + sum(job.get(state, 0) for job in self.running.values())
+
+    @property
+    def succeeded_in_open_jobs(self) -> int:
+        """Successes whose action (created or updated) is known only once their job finishes."""
+        return sum(job.get("success", 0) for job in self.running.values())
+
     @property
     def done(self) -> int:
-        finished = sum(self.counts.get(s, 0) for s in ("success", "skipped", "failed"))
-        return finished + sum(self.running.values())
+        return sum(self.count(state) for state in ITEM_STATES)
 
 
 Report = Callable[[Snapshot], None]
@@ -102,7 +135,7 @@ class Importer:
 
     async def run(self, report: Report) -> None:
         self.state.plan(self.options.batch_size)
-        await self._settle_sending()
+        await self._settle_sending(inherited=True)
         while True:
             await self._send_while_room()
             await self._poll()
@@ -111,8 +144,9 @@ class Importer:
                 return
             await asyncio.sleep(self.options.poll_every)
 
-    async def _settle_sending(self) -> None:
-        """Batches a killed run had posted: running when a job has their token, else planned."""
+    async def _settle_sending(self, *, inherited: bool = False) -> None:
+        """Batches a killed run (`inherited`) or this one had posted: running when a job has
+        their token, else planned."""
         sending = self.state.batches(SENDING)
         if not sending:
             return
@@ -122,6 +156,8 @@ class Importer:
             job_id = by_token.get(batch.token)
             if job_id is not None:
                 self.state.mark(batch.id, RUNNING, job_id=job_id)
+                if inherited:
+                    self.snapshot.inherit(job_id)
             else:
                 self.state.mark(batch.id, PLANNED)
 
@@ -186,15 +222,14 @@ class Importer:
             try:
                 status = listed.get(batch.job_id) or await self.api.progress(plural, batch.job_id)
                 if not status.get("finished"):
-                    self.snapshot.running[batch.job_id] = int(status["progress"]["done"])
+                    self.snapshot.progress(batch.job_id, status.get("progress") or {})
                     continue
                 items = await self.api.items(plural, batch.job_id)
             except Busy as busy:
                 await asyncio.sleep(busy.retry_after)
                 return
             results = {str(i.get("externalId")): result_of(i) for i in items}
-            self.snapshot.add(self.state.finish(batch.id, results))
-            self.snapshot.running.pop(batch.job_id, None)
+            self.snapshot.add(batch.job_id, self.state.finish(batch.id, results))
 
 
 def result_of(item: dict[str, Any]) -> dict[str, Any]:

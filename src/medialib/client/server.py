@@ -8,9 +8,11 @@ them (the original API) the client reads the documented status answer whole.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -195,10 +197,32 @@ class ImportApi:
                 status, raw = response.status, await response.read()
                 retry_after = _retry_after(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise Busy(2.0, f"{what} cannot be reached: {error!r}", unreachable=True) from error
+            why = f"{what} cannot be reached: {_in_words(error, url)}"
+            raise Busy(2.0, why, unreachable=True) from error
         if status in (429, 502, 503, 504):
             raise Busy(retry_after, f"HTTP {status}")
         return status, raw
+
+
+def _in_words(error: Exception, url: str) -> str:
+    """What went wrong on the way to `url`, as an operator reads it (aiohttp's reprs name
+    connection keys and SSL contexts instead)."""
+    # Only scheme, host, port and path: a presigned upload URL's query is a credential.
+    where = urlsplit(url)._replace(query="", fragment="").geturl()
+    if isinstance(error, aiohttp.ClientConnectorError):
+        # asyncio's strerror repeats the address ("Connect call failed ('127.0.0.1', 8999)").
+        code = error.os_error.errno
+        # A name that does not resolve has a negative (getaddrinfo) code and a plain strerror.
+        plain = error.os_error.strerror or str(error.os_error) or "no connection"
+        reason = os.strerror(code) if code and code > 0 else plain
+        return f"cannot connect to {where}: {reason}"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return f"{where} closed the connection before answering"
+    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+        return f"no answer from {where} in time"
+    if isinstance(error, aiohttp.InvalidURL):
+        return f"{where} is not a valid URL"
+    return f"{where}: {error}"
 
 
 def _retry_after(header: str | None) -> float:

@@ -53,7 +53,7 @@ class Uploader:
             keys |= dict(zip(missing, uploaded, strict=True))
             ready = [line for line in described if line in keys]
             results |= await self._register(ready, keys, described)
-            self.snapshot.add(self.state.finish(batch.id, results))
+            self.snapshot.add(None, self.state.finish(batch.id, results))
             report(self.snapshot)
 
     async def _upload(self, line: int, asset: dict[str, Any]) -> str:

@@ -63,6 +63,7 @@ class Tx:
     conn: Connection
     deferred: list[Deferral] = field(default_factory=list)
     deliveries: list[NewDelivery] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def is_postgres(self) -> bool:
@@ -74,6 +75,11 @@ class Tx:
     def defer(self, name: str, args: dict[str, Any], *, delay: float = 0.0) -> None:
         """Low level: tasks are deferred through their definition (`Task.defer`)."""
         self.deferred.append(Deferral(name, args, delay))
+
+    def on_commit(self, then: Callable[[], None]) -> None:
+        """Call `then` once the transaction is committed (never, if it is not): what counts
+        what it wrote counts only what stays."""
+        self.committed.append(then)
 
 
 class Deferrer(Protocol):
@@ -123,6 +129,8 @@ class Database:
                     await self._queue().defer_async(conn, tx.deferred)
         if tx.deferred:
             self._queue().committed(tx.deferred)
+        for then in tx.committed:
+            then()
         return result
 
     def _transact_sync(self, work: Callable[[Tx], T]) -> tuple[Tx, T]:

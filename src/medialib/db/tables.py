@@ -261,6 +261,9 @@ import_jobs = sa.Table(
     sa.Column("pending", sa.Integer, nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),
+    # Set by a cancel (the job finishes in the same transaction): the workers of its chunks
+    # read it to stop their downloads.
+    sa.Column("cancelled_at", UTCDateTime, nullable=True),
     sa.ForeignKeyConstraint(["project"], ["projects.handle"], ondelete="CASCADE"),
     # A project's jobs, newest first (GET /import/jobs).
     sa.Index("ix_import_jobs_project_started_at", "project", "started_at", "id"),

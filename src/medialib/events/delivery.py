@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import orjson
 from standardwebhooks.webhooks import Webhook
 
+from medialib import metrics
 from medialib.db.engine import Tx
 from medialib.db.outbox import DeliveryState
 from medialib.db.tables import utcnow
@@ -33,6 +34,11 @@ from medialib.settings import Settings
 from medialib.tasks.core import TaskServices
 
 log = logging.getLogger("medialib.events")
+_OUTCOMES = {
+    DeliveryState.DELIVERED: "delivered",
+    DeliveryState.PENDING: "retrying",
+    DeliveryState.FAILED: "failed",
+}
 
 
 class DeliveryServices(TaskServices, Protocol):
@@ -103,7 +109,9 @@ async def send(services: DeliveryServices, delivery: Pending) -> Attempt:
 def record(tx: Tx, delivery: Pending, number: int, attempt: Attempt, last: bool) -> None:
     """The attempt, and the delivery's state after it: delivered, failed for good after the
     `last` attempt, or pending another."""
-    store.record(tx, delivery.id, number, attempt, _state_after(attempt, last))
+    state = _state_after(attempt, last)
+    store.record(tx, delivery.id, number, attempt, state)
+    tx.on_commit(metrics.WEBHOOK_DELIVERIES.labels(_OUTCOMES[state]).inc)
 
 
 def _state_after(attempt: Attempt, last: bool) -> DeliveryState:

@@ -24,6 +24,7 @@ from medialib.db.engine import Tx
 from medialib.db.tables import utcnow
 from medialib.errors import ItemError
 from medialib.imports import store
+from medialib.imports.cancels import CancelSignals, ChunkWatch
 from medialib.imports.kinds import ImportKind, ImportKinds, Probed
 from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
 from medialib.library import references
@@ -70,6 +71,9 @@ class ImportServices(TaskServices, Protocol):
 
     @property
     def kinds(self) -> ImportKinds: ...
+
+    @property
+    def cancel_signals(self) -> CancelSignals: ...
 
 
 def result_of(entry_id: str, asset: JsonObject) -> ItemResult:
@@ -210,13 +214,14 @@ class ItemImport:
             return existing.asset | {"filename": filename}, False
         key = new_key(sniffed.extension)
         storage = self.services.storage
-        await storage.put_file(key, download.path, content_type=sniffed.mime)
         asset = (
             {"key": key, "size": download.size}
             | probed.fields
             | {"filename": filename, "mimeType": sniffed.mime, "sha256": download.sha256}
         )
         try:
+            # A cancel of the job may stop a put half way: what it stored goes again.
+            await storage.put_file(key, download.path, content_type=sniffed.mime)
             for name, companion in probed.companions.items():
                 companion_key = new_key(companion.extension)
                 await storage.put_file(companion_key, companion.path, content_type=companion.mime)
@@ -271,10 +276,19 @@ async def import_chunk(
     """Work the chunk's pending items at once, recording each as it finishes: whatever has
     finished while the last transaction ran is written by the next one, so progress moves item by
     item without a transaction per item. Trouble beyond an item (storage, database) leaves that
-    item pending and raises once the others are recorded, so the chunk is tried again for it."""
+    item pending and raises once the others are recorded, so the chunk is tried again for it.
+    A cancel of the job stops the items under way (`ChunkWatch`); the chunk then ends without
+    an error, as the cancel failed its items already."""
     loaded = await _load(services, job_id, positions)
     if loaded is None:
         return
+    async with ChunkWatch(services.db, services.cancel_signals, job_id) as watch:
+        await _work(services, loaded, watch, when_done)
+
+
+async def _work(
+    services: ImportServices, loaded: _Loaded, watch: ChunkWatch, when_done: Callable[[Tx], None]
+) -> None:
     finished: asyncio.Queue[Worked | None] = asyncio.Queue()
     troubles: list[Exception] = []
     for ended in loaded.ended:
@@ -282,7 +296,7 @@ async def import_chunk(
 
     async def run(one: ItemImport) -> None:
         try:
-            finished.put_nowait(await one.run())
+            finished.put_nowait(await watch.run(one.run()))
         except Exception as error:
             troubles.append(error)
             finished.put_nowait(None)
@@ -307,7 +321,7 @@ async def import_chunk(
         left = [w for w in _drain(finished) if w is not None]
         await delete_quietly(services.storage, _stored_keys(left))
         raise failed.exceptions[0] from failed
-    if troubles:
+    if troubles and not watch.cancelled:  # a cancelled job's items are not tried again
         raise troubles[0]
 
 

@@ -24,7 +24,7 @@ StoredRow = Row[tuple[object, ...]]
 class JobState(enum.StrEnum):
     STARTED = "started"
     SUCCESS = "success"  # finished, and not every item failed
-    FAILED = "failed"  # finished, and every item failed
+    FAILED = "failed"  # finished, and every item failed, or cancelled
 
 
 class ItemState(enum.StrEnum):
@@ -50,6 +50,7 @@ class Job:
     total: int
     started_at: dt.datetime
     finished_at: dt.datetime | None
+    cancelled_at: dt.datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -121,6 +122,7 @@ def job_of(row: StoredRow) -> Job:
         total=row.total,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        cancelled_at=row.cancelled_at,
     )
 
 

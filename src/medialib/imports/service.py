@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from medialib.db.engine import Database, Tx
 from medialib.errors import BadRequest
 from medialib.imports import status, store
+from medialib.imports.cancels import CancelSignals
 from medialib.imports.kinds import ImportKind, ImportKinds
 from medialib.imports.records import Item, Job, JobState
 from medialib.imports.requests import ImportRequest, parse_import
@@ -32,10 +33,17 @@ class JobBounds:
 
 
 class Imports:
-    def __init__(self, db: Database, kinds: ImportKinds, bounds: JobBounds) -> None:
+    def __init__(
+        self,
+        db: Database,
+        kinds: ImportKinds,
+        bounds: JobBounds,
+        signals: CancelSignals | None = None,
+    ) -> None:
         self.db = db
         self.kinds = kinds
         self.bounds = bounds
+        self.signals = signals or CancelSignals()
 
     async def start(self, project: Project, kind: ImportKind, body: object) -> str:
         """Check a request body completely (a 400 names every bad field), then start its job;
@@ -67,10 +75,17 @@ class Imports:
             self.db, project, kind=kind, state=state, limit=limit, cursor=cursor
         )
 
+    async def count_by_state(self) -> dict[str, int]:
+        """Every project's jobs, counted by state (for /metrics)."""
+        async with self.db.read() as conn:
+            return await store.jobs_by_state(conn)
+
     async def cancel(self, project: str, job_id: str) -> JobSummary:
-        """Cancel a running job of `project`; the job as it now stands."""
+        """Cancel a running job of `project`; the job as it now stands. Its chunks running in
+        this process stop at once, those in other processes at their watch's next read."""
         hold = self.bounds.webhook_hold
         await self.db.transact(lambda tx: store.cancel(tx, project, job_id, hold))
+        self.signals.cancelled(job_id)
         log.info("job cancelled", extra={"job_id": job_id, "project": project})
         return await self.job(project, job_id)
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from medialib import metrics
 from medialib.db import keyset
 from medialib.db.engine import Tx
 from medialib.db.tables import import_items, import_jobs, utcnow
@@ -139,6 +140,8 @@ def insert(tx: Tx, new: NewJob, *, max_open_jobs: int) -> None:
         )
     tx.execute(import_jobs.insert().values(**vars(new.job), pending=new.pending))
     tx.execute(import_items.insert(), [vars(item) for item in new.items])
+    ended = [(i.state, i.reason_code) for i in new.items if i.state != ItemState.PENDING]
+    tx.on_commit(lambda: metrics.count_items(new.job.kind, ended))
 
 
 # --- Accounting -------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ _PENDING_DOWN = (
     import_jobs.update()
     .where(import_jobs.c.id == sa.bindparam("b_id"))
     .values(pending=import_jobs.c.pending - sa.bindparam("b_done", type_=sa.Integer))
-    .returning(import_jobs.c.pending)
+    .returning(import_jobs.c.pending, import_jobs.c.kind)
 )
 
 
@@ -216,8 +219,12 @@ def record_items(tx: Tx, job_id: str, outcomes: Sequence[ItemOutcome]) -> bool:
             for o in outcomes
         ],
     )
-    left: int | None = tx.conn.scalar(_PENDING_DOWN, {"b_id": job_id, "b_done": len(outcomes)})
-    return left == 0
+    job = tx.execute(_PENDING_DOWN, {"b_id": job_id, "b_done": len(outcomes)}).first()
+    if job is None:
+        return False
+    ended = [(o.state, o.reason_code) for o in outcomes]
+    tx.on_commit(lambda: metrics.count_items(job.kind, ended))
+    return bool(job.pending == 0)
 
 
 def fail_pending(tx: Tx, job_id: str, positions: Sequence[int], code: str, reason: str) -> bool:
@@ -236,7 +243,8 @@ class Finished:
 
 
 def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> Finished | None:
-    """Finish a job whose items are all done: `success`, or `failed` when every item failed;
+    """Finish a job whose items are all done: `success`, or `failed` when every item failed or
+    the job was cancelled;
     its webhook goes into the outbox in the same transaction, to go out once the job is
     `webhook_hold` seconds old: a client that keeps the job's id from the start's answer has it
     by then, however fast the job was."""
@@ -246,7 +254,8 @@ def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> Finished | None:
     progress = Progress.counted(job.total, tx.conn.execute(_counts(job_id)).all())
     if progress.done < job.total:
         return None
-    state = JobState.FAILED if progress.failed == job.total else JobState.SUCCESS
+    everything_failed = progress.failed == job.total
+    state = JobState.FAILED if everything_failed or job.cancelled_at else JobState.SUCCESS
     finished = tx.execute(
         import_jobs.update()
         .where(import_jobs.c.id == job_id, import_jobs.c.finished_at.is_(None))
@@ -286,9 +295,10 @@ def _finished_job(
 
 
 def cancel(tx: Tx, project: str, job_id: str, webhook_hold: float = 0.0) -> None:
-    """Stop a running job: its unfinished items fail with reason code `cancelled` and the job
-    finishes in the same transaction (its webhook goes out). Work already under way for those
-    items is thrown away when it ends (recording skips items that are no longer pending)."""
+    """Stop a running job: it is marked cancelled, its unfinished items fail with reason code
+    `cancelled` and it finishes `failed` in the same transaction (its webhook goes out). The
+    workers of its chunks see the mark and abort the downloads under way (`imports/cancels.py`);
+    what finishes meanwhile is thrown away (recording skips items that are no longer pending)."""
     job = lock_job(tx, job_id) if JOB_ID.fullmatch(job_id) else None
     if job is None or job.project != project:
         raise unknown_job(job_id)
@@ -297,12 +307,30 @@ def cancel(tx: Tx, project: str, job_id: str, webhook_hold: float = 0.0) -> None
             f"The job finished at {job.finished_at.isoformat()}; there is nothing to cancel.",
             details={"state": job.state},
         )
+    still = pending_positions(tx, job_id, range(job.total))
+    if not still:  # every item ended: the job finishes as it is, and was not cancelled
+        raise Conflict(
+            "Every item of the job has finished; there is nothing to cancel.",
+            details={"state": job.state},
+        )
+    tx.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(cancelled_at=utcnow()))
     reason = "The job was cancelled before this item finished."
-    fail_pending(tx, job_id, range(job.total), CANCELLED, reason)
+    record_items(tx, job_id, [ItemOutcome.failed(p, CANCELLED, reason) for p in still])
     finish(tx, job_id, webhook_hold)
 
 
 # --- Reads ------------------------------------------------------------------------------------
+
+
+_CANCELLED = sa.select(import_jobs.c.cancelled_at.is_not(None)).where(
+    import_jobs.c.id == sa.bindparam("job_id")
+)
+
+
+async def is_cancelled(conn: AsyncConnection, job_id: str) -> bool:
+    """Whether the job was cancelled (or is gone): the cheap read a chunk's watch repeats."""
+    cancelled = await conn.scalar(_CANCELLED, {"job_id": job_id})
+    return cancelled is None or bool(cancelled)
 
 
 async def read_job(
@@ -403,3 +431,10 @@ async def newest_jobs(
     shown = jobs[:limit]
     last = shown[-1] if len(jobs) > limit else None
     return shown, keyset.encode(last.started_at, last.id) if last else None
+
+
+async def jobs_by_state(conn: AsyncConnection) -> dict[str, int]:
+    """How many jobs there are in each state."""
+    query = sa.select(import_jobs.c.state, sa.func.count()).group_by(import_jobs.c.state)
+    found: dict[str, int] = {state: count for state, count in (await conn.execute(query)).all()}
+    return {state: found.get(state, 0) for state in JobState} | found

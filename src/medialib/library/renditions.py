@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field, replace
 
+from medialib import metrics
 from medialib.db.engine import Database
 from medialib.errors import BadRequest, Forbidden, NotFound
 from medialib.library.assets import keys_ever_used, servable, variant_prefix
@@ -116,6 +117,7 @@ class Renditions:
         """The variant, from storage or made now (and stored, if its original may have one
         more); with `body` False, only its size (HEAD)."""
         stored = await self._stored(variant, body)
+        metrics.RENDITIONS.labels("miss" if stored is None else "hit").inc()
         if stored is not None:
             return stored
         making = self._making.get(variant.key)
@@ -174,7 +176,8 @@ class Renditions:
         stop = Stop()
         deadline = asyncio.get_running_loop().call_later(self.limits.max_seconds, stop)
         try:
-            return await asyncio.to_thread(render, source, spec, output, self.limits, stop)
+            with metrics.RENDER_DURATION.time():
+                return await asyncio.to_thread(render, source, spec, output, self.limits, stop)
         finally:
             deadline.cancel()
 

@@ -16,7 +16,8 @@ import io
 import ipaddress
 import random
 import socket
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urljoin
@@ -24,7 +25,7 @@ from urllib.parse import urljoin
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from medialib import __version__
+from medialib import __version__, metrics
 from medialib.media.fetch import (
     HEAD_BYTES,
     TAIL_BYTES,
@@ -138,7 +139,7 @@ class HttpFetcher:
         while True:
             try:
                 async with self._global:
-                    return await self._download_once(url, path, limit_for)
+                    return await _timed(self._download_once(url, path, limit_for))
             except FetchError as error:
                 if not error.transient or attempt >= self.policy.retries:
                     raise
@@ -298,6 +299,7 @@ class _Sink:
     def _take(self, chunk: bytes) -> None:
         assert self.limit is not None
         self.size += len(chunk)
+        metrics.FETCH_BYTES.inc(len(chunk))
         if self.size > self.limit:
             raise FetchError("too_large", f"the body is larger than {self.limit} bytes")
         self.block.append(chunk)
@@ -319,6 +321,18 @@ class _Sink:
     def _write(self, block: bytes) -> None:
         self.digest.update(block)
         _local(self.file.write, block)
+
+
+async def _timed(download: Awaitable[Download]) -> Download:
+    """A download attempt, its seconds observed by outcome."""
+    started = time.perf_counter()
+    outcome = "failed"
+    try:
+        done = await download
+        outcome = "ok"
+        return done
+    finally:
+        metrics.FETCH_DURATION.labels(outcome).observe(time.perf_counter() - started)
 
 
 def _local(operation: Callable[..., T], *args: Any) -> T:

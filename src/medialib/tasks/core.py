@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from medialib import logs
+from medialib import logs, metrics
 from medialib.db.engine import Database, Deferrer, Tx
 
 log = logging.getLogger("medialib.tasks")
@@ -76,6 +76,7 @@ class Task(Generic[S]):
             await self.run(ctx, **args)
         except Exception as error:
             if ctx.attempt < self.max_attempts:
+                metrics.TASK_RETRIES.labels(self.name).inc()
                 raise
             await self._give_up(ctx, args, error)
 
@@ -150,3 +151,7 @@ class Runner(Protocol):
     def queue(self) -> Deferrer: ...
 
     def worker(self, services: TaskServices, *, concurrency: int) -> Worker: ...
+
+    async def pending(self, db: Database) -> dict[str, int]:
+        """Tasks not done yet, by state: `todo` (waiting, or scheduled for later) and `doing`."""
+        ...

@@ -51,6 +51,14 @@ class LocalRunner:
     def worker(self, services: TaskServices, *, concurrency: int) -> LocalWorker:
         return LocalWorker(services, self.queue, self.registry, self.retry, concurrency=concurrency)
 
+    async def pending(self, db: Database) -> dict[str, int]:
+        query = sa.select(tasks.c.state, sa.func.count()).group_by(tasks.c.state)
+        async with db.read() as conn:
+            found: dict[str, int] = {
+                state: count for state, count in (await conn.execute(query)).all()
+            }
+        return {state: found.get(state, 0) for state in TaskState}
+
 
 class LocalQueue:
     """Defers into the `tasks` table, inside the caller's transaction."""

@@ -15,18 +15,24 @@ import logging
 import time
 from typing import Any
 
+import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medialib.db.engine import Deferral
+from medialib.db.engine import Database, Deferral
 from medialib.tasks.core import Registry, RetryPolicy, Task, TaskContext, TaskServices
 
 log = logging.getLogger("medialib.tasks")
 
 QUEUE = "medialib"
+# procrastinate's own table, read for /metrics: jobs of our queue not yet done.
+_PENDING = sa.text(
+    "SELECT status::text, count(*) FROM procrastinate_jobs "
+    "WHERE queue_name = :queue AND status IN ('todo', 'doing') GROUP BY status"
+)
 STALLED_CHECK = "* * * * * */10"  # every 10 seconds: the sixth field is the second
 MIN_RESTART_PAUSE, MAX_RESTART_PAUSE = 0.5, 30.0
 STABLE_RUN = 60.0  # a worker up this long has recovered: the next restart waits briefly again
@@ -57,6 +63,12 @@ class ProcrastinateRunner:
         return ProcrastinateWorker(
             self.queue, concurrency=concurrency, stalled_after=self.stalled_after
         )
+
+    async def pending(self, db: Database) -> dict[str, int]:
+        async with db.read() as conn:
+            rows = (await conn.execute(_PENDING, {"queue": QUEUE})).all()
+        found: dict[str, int] = {state: count for state, count in rows}
+        return {state: found.get(state, 0) for state in ("todo", "doing")}
 
 
 class ProcrastinateQueue:

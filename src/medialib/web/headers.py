@@ -8,7 +8,8 @@ what the policy names:
 - scripts and styles: the package's own files under /ui/static ('self');
 - images: thumbnails and previews from the rendition and asset URLs the pages show, which may be
   another origin (a CDN, a bucket), and `blob:` for upload.js, which reads an image's size from
-  the file being uploaded; `media-src blob:` for a video's duration, read the same way;
+  the file being uploaded; media (the entry page's video player) from the asset URL, and
+  `blob:` for a video's duration, read the same way;
 - connections: htmx and upload.js call /ui ('self'); upload.js PUTs the bytes to the upload
   URL, which is this server's own for a local folder ('self'), and on S3 the bucket's presigned
   URL, whose origin is asked of obstore itself (`bucket_origin`);
@@ -77,16 +78,18 @@ def bucket_origin(settings: Settings) -> str | None:
 
 
 def content_security_policy(settings: Settings) -> str:
+    assets = origin_of(settings.media_base_url, "the asset URL (MEDIALIB_PUBLIC_URL)")
     images = [
         origin_of(settings.rendition_base_url, "the rendition URL (MEDIALIB_RENDITION_URL)"),
-        origin_of(settings.media_base_url, "the asset URL (MEDIALIB_PUBLIC_URL)"),
+        assets,
     ]
     directives = {
         "default-src": ["'none'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": _sources("'self'", *images, "blob:"),
-        "media-src": ["blob:"],
+        # The entry page's video player reads the original from the asset URL.
+        "media-src": _sources("'self'", assets, "blob:"),
         "connect-src": _sources("'self'", bucket_origin(settings)),
         "object-src": ["'none'"],
         "base-uri": ["'none'"],

@@ -237,9 +237,19 @@ async def _page(
         shared=shared,
         thumbnail=preview or thumbnail(rt, entry),
         original=f"/ui/entries/{entry.id}/original",
+        video=_playable(rt, entry),
         max_note=MAX_NOTE_LENGTH,
         state=", ".join(states) or "live",
     )
+
+
+def _playable(rt: Runtime, entry: Entry) -> str | None:
+    """Where the browser's player reads a video from; None for other entries and for one whose
+    URLs answer 403 (revoked, invalid)."""
+    is_video = str(entry.asset.get("mimeType", "")).startswith("video/")
+    if not is_video or entry.revoked or entry.invalid:
+        return None
+    return rt.urls.asset(entry.asset["key"])
 
 
 def _invalid(project: Project, entry: Entry) -> str:

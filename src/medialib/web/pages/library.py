@@ -3,6 +3,10 @@ scrolls; and files dropped onto it, uploaded by the browser and registered here.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,16 +15,20 @@ from starlette.responses import JSONResponse, Response
 
 from medialib.api.deps import read_json
 from medialib.bootstrap import Runtime
-from medialib.errors import BadRequest
+from medialib.errors import BadRequest, MedialibError
+from medialib.library.assets import key_problem, not_takeable
 from medialib.library.browse import Browse, browse
 from medialib.library.entries import EntryImporter
 from medialib.library.media_kinds import FILE, IMAGE, VIDEO
 from medialib.library.models import Entry
 from medialib.library.projects import Project
 from medialib.library.uploads import largest_upload, parse_upload, start_upload
+from medialib.media.probe.video import VideoLimits, probe_video
+from medialib.media.storage import new_key
 from medialib.web.deps import project_of, render, runtime, viewer, writer
 from medialib.web.session import Viewer
 
+log = logging.getLogger("medialib.web")
 router = APIRouter()
 PAGE = 100  # thumbnails a page; the next page loads as the last one scrolls into view
 THUMB = {"w": "320", "h": "320", "fit": "crop", "auto": "format"}
@@ -78,7 +86,11 @@ async def library_page(
     cards = [(entry, thumbnail(rt, entry)) for entry in page.entries]
     more = urlencode({k: v for k, v in filters.items() if v})  # a search may hold '&' or '#'
 
-    fragment = "_cards.html" if request.headers.get("hx-request") and cursor else "library.html"
+    # htmx asks for cards only: the next page as the last one scrolls into view, or the first
+    # page again for the grid after an upload.
+    wants_cards = cursor or request.headers.get("hx-target") == "grid"
+    cards_only = request.headers.get("hx-request") and wants_cards
+    fragment = "_cards.html" if cards_only else "library.html"
     return render(
         fragment,
         request=request,
@@ -148,15 +160,70 @@ async def register_upload(
         if facts.get(name) is not None
     }
     asset |= {"mimeType": mime_type, "filename": str(facts.get("fileName") or "")[:500] or None}
+    media_type = media_type_for(project, mime_type)
+    if project.media_types[media_type].kind == VIDEO.name and isinstance(asset.get("key"), str):
+        poster = await poster_for(rt, who.principal.project, asset["key"])
+        if poster is not None:
+            asset["poster"] = poster
     entry = {
         "systemName": UPLOAD_SYSTEM,
         "externalId": str(facts.get("key")),
-        "mediaType": media_type_for(project, mime_type),
+        "mediaType": media_type,
         "asset": {k: v for k, v in asset.items() if v is not None},
         "metadata": {},
     }
     [outcome] = await EntryImporter(rt.db, rt.storage, project, who.actor).run([entry])
     if outcome.failure is not None:
+        if "poster" in asset:  # nothing refers to it
+            await rt.storage.delete(asset["poster"]["key"])
         return JSONResponse({"error": outcome.failure.message}, status_code=400)
     assert outcome.entry is not None
     return JSONResponse({"id": outcome.entry.id, "url": f"/ui/entries/{outcome.entry.id}"})
+
+
+async def poster_for(rt: Runtime, project: str, key: str) -> dict[str, Any] | None:
+    """A poster frame of the uploaded video at `key`, stored beside it, as the asset names it:
+    what an import by URL makes, made here as the browser cannot. None when there is no such
+    object, no frame to take, or the key is not one the project may register (the registration
+    then says what is wrong): no other project's object is ever read."""
+    if key_problem(key) is not None or await not_takeable(rt.db, project, [key]):
+        return None
+    settings = rt.settings
+    limits = VideoLimits(
+        max_pixels=settings.video_max_pixels,
+        max_seconds=settings.video_max_seconds,
+        timeout=settings.video_probe_timeout,
+        memory=settings.video_probe_memory,
+    )
+    copy = settings.temp_dir / f"{uuid.uuid4()}.part"
+    poster = copy.with_name(f"{copy.name}.poster.jpeg")
+    try:
+        # A local store's file is read where it is; a bucket's object is copied out first.
+        video = rt.storage.local_path(key) or copy
+        if video == copy and not await _copy_out(rt, key, copy):
+            return None
+        info = await asyncio.to_thread(probe_video, video, poster, limits)
+        if info.poster is None:
+            return None
+        poster_key = new_key("jpeg")
+        await rt.storage.put_file(poster_key, poster, content_type="image/jpeg")
+    except (MedialibError, OSError) as error:
+        log.info("no poster for the upload %s: %s", key, error)
+        return None
+    finally:
+        copy.unlink(missing_ok=True)
+        poster.unlink(missing_ok=True)
+    size = {"width": info.poster.width, "height": info.poster.height}
+    return {"key": poster_key, "mimeType": "image/jpeg"} | size
+
+
+async def _copy_out(rt: Runtime, key: str, target: Path) -> bool:
+    """The stored object into a file of its own (the prober reads a file); False when absent."""
+    body = await rt.storage.get(key)
+    if body is None:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        async for chunk in body.chunks:
+            await asyncio.to_thread(out.write, chunk)
+    return True

@@ -1,5 +1,6 @@
 // Files dropped onto the library (or chosen): each is announced to medialib, PUT to the upload
-// URL it answers with (progress shown), then registered as a new entry. No framework needed.
+// URL it answers with (progress shown), then registered as a new entry, which the grid then
+// shows. No framework needed.
 (function () {
   "use strict";
   const zone = document.getElementById("dropzone");
@@ -84,6 +85,8 @@
       link.href = entry.url; link.textContent = "Open";
       label.append(link);
       row.className = "uploaded";
+      // The grid (library.html) listens for it and shows the new entry.
+      document.body.dispatchEvent(new CustomEvent("medialib:uploaded"));
     } catch (error) {
       label.textContent = " " + file.name + ": " + error.message;
       label.className = "error";
