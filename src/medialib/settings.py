@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, SecretStr, field_validator
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None,
         description="Signs sessions, CSRF tokens and upload URLs; default: <home>/secret.key.",
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines: json (one object a line) or text; auto: text on a terminal.",
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections import deque
 from pathlib import Path
+from typing import IO
 
 
 def free_port() -> int:
@@ -24,7 +25,12 @@ class ServerProcess:
     stall the server) and kept, the last lines of it, for failure messages."""
 
     def __init__(
-        self, home: Path, *, port: int | None = None, env: dict[str, str] | None = None
+        self,
+        home: Path,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        logs_apart: bool = False,
     ) -> None:
         self.home = home
         self.port = port or free_port()
@@ -38,6 +44,10 @@ class ServerProcess:
         self.output: deque[str] = deque(maxlen=200)
         self._lines = threading.Condition()
         self._all_lines: list[str] = []  # every line, for wait_for
+        # With `logs_apart`, standard error (the log) is kept apart from standard output.
+        self.logs_apart = logs_apart
+        self.logs: list[str] = []
+        self._drainers: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
@@ -64,20 +74,34 @@ class ServerProcess:
             [sys.executable, "-m", "medialib.cli", *args],
             env=self.env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE if self.logs_apart else subprocess.STDOUT,
             text=True,
         )
         started = threading.Event()
-        threading.Thread(
-            target=self._drain, args=(self.process, ready, started), daemon=True
-        ).start()
+        streams: list[tuple[IO[str] | None, list[str] | None]] = [(self.process.stdout, None)]
+        if self.logs_apart:
+            streams.append((self.process.stderr, self.logs))
+        self._drainers = [
+            threading.Thread(target=self._drain, args=(stream, ready, started, keep), daemon=True)
+            for stream, keep in streams
+        ]
+        for drainer in self._drainers:
+            drainer.start()
         if not started.wait(timeout=120) or self.process.poll() is not None:
             raise RuntimeError("medialib did not start:\n" + "".join(self.output))
 
-    def _drain(self, process: subprocess.Popen[str], ready: str, started: threading.Event) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
+    def _drain(
+        self,
+        stream: IO[str] | None,
+        ready: str,
+        started: threading.Event,
+        keep: list[str] | None,
+    ) -> None:
+        assert stream is not None
+        for line in stream:
             self.output.append(line)
+            if keep is not None:
+                keep.append(line)
             with self._lines:
                 self._all_lines.append(line)
                 self._lines.notify_all()
@@ -106,3 +130,6 @@ class ServerProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.logs_apart:  # its last lines, and its workers' (who share the pipe)
+            for drainer in self._drainers:
+                drainer.join(timeout=10)

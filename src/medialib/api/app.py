@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from medialib import __version__
 from medialib.api import errors, openapi
+from medialib.api.access_log import AccessLog
 from medialib.api.bodies import BodyCaps, CappedBodies
 from medialib.api.deps import ApiState
 from medialib.api.limits import RateLimits
@@ -77,6 +78,7 @@ def create_app(
     app.state.api = state
     app.add_middleware(CappedBodies, caps=_body_caps(rt.settings))
     app.add_middleware(RequestMetrics)  # outside the caps: their 413s are counted too
+    app.add_middleware(AccessLog)  # outside the caps: a 413 is a request too
     errors.install(app)
     openapi.install(app)
     app.include_router(uploads.router)

@@ -10,6 +10,7 @@ import pydantic
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from medialib import logs
 from medialib.api.limits import RateLimits
 from medialib.api.queries import check_query
 from medialib.api.versions import VERSION_NAMES, ApiVersion, VersionTable
@@ -91,6 +92,7 @@ def caller(scope: str) -> Callable[..., Awaitable[Caller]]:
             raise Unauthorized(
                 details={"access_token": "The access token's project is no longer configured."}
             )
+        logs.annotate(project=project.handle)  # the request's lines name it from here on
         check_query(request)  # after who is calling: a stranger learns nothing from it
         return Caller(api_version, principal, project)
 

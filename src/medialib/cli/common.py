@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+import pydantic
 
 from medialib.bootstrap import Runtime, prepare
 from medialib.errors import MedialibError
@@ -26,6 +27,11 @@ def fail_cleanly(func: Callable[..., T]) -> Callable[..., T]:
             return func(*args, **kwargs)
         except MedialibError as exc:
             click.echo(f"medialib: error: {exc.message}", err=True)
+            sys.exit(2)
+        except pydantic.ValidationError as exc:  # a MEDIALIB_* setting that cannot be read
+            for error in exc.errors():
+                name = "MEDIALIB_" + "_".join(str(part) for part in error["loc"]).upper()
+                click.echo(f"medialib: error: {name}: {error['msg']}", err=True)
             sys.exit(2)
 
     return wrapper

@@ -12,11 +12,10 @@ from typing import Any
 import click
 import uvicorn
 
-from medialib import metrics
+from medialib import logs, metrics
 from medialib.api.protocol import http_options
 from medialib.auth import tokens
 from medialib.bootstrap import Runtime
-from medialib.cli.access_log import hide_secrets_in_access_log
 from medialib.cli.common import fail_cleanly, with_runtime
 from medialib.cli.malloc import give_large_buffers_back
 from medialib.settings import Settings
@@ -49,6 +48,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
     # The fetch limits are for the machine: every process that works tasks takes its share.
     shares = _fetch_shares(settings, max(extra, 1))
     settings = Settings(**overrides, **shares)
+    logs.configure(settings.log_format)
     with_runtime(_print_first_token, settings)
     app = create_app(runtime=Runtime.from_settings(settings), worker=works_tasks)
     children = WorkerProcesses(extra, _children_env(settings, shares))
@@ -58,7 +58,6 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
         "(web view at /ui, docs at /docs), "
         f"{_working(extra, works_tasks)}"
     )
-    hide_secrets_in_access_log()
     try:
         uvicorn.run(
             app,
@@ -67,6 +66,10 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
             loop="uvloop",
             **http_options(settings),
             log_level="info",
+            # Logging is logs.configure's: uvicorn's lines go through its format, and the
+            # access line is api/access_log.py's (a route template, never a query string).
+            log_config=None,
+            access_log=False,
         )
     finally:
         children.stop()

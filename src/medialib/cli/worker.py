@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from typing import Any
@@ -10,12 +11,15 @@ from typing import Any
 import click
 import uvloop
 
+from medialib import logs
 from medialib.bootstrap import Runtime, prepare, start_worker
 from medialib.cli.common import fail_cleanly
 from medialib.cli.malloc import give_large_buffers_back
 from medialib.cli.worker_metrics import serve_metrics
 from medialib.settings import Settings
 from medialib.tasks.processes import die_with_parent
+
+log = logging.getLogger("medialib.workers")
 
 
 @click.command()
@@ -26,7 +30,9 @@ def worker(concurrency: int | None) -> None:
     die_with_parent()
     give_large_buffers_back()
     overrides: dict[str, Any] = {"worker_concurrency": concurrency} if concurrency else {}
-    uvloop.run(_work(Settings(**overrides)))
+    settings = Settings(**overrides)
+    logs.configure(settings.log_format)
+    uvloop.run(_work(settings))
 
 
 async def _work(settings: Settings) -> None:
@@ -39,7 +45,7 @@ async def _work(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    click.echo(f"medialib: worker {runner.id} ready (pid {os.getpid()})", err=True)
+    log.info("worker %s ready (pid %d)", runner.id, os.getpid(), extra={"worker": runner.id})
     await stop.wait()
     await runner.stop()
     if listener is not None:

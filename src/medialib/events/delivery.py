@@ -16,6 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import orjson
 from standardwebhooks.webhooks import Webhook
@@ -108,16 +109,46 @@ async def send(services: DeliveryServices, delivery: Pending) -> Attempt:
 def record(tx: Tx, delivery: Pending, number: int, attempt: Attempt, last: bool) -> None:
     """The attempt, and the delivery's state after it: delivered, failed for good after the
     `last` attempt, or pending another."""
-    if attempt.delivered:
-        state = DeliveryState.DELIVERED
-    else:
-        state = DeliveryState.FAILED if last else DeliveryState.PENDING
-        log.info(
-            "delivery %s to %s, attempt %d: %s",
-            delivery.id,
-            redact(delivery.url),
-            number,
-            attempt.error,
-        )
+    state = _state_after(attempt, last)
     store.record(tx, delivery.id, number, attempt, state)
     tx.on_commit(metrics.WEBHOOK_DELIVERIES.labels(_OUTCOMES[state]).inc)
+
+
+def _state_after(attempt: Attempt, last: bool) -> DeliveryState:
+    if attempt.delivered:
+        return DeliveryState.DELIVERED
+    return DeliveryState.FAILED if last else DeliveryState.PENDING
+
+
+def log_attempt(delivery: Pending, number: int, attempt: Attempt, last: bool) -> None:
+    """A line per attempt, once it is recorded. The receiver is named without its query or
+    credentials: either may hold a key of the receiver's."""
+    outcome = _state_after(attempt, last)
+    log.log(
+        logging.INFO if attempt.delivered else logging.WARNING,
+        "webhook delivery %s to %s, attempt %d: %s",
+        delivery.id,
+        receiver_of(delivery.url),
+        number,
+        "delivered" if attempt.delivered else f"{attempt.error} ({outcome})",
+        extra={
+            "delivery_id": delivery.id,
+            "project": delivery.project,
+            "subject": delivery.subject,
+            "receiver": receiver_of(delivery.url),
+            "attempt": number,
+            "outcome": str(outcome),
+            "status": attempt.status,
+            "error": attempt.error,
+            "duration_ms": round(attempt.seconds * 1000, 1),
+        },
+    )
+
+
+def receiver_of(url: str) -> str:
+    """A receiver's URL without its query and with its password hidden."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(not a URL)"
+    return redact(f"{parts.scheme}://{parts.netloc}{parts.path}")

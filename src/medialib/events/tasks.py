@@ -5,7 +5,7 @@ next one)."""
 from __future__ import annotations
 
 from medialib.db.engine import NewDelivery, Tx
-from medialib.events.delivery import DeliveryServices, record, send
+from medialib.events.delivery import DeliveryServices, log_attempt, record, send
 from medialib.events.store import pending, waiting_behind
 from medialib.tasks.core import TaskContext, TaskSet
 
@@ -46,6 +46,7 @@ async def deliver(
             )
 
     await services.db.transact(write)
+    log_attempt(delivery, attempt, result, last)
 
 
 def dispatch(tx: Tx, new: list[NewDelivery]) -> None:

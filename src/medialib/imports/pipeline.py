@@ -19,6 +19,7 @@ from typing import Protocol
 
 import orjson
 
+from medialib import logs
 from medialib.db.engine import Tx
 from medialib.db.tables import utcnow
 from medialib.errors import ItemError
@@ -114,10 +115,12 @@ class ItemImport:
     existing: Entry | None
 
     async def run(self) -> Worked:
-        try:
-            return await self._run()
-        except ItemError as error:
-            return Worked(ItemOutcome.failed(self.item.position, error.code, error.message))
+        # Whatever is logged while the item is worked (a retried download…) names it.
+        with logs.bind(project=self.project.handle, item=self.item.position):
+            try:
+                return await self._run()
+            except ItemError as error:
+                return Worked(ItemOutcome.failed(self.item.position, error.code, error.message))
 
     async def _run(self) -> Worked:
         item, existing = self.item, self.existing
@@ -365,6 +368,7 @@ async def record_chunk(
     job = chunk.job
     unused: list[str] = []
     shared: list[Saved] = []
+    failed: list[ItemOutcome] = []
 
     def record(tx: Tx) -> None:
         unused.clear()
@@ -385,6 +389,7 @@ async def record_chunk(
             _settled(w.outcome, next(made)) if w.imported is not None else w.outcome
             for w in recorded
         ]
+        failed[:] = [o for o in outcomes if o.state == ItemState.FAILED]
         if store.record_items(tx, job.id, outcomes):
             when_done(tx)
 
@@ -394,9 +399,28 @@ async def record_chunk(
         await delete_quietly(services.storage, _stored_keys(chunk.worked))
         raise
     await delete_quietly(services.storage, unused)
+    log_failures(job, failed)
     for saved in shared:
         assert saved.same_bytes_as is not None
         services.storage.share_bytes(saved.asset["key"], saved.same_bytes_as)
+
+
+def log_failures(job: Job, failed: Iterable[ItemOutcome]) -> None:
+    """A line per failed item, once its failure is recorded (an item failed by a run that
+    another run beat to it is not)."""
+    for outcome in failed:
+        log.warning(
+            "item %d failed: %s",
+            outcome.position,
+            outcome.reason_code,
+            extra={
+                "job_id": job.id,
+                "project": job.project,
+                "item": outcome.position,
+                "reason_code": outcome.reason_code,
+                "reason": (outcome.reason or "")[:300],
+            },
+        )
 
 
 def _refuse_broken_references(

@@ -4,6 +4,7 @@ a job, and called by the API's routes, the web view's pages and the commands ali
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from medialib.db.engine import Database, Tx
@@ -17,6 +18,8 @@ from medialib.imports.status import ItemPage, JobPage, JobStatus, JobSummary
 from medialib.imports.tasks import finish_job, process_items
 from medialib.library.models import JsonObject
 from medialib.library.projects import Project
+
+log = logging.getLogger("medialib.imports")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Imports:
         hold = self.bounds.webhook_hold
         await self.db.transact(lambda tx: store.cancel(tx, project, job_id, hold))
         self.signals.cancelled(job_id)
+        log.info("job cancelled", extra={"job_id": job_id, "project": project})
         return await self.job(project, job_id)
 
     async def retry(self, project: Project, job_id: str) -> str:
@@ -122,6 +126,12 @@ class Imports:
                 finish_job.defer(tx, job_id=new.id)
 
         await self.db.transact(write)
+        job = new.job
+        log.info(
+            "job started: %d item(s)",
+            job.total,
+            extra={"job_id": job.id, "project": job.project, "kind": job.kind, "total": job.total},
+        )
         return new.id
 
 

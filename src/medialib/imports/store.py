@@ -233,7 +233,16 @@ def fail_pending(tx: Tx, job_id: str, positions: Sequence[int], code: str, reaso
     return record_items(tx, job_id, [ItemOutcome.failed(p, code, reason) for p in still])
 
 
-def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
+@dataclass(frozen=True)
+class Finished:
+    """A job that a transaction finished: how it ended."""
+
+    job: Job
+    state: JobState
+    progress: Progress
+
+
+def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> Finished | None:
     """Finish a job whose items are all done: `success`, or `failed` when every item failed or
     the job was cancelled;
     its webhook goes into the outbox in the same transaction, to go out once the job is
@@ -241,10 +250,10 @@ def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
     by then, however fast the job was."""
     job = lock_job(tx, job_id)
     if job is None or job.finished:
-        return
+        return None
     progress = Progress.counted(job.total, tx.conn.execute(_counts(job_id)).all())
     if progress.done < job.total:
-        return
+        return None
     everything_failed = progress.failed == job.total
     state = JobState.FAILED if everything_failed or job.cancelled_at else JobState.SUCCESS
     finished = tx.execute(
@@ -256,6 +265,7 @@ def finish(tx: Tx, job_id: str, webhook_hold: float = 0.0) -> None:
         age = (utcnow() - job.started_at).total_seconds()
         hold = max(0.0, webhook_hold - age)
         record_job_finished(tx, _finished_job(tx.conn, job, state, progress, hold))
+    return Finished(job, state, progress) if finished.rowcount == 1 else None
 
 
 def _finished_job(

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from medialib import metrics
+from medialib import logs, metrics
 from medialib.db.engine import Database, Deferrer, Tx
 
 log = logging.getLogger("medialib.tasks")
@@ -62,7 +62,12 @@ class Task(Generic[S]):
         return give_up
 
     async def execute(self, ctx: TaskContext[S], args: dict[str, Any]) -> None:
-        """Run the task; after its last attempt a failure is handed to `give_up`, not raised."""
+        """Run the task; after its last attempt a failure is handed to `give_up`, not raised.
+        Every line it logs names it."""
+        with logs.bind(task=self.name):
+            await self._execute(ctx, args)
+
+    async def _execute(self, ctx: TaskContext[S], args: dict[str, Any]) -> None:
         if ctx.attempt > self.max_attempts:
             # Claimed again after the process died in every attempt: do not run it once more.
             await self._give_up(ctx, args, RuntimeError("the worker died while running it"))

@@ -12,6 +12,7 @@ import jinja2
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
+from medialib import logs
 from medialib.auth.tokens import principal_of
 from medialib.bootstrap import Runtime
 from medialib.errors import Forbidden, Unauthorized
@@ -89,6 +90,7 @@ async def _signed_in(request: Request) -> tuple[Session, Viewer]:
         raise SignInNeeded from error
     if principal.project != session.project:
         raise SignInNeeded
+    logs.annotate(project=session.project)
     return session, Viewer(principal, csrf_token(session, rt.secret))
 
 
