@@ -147,9 +147,9 @@ async def test_the_events_page_is_compact_and_filters_failed_deliveries(
         assert "HTTP 500" in rows[0]
         assert await page.script("return document.getElementById('state').value") == "failed"
         await page.open("/ui/events?state=failing")  # given up is failing too
-        failing = await page.texts("tr.delivery-row")
-        assert len(failing) == 1, failing
-        assert jobs["bad"] in failing[0]
+        failing_rows = await page.texts("tr.delivery-row")
+        assert len(failing_rows) == 1, failing_rows
+        assert jobs["bad"] in failing_rows[0]
 
         await page.open("/ui/events")
         await page.until(
