@@ -25,12 +25,13 @@ from tests.web.conftest import Browser
 from tests.web.test_truthful_view import _finished_job, _items
 from tests.web.test_web_view import _keeps_to_the_policy
 
-_COUNT = re.compile(r'data-count="([a-z0-9_-]+)">([0-9.]+)<')
+_COUNT = re.compile(r'data-count="([a-z0-9_-]+)">([0-9.,]+)<')
 
 
 def counts(page: str) -> dict[str, str]:
-    """Every number the page shows, by the name its cell carries."""
-    return dict(_COUNT.findall(page))
+    """Every number the page shows (without its thousands' commas), by the name its cell
+    carries."""
+    return {name: shown.replace(",", "") for name, shown in _COUNT.findall(page)}
 
 
 def _unique(name: str) -> str:
@@ -195,7 +196,7 @@ async def test_the_page_refreshes_itself(web: Stack, browser: Browser, origin: O
     """A job finished after the page was opened shows within a refresh (every 10 s)."""
     await browser.sign_in(await web.token())
     await browser.open("/ui/operations")
-    before = int((await browser.texts("[data-count=items-finished]"))[0])
+    before = int((await browser.texts("[data-count=items-finished]"))[0].replace(",", ""))
     api = await web.api()
     url = origin.file("ops-later.jpg", media.jpeg(70), "image/jpeg")
     await _finished_job(api, {"systemName": "ops", "images": _items([url], "later")})
