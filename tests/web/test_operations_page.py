@@ -8,6 +8,7 @@ the policy, the chart has a bar a minute, and the busy minute's bar is drawn.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 import uuid
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from medialib.imports.activity import import_activity
 from tests.support import media
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
@@ -140,6 +142,41 @@ async def test_no_query_string_changes_the_page(
         shown = counts(page.text)
         assert shown["items-finished"] == plain["items-finished"], query
         assert shown["reason-http_404"] == "1", query
+
+
+async def test_an_hour_later_the_job_is_out_of_the_window(
+    stack: Stack, project: str, importer: Importer, origin: Origin
+) -> None:
+    """The window is the last hour: the same job, read as of 61 minutes on, counts nothing."""
+    await _known_job(importer, origin)
+    now = dt.datetime.now(dt.UTC)
+    async with stack.runtime.db.read() as conn:
+        current = await import_activity(conn, project, now)
+        later = await import_activity(conn, project, now + dt.timedelta(minutes=61))
+
+    assert (current.finished, current.jobs["success"]) == (5, 1)
+    assert current.by_state == {"success": 3, "skipped": 0, "failed": 2}
+    assert (later.finished, later.jobs["success"], later.by_reason) == (0, 0, {})
+
+
+async def test_a_quiet_project_shows_zeros_and_an_empty_chart(stack: Stack, project: str) -> None:
+    page = (await _page(stack, project)).text
+
+    shown = counts(page)
+    assert shown["items-finished"] == "0"
+    assert {shown[f"items-{s}"] for s in ("success", "skipped", "failed")} == {"0"}
+    assert not [name for name in shown if name.startswith("reason-")]
+    assert "No failures." in page
+    assert page.count('class="rate-bar"') == 60
+    assert page.count('height="0"') == 60  # every bar, none drawn
+
+
+async def test_other_methods_get_the_web_views_error_page(stack: Stack, project: str) -> None:
+    session = await sign_in(stack, await stack.token(project))
+    for method in ("POST", "PUT", "DELETE"):
+        answer = await session.client.request(method, "/ui/operations", data={"csrf": "x"})
+        assert answer.status_code == 405, (method, answer.text)
+        assert answer.headers["content-type"].startswith("text/html"), method
 
 
 async def test_the_page_needs_a_session(stack: Stack) -> None:

@@ -82,7 +82,8 @@ async def import_activity(
     by_state: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
     for at, state, reason, count in await conn.execute(query):
-        per_minute[at] += count
+        # A worker whose clock runs ahead may finish an item "after" now: the last minute's.
+        per_minute[min(at, keys[-1])] += count
         by_state[state] += count
         if state == ItemState.FAILED:
             by_reason[reason or "unknown"] += count
