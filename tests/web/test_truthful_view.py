@@ -205,7 +205,7 @@ async def test_a_phone_never_scrolls_sideways(web: Stack, browser: Browser, orig
     await browser.sign_in(await web.token())
     await asyncio.to_thread(browser.driver.set_window_size, 390, 844)
     pages = ["/ui/library", f"/ui/entries/{entry_id}", "/ui/jobs", f"/ui/jobs/{job_id}"]
-    for page in (*pages, "/ui/events", "/ui/no-such-page"):
+    for page in (*pages, "/ui/events", "/ui/operations", "/ui/no-such-page"):
         await browser.open(page)
         width = await browser.script("return document.documentElement.clientWidth")
         assert width <= 390, width  # the window is a phone's

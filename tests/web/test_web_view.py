@@ -420,7 +420,7 @@ async def test_every_page_keeps_to_the_policy(web: Stack, browser: Browser, orig
     await browser.open(f"/ui/entries/{entry_id}")
     assert await browser.script("return document.querySelector('figure img').naturalWidth") > 0
     await _keeps_to_the_policy(browser, "entry")
-    for page in ("/ui/library", "/ui/jobs", "/ui/events"):
+    for page in ("/ui/library", "/ui/jobs", "/ui/operations", "/ui/events"):
         await browser.open(page)
         await _keeps_to_the_policy(browser, page)
 

@@ -288,6 +288,8 @@ import_items = sa.Table(
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.ForeignKeyConstraint(["job_id"], ["import_jobs.id"], ondelete="CASCADE"),
     sa.Index("ix_import_items_job_id_state", "job_id", "state"),
+    # A job's items finished in a window (the operations page's last hour; migration 0014).
+    sa.Index("ix_import_items_job_id_finished_at", "job_id", "finished_at"),
 )
 
 # The outbox: what happened (an event) and where it goes (a delivery per destination), written in
@@ -332,6 +334,8 @@ delivery_attempts = sa.Table(
     sa.Column("error", sa.String(500), nullable=True),
     sa.Column("duration_ms", sa.Integer, nullable=False),
     sa.ForeignKeyConstraint(["delivery_id"], ["deliveries.id"], ondelete="CASCADE"),
+    # Attempts in a window (the operations page's failing deliveries; migration 0014).
+    sa.Index("ix_delivery_attempts_at", "at"),
 )
 
 # The embedded task runner's queue (PostgreSQL deployments use procrastinate's tables instead).
