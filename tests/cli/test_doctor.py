@@ -31,6 +31,8 @@ def doctor(stack: Stack, *options: str) -> subprocess.CompletedProcess[str]:
         "MEDIALIB_HOME": str(settings.home),
         "MEDIALIB_CONFIG": str(settings.config),
         "MEDIALIB_STORAGE_URL": settings.resolved_storage_url,
+        # A native crash prints every thread's Python stack (one SIGABRT was seen at exit).
+        "PYTHONFAULTHANDLER": "1",
     }
     for name, value in (
         ("MEDIALIB_DATABASE_URL", stack.database_url),
