@@ -20,8 +20,6 @@ li-image's and li-poster-image's `mediaId`, li-video-reference's `reference.id` 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +28,7 @@ import sqlalchemy as sa
 
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, media_references
-from medialib.errors import BadRequest
+from medialib.library import page_cursors
 from medialib.library.media_kinds import MediaKind
 from medialib.library.metadata import MEDIA_REFERENCES, MetadataIssue
 from medialib.library.projects import MediaType, Project
@@ -334,17 +332,8 @@ async def incoming(
 
 
 def _encode(entry_id: str) -> str:
-    return base64.urlsafe_b64encode(f"m|{entry_id}".encode()).decode().rstrip("=")
+    return page_cursors.encode("m", entry_id)
 
 
 def _decode(cursor: str) -> str:
-    if len(cursor) > 64:
-        cursor = ""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, binascii.Error):
-        raw = ""
-    kind, _, entry_id = raw.partition("|")
-    if kind != "m" or not is_valid_entry_id(entry_id):
-        raise BadRequest("bad cursor", details={"after": "is not a cursor this API gave"})
-    return entry_id
+    return page_cursors.decode("m", cursor, is_valid_entry_id)

@@ -8,8 +8,6 @@ knows of the documents that use an entry: `GET …/incomingDocumentReferences` a
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import enum
 import re
@@ -26,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, usage_log_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
+from medialib.library import page_cursors
 from medialib.library.models import PatchIn
 from medialib.library.projects import Project
 from medialib.library.repository import is_valid_entry_id, not_found
@@ -365,17 +364,12 @@ async def document_references(
 
 
 def _encode(document_id: int) -> str:
-    return base64.urlsafe_b64encode(f"d|{document_id}".encode()).decode().rstrip("=")
+    return page_cursors.encode("d", str(document_id))
 
 
 def _decode(cursor: str) -> int:
-    if len(cursor) > 64:
-        cursor = ""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, binascii.Error):
-        raw = ""
-    kind, _, number = raw.partition("|")
-    if kind != "d" or not number.isascii() or not number.isdigit() or len(number) > 16:
-        raise BadRequest("bad cursor", details={"after": "is not a cursor this API gave"})
-    return int(number)
+    return int(page_cursors.decode("d", cursor, _is_document_number))
+
+
+def _is_document_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 16
