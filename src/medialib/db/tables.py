@@ -245,6 +245,31 @@ media_references = sa.Table(
     sa.Index("ix_media_references_project_target_id", "project", "target_id", "entry_id"),
 )
 
+# Each analysed image's (or video poster's) perceptual hash, for near-duplicates within a
+# project (library/similar.py, migration 0016). Multi-index hashing: the 64 bits in four bands
+# of 16, each band indexed; a lookup asks for band values within a few bits of the picture's
+# and checks the whole hash's distance on the few rows found. An entry's row goes with it.
+perceptual_hashes = sa.Table(
+    "perceptual_hashes",
+    metadata,
+    sa.Column("project", sa.String(100), primary_key=True),
+    sa.Column("entry_id", sa.String(32), primary_key=True),
+    sa.Column("hash", sa.BigInteger, nullable=False),  # the 64 bits as a signed integer
+    sa.Column("band0", sa.Integer, nullable=False),  # bits 63..48
+    sa.Column("band1", sa.Integer, nullable=False),  # bits 47..32
+    sa.Column("band2", sa.Integer, nullable=False),  # bits 31..16
+    sa.Column("band3", sa.Integer, nullable=False),  # bits 15..0
+    sa.ForeignKeyConstraint(
+        ["project", "entry_id"],
+        ["media_entries.project", "media_entries.id"],
+        ondelete="CASCADE",
+    ),
+    sa.Index("ix_perceptual_hashes_band0", "project", "band0"),
+    sa.Index("ix_perceptual_hashes_band1", "project", "band1"),
+    sa.Index("ix_perceptual_hashes_band2", "project", "band2"),
+    sa.Index("ix_perceptual_hashes_band3", "project", "band3"),
+)
+
 import_jobs = sa.Table(
     "import_jobs",
     metadata,

@@ -1,0 +1,44 @@
+"""Perceptual hashes of analysed pictures, in four indexed bands of 16 bits, for finding
+near-duplicates within a project without a full scan (library/similar.py)
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-06 21:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0016"
+down_revision: str | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BANDS = ("band0", "band1", "band2", "band3")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "perceptual_hashes",
+        sa.Column("project", sa.String(100), nullable=False),
+        sa.Column("entry_id", sa.String(32), nullable=False),
+        sa.Column("hash", sa.BigInteger, nullable=False),
+        *(sa.Column(band, sa.Integer, nullable=False) for band in BANDS),
+        sa.ForeignKeyConstraint(
+            ["project", "entry_id"],
+            ["media_entries.project", "media_entries.id"],
+            name="fk_perceptual_hashes_project_media_entries",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("project", "entry_id", name="pk_perceptual_hashes"),
+    )
+    for band in BANDS:
+        op.create_index(f"ix_perceptual_hashes_{band}", "perceptual_hashes", ["project", band])
+
+
+def downgrade() -> None:
+    for band in BANDS:
+        op.drop_index(f"ix_perceptual_hashes_{band}", table_name="perceptual_hashes")
+    op.drop_table("perceptual_hashes")
