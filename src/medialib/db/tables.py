@@ -270,6 +270,23 @@ perceptual_hashes = sa.Table(
     sa.Index("ix_perceptual_hashes_band3", "project", "band3"),
 )
 
+# A project's run of the analysis over entries imported before it existed (library/analysis.py,
+# `medialib analyze`): where it is (the last entry id looked at), what it did, and the chain of
+# tasks that carries it (a task of an older chain ends at once). Migration 0016.
+analysis_runs = sa.Table(
+    "analysis_runs",
+    metadata,
+    sa.Column("project", sa.String(100), primary_key=True),
+    sa.Column("chain", sa.String(32), nullable=False),
+    sa.Column("after_id", sa.String(32), nullable=True),
+    sa.Column("total", sa.Integer, nullable=False),  # the project's entries when it started
+    sa.Column("looked_at", sa.Integer, nullable=False),
+    sa.Column("analysed", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+)
+
 import_jobs = sa.Table(
     "import_jobs",
     metadata,

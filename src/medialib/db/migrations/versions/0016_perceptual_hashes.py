@@ -1,5 +1,6 @@
 """Perceptual hashes of analysed pictures, in four indexed bands of 16 bits, for finding
-near-duplicates within a project without a full scan (library/similar.py)
+near-duplicates within a project without a full scan (library/similar.py); and the runs of the
+analysis over entries imported before it existed (library/analysis.py)
 
 Revision ID: 0016
 Revises: 0015
@@ -36,9 +37,23 @@ def upgrade() -> None:
     )
     for band in BANDS:
         op.create_index(f"ix_perceptual_hashes_{band}", "perceptual_hashes", ["project", band])
+    op.create_table(
+        "analysis_runs",
+        sa.Column("project", sa.String(100), nullable=False),
+        sa.Column("chain", sa.String(32), nullable=False),
+        sa.Column("after_id", sa.String(32), nullable=True),
+        sa.Column("total", sa.Integer, nullable=False),
+        sa.Column("looked_at", sa.Integer, nullable=False),
+        sa.Column("analysed", sa.Integer, nullable=False),
+        sa.Column("failed", sa.Integer, nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("project", name="pk_analysis_runs"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("analysis_runs")
     for band in BANDS:
         op.drop_index(f"ix_perceptual_hashes_{band}", table_name="perceptual_hashes")
     op.drop_table("perceptual_hashes")
