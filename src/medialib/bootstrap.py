@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from medialib import metrics
 from medialib.db.engine import Database
@@ -18,10 +19,13 @@ from medialib.imports.cancels import CancelSignals
 from medialib.imports.kinds import KINDS, ImportKinds
 from medialib.imports.service import Imports, JobBounds
 from medialib.imports.tasks import TASKS as IMPORT_TASKS
+from medialib.library.analysis import TASKS as ANALYSIS_TASKS
 from medialib.library.config import AppConfig, load_config
 from medialib.library.projects import Project, sync_projects
 from medialib.library.tasks import TASKS as LIBRARY_TASKS
 from medialib.library.tasks import start_sweeps
+from medialib.media.analysis import faces
+from medialib.media.analysis.analyze import FaceDetector
 from medialib.media.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.media.storage import Storage
 from medialib.media.urls import AssetUrls, ImageService
@@ -30,7 +34,7 @@ from medialib.settings import Settings
 from medialib.tasks.core import Registry, RetryPolicy, Runner, Worker
 from medialib.tasks.local import LocalRunner
 
-REGISTRY = Registry(IMPORT_TASKS, EVENT_TASKS, LIBRARY_TASKS)
+REGISTRY = Registry(IMPORT_TASKS, EVENT_TASKS, LIBRARY_TASKS, ANALYSIS_TASKS)
 
 
 @dataclass
@@ -92,6 +96,19 @@ class Runtime:
     @property
     def projects(self) -> dict[str, Project]:
         return self.config.projects
+
+    @cached_property
+    def face_detector(self) -> FaceDetector | None:
+        """The face detector, whose process starts at its first picture; None when turned off."""
+        return faces.detector_for(self.settings)
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.settings.temp_dir
+
+    @property
+    def analysis_pause(self) -> float:
+        return self.settings.analysis_pause
 
     @property
     def urls(self) -> AssetUrls:

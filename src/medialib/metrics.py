@@ -71,6 +71,17 @@ HTTP_DURATION = Histogram(
     "and status.",
     ["method", "route", "status"],
 )
+PICTURES_ANALYSED = Counter(
+    "medialib_pictures_analysed",
+    "Pictures analysed (perceptual hash, placeholder, colour, faces, focal point), by when: "
+    "import (a URL import), registration (assets stored already) or backfill (medialib analyze).",
+    ["source"],
+)
+ANALYSIS_SECONDS = Counter(
+    "medialib_analysis_cpu_seconds",
+    "CPU seconds the picture analysis took in the importing process (the face detector's "
+    "process not included).",
+)
 RENDITIONS = Counter(
     "medialib_renditions",
     "Renditions asked for, by result: hit (stored already) or miss (made now).",

@@ -135,6 +135,13 @@ class Settings(BaseSettings):
         description="Seconds between sweeps of the store: uploads never registered a day past "
         "their expiry, renditions of deleted originals (`medialib doctor` finds the rest).",
     )
+    analysis_pause: float = Field(
+        default=0.5,
+        ge=0,
+        le=3600,
+        description="Seconds between two batches of `medialib analyze`'s run over a library's "
+        "older entries: imports keep the workers first.",
+    )
     webhook_retry_delays: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
         description="Seconds before each retry of a failed webhook delivery.",

@@ -17,6 +17,7 @@ COMMANDS = {
     "backup": "medialib.cli.backup:backup_command",
     "restore": "medialib.cli.backup:restore_command",
     "doctor": "medialib.cli.doctor:doctor_command",
+    "analyze": "medialib.cli.analyze:analyze_command",
     "import": "medialib.cli.importer:import_command",
     "token": "medialib.cli.admin:token",
     "project": "medialib.cli.admin:project",

@@ -129,11 +129,34 @@ def _describe_image(file_name: str, result: JsonObject | None, urls: AssetUrls) 
             "height": result.get("height"),
             "mimeType": result.get("mimeType"),
             "imageService": image.service,
-        }
+        } | _analysed(result)
+        if result.get("similarTo"):
+            out["similarTo"] = result["similarTo"]
     return out
 
 
-class ImageOut(BaseModel):
+def _analysed(picture: JsonObject) -> JsonObject:
+    """What the analysis found of a picture, as far as it was analysed."""
+    return {
+        name: picture[name] for name in ("placeholder", "color", "focalPoint") if name in picture
+    }
+
+
+class FocalPointOut(BaseModel):
+    x: float
+    y: float
+    source: str  # faces | saliency | editor
+
+
+class Analysed(BaseModel):
+    """What the analysis found of a picture (absent until it is analysed)."""
+
+    placeholder: str | None = None  # a ThumbHash, base64
+    color: str | None = None  # the dominant colour, #rrggbb
+    focalPoint: FocalPointOut | None = None
+
+
+class ImageOut(Analysed):
     mediaId: str
     originalUrl: str
     url: str
@@ -143,9 +166,15 @@ class ImageOut(BaseModel):
     imageService: str
 
 
+class SimilarOut(BaseModel):
+    mediaId: str
+    distance: int  # bits of the perceptual hashes that differ
+
+
 class ImageItem(BaseModel):
     title: str
     image: ImageOut | None = None
+    similarTo: list[SimilarOut] | None = None  # near-duplicates held already, closest first
 
 
 IMAGE = ImportKind(
@@ -231,7 +260,8 @@ def _describe_video(file_name: str, result: JsonObject | None, urls: AssetUrls) 
     if not result:
         return {}
     poster, url = result.get("poster"), urls.asset(result["key"])
-    return {
+    similar = {"similarTo": result["similarTo"]} if result.get("similarTo") else {}
+    return similar | {
         "video": {
             "mediaId": result["mediaId"],
             "originalUrl": url,
@@ -246,12 +276,13 @@ def _describe_video(file_name: str, result: JsonObject | None, urls: AssetUrls) 
                 "url": urls.display(poster["key"]),
                 "width": poster.get("width"),
                 "height": poster.get("height"),
-            },
+            }
+            | _analysed(poster),
         }
     }
 
 
-class PosterOut(BaseModel):
+class PosterOut(Analysed):
     key: str
     url: str
     width: int | None
@@ -271,6 +302,7 @@ class VideoOut(BaseModel):
 
 class VideoItem(BaseModel):
     video: VideoOut | None = None
+    similarTo: list[SimilarOut] | None = None  # near-duplicates of its poster, closest first
 
 
 VIDEO = ImportKind(

@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -25,9 +25,15 @@ from medialib.db.tables import utcnow
 from medialib.errors import ItemError
 from medialib.imports import store
 from medialib.imports.cancels import CancelSignals, ChunkWatch
-from medialib.imports.kinds import ImportKind, ImportKinds, Probed
+from medialib.imports.kinds import IMAGE, ImportKind, ImportKinds, Probed
 from medialib.imports.records import Item, ItemOutcome, ItemResult, ItemState, Job
-from medialib.library import references
+from medialib.library import references, similar
+from medialib.library.analysis import (
+    analysis_of,
+    hash_of,
+    is_picture_type,
+    with_placed_focal_point,
+)
 from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.extraction import extracted_metadata
@@ -42,6 +48,7 @@ from medialib.library.repository import (
     save_imported,
 )
 from medialib.library.tasks import settle_validity
+from medialib.media.analysis.analyze import FaceDetector
 from medialib.media.fetch import Download, Fetcher, FetchError, remove_quietly
 from medialib.media.probe.sniff import Sniffed
 from medialib.media.storage import Storage, StorageError, new_key
@@ -52,6 +59,7 @@ log = logging.getLogger("medialib.imports")
 
 ALREADY_EXISTS = "already exists"
 INVALID = "invalid_metadata"  # the reason code of an item whose metadata breaks a rule
+SIMILAR_LISTED = 10  # near-duplicates an item's result names at most, the closest
 
 
 class ImportServices(TaskServices, Protocol):
@@ -75,10 +83,14 @@ class ImportServices(TaskServices, Protocol):
     @property
     def cancel_signals(self) -> CancelSignals: ...
 
+    @property
+    def face_detector(self) -> FaceDetector | None: ...
+
 
 def result_of(entry_id: str, asset: JsonObject) -> ItemResult:
     """What an item's status shows of its entry (URLs are made when the status is read)."""
     keep = ("key", "width", "height", "mimeType", "size", "duration", "poster")
+    keep += ("placeholder", "color", "focalPoint")
     return {"mediaId": entry_id} | {k: asset[k] for k in keep if k in asset}
 
 
@@ -143,6 +155,7 @@ class ItemImport:
                 probed = await asyncio.to_thread(self._probe, download)
             try:
                 metadata = self._metadata(probed)
+                probed = await self._analyzed(download, probed)
                 asset, stored = await self._asset(download, probed)
             finally:
                 for companion in probed.companions.values():
@@ -205,6 +218,22 @@ class ItemImport:
             raise ItemError(INVALID, issues_text(issues))
         return metadata
 
+    async def _analyzed(self, download: Download, probed: Probed) -> Probed:
+        """What the picture's analysis finds, in the fields of the asset (an image) or of its
+        poster (a video); a picture whose pixels cannot be read is imported without."""
+        detect = self.services.face_detector
+        if self.kind.media_kind == IMAGE.media_kind and is_picture_type(download.sniffed.mime):
+            found = await analysis_of(download.path, download.sniffed.mime, detect)
+            return replace(probed, fields=probed.fields | found)
+        poster = probed.companions.get("poster")
+        if poster is not None:
+            found = await analysis_of(poster.path, poster.mime, detect)
+            companions = probed.companions | {
+                "poster": replace(poster, fields=poster.fields | found)
+            }
+            return replace(probed, companions=companions)
+        return probed
+
     async def _asset(self, download: Download, probed: Probed) -> tuple[JsonObject, bool]:
         """The entry's asset, and whether its objects were stored for this item."""
         sniffed, existing = download.sniffed, self.existing
@@ -229,6 +258,8 @@ class ItemImport:
         except BaseException:
             await delete_quietly(storage, list(stored_objects(asset)))
             raise
+        if existing is not None:
+            asset = with_placed_focal_point(asset, existing.asset)
         return asset, True
 
 
@@ -383,10 +414,11 @@ async def record_chunk(
         unused.extend(result.orphans)
         shared[:] = [s for s in result.saved if s.same_bytes_as is not None]
         _index_references(tx, project, result.saved)
+        near = _index_pictures(tx, project, result.saved)
         _record_changes(tx, project, job, result.saved)
         made = iter(result.saved)
         outcomes = [
-            _settled(w.outcome, next(made)) if w.imported is not None else w.outcome
+            _settled(w.outcome, next(made), near) if w.imported is not None else w.outcome
             for w in recorded
         ]
         failed[:] = [o for o in outcomes if o.state == ItemState.FAILED]
@@ -481,6 +513,22 @@ def _index_references(tx: Tx, project: Project | None, saved: list[Saved]) -> No
         references.reindex(tx, project, updated)
 
 
+def _index_pictures(
+    tx: Tx, project: Project | None, saved: list[Saved]
+) -> dict[str, list[similar.Similar]]:
+    """The perceptual hashes of the pictures the import wrote, into the index; and each one's
+    near-duplicates among the project's entries (this chunk's too, never itself)."""
+    if project is None:
+        return {}
+    hashes = {s.media_id: hash_of(s.asset) for s in saved if s.action != Action.UNCHANGED}
+    if not hashes:
+        return {}
+    similar.record_hashes(tx, project.handle, hashes)
+    held = {media_id: value for media_id, value in hashes.items() if value is not None}
+    threshold = project.near_duplicates.threshold
+    return similar.near_many(tx, project.handle, held, threshold, limit=SIMILAR_LISTED)
+
+
 def _record_changes(tx: Tx, project: Project | None, job: Job, saved: list[Saved]) -> None:
     """The entries' events; and what their metadata says of their validity acts at once (an
     entry imported invalid is withheld, its `invalid` event beside its create or update)."""
@@ -495,11 +543,17 @@ def _record_changes(tx: Tx, project: Project | None, job: Job, saved: list[Saved
         record_entry_events(tx, project, event, ids, actor)
 
 
-def _settled(outcome: ItemOutcome, saved: Saved) -> ItemOutcome:
+def _settled(
+    outcome: ItemOutcome, saved: Saved, near: Mapping[str, list[similar.Similar]]
+) -> ItemOutcome:
     """The item's outcome from what the library made of it."""
     result = result_of(saved.media_id, saved.asset)
     if saved.duplicate_of is not None:
         result["duplicateOf"] = saved.duplicate_of
+    if near.get(saved.media_id):
+        result["similarTo"] = [
+            {"mediaId": one.media_id, "distance": one.distance} for one in near[saved.media_id]
+        ]
     if saved.action == Action.UNCHANGED:
         return replace(
             outcome,

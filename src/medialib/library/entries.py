@@ -20,6 +20,7 @@ from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library import references
+from medialib.library.analysis import defer_analysis
 from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_events
 from medialib.library.models import (
@@ -211,6 +212,12 @@ class EntryImporter:
         }
         asset_rules.refresh_revoked(tx, self.project.handle, sorted(shared | revoked))
         made = [c.row["id"] for c in candidates if c.row["id"] in written]
+        # Registering reads no pixels: the pictures are analysed after the commit.
+        defer_analysis(
+            tx,
+            self.project.handle,
+            {c.row["id"]: c.row["asset"] for c in candidates if c.row["id"] in written},
+        )
         settled = settle_validity(tx, self.project, made)
         record_entry_events(tx, self.project, EntryEvent.CREATE, made, self.actor)
         # An entry made invalid (or outside its validity) is a state change beside its create.

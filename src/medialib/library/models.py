@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from medialib.library.storable import StorableIn
+from medialib.media.analysis.records import ANALYSIS_FIELDS
 from medialib.parsing import IMAGE_TYPE_PATTERN, MEDIA_TYPE_PATTERN
 
 ENTRY_ID_PATTERN = r"^[a-zA-Z0-9-]{1,32}$"
@@ -93,6 +94,12 @@ class ReadOnlyAssetFields(BaseModel):
     originalUrl: Url | None = None
     imageService: ShortText | None = None
     storage: Any = None
+    # What the analysis of the picture found (media/analysis/records.py): medialib's own.
+    perceptualHash: ShortText | None = None
+    placeholder: ShortText | None = None
+    color: ShortText | None = None
+    focalPoint: dict[str, StrictFloat | StrictInt | ShortText] | None = None
+    faces: Annotated[list[dict[str, StrictFloat | StrictInt]], Field(max_length=100)] | None = None
 
     @field_validator("storage", mode="plain")
     @classmethod
@@ -103,6 +110,7 @@ class ReadOnlyAssetFields(BaseModel):
 # Fields of an asset that are read-only: taken, never stored as the caller sent them.
 READ_ONLY_ASSET_FIELDS = frozenset(
     {"url", "originalUrl", "imageService", "storage", "sha256", "videoCodec", "audioCodec"}
+    | set(ANALYSIS_FIELDS)
 )
 
 

@@ -17,7 +17,8 @@ from medialib.db.engine import Database, Tx
 from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
-from medialib.library import references, usage_log
+from medialib.library import references, similar, usage_log
+from medialib.library.analysis import defer_analysis, lacks_analysis
 from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_changes
 from medialib.library.metadata import MetadataIssue
@@ -178,6 +179,10 @@ class EntryPatcher:
                 updated_at=patched.updated_at,
             )
         )
+        if patched.asset != entry.asset and lacks_analysis(patched.asset):
+            # A new picture: its near-duplicates are the new one's, once it is analysed.
+            similar.record_hashes(tx, entry.project, {entry.id: None})
+            defer_analysis(tx, entry.project, {entry.id: patched.asset})
         if patched.revoked != entry.revoked or new_assets:
             keys = asset_rules.keys_of(tx, entry.project, entry.id) + entry.asset_keys()
             asset_rules.refresh_revoked(tx, entry.project, keys)
