@@ -314,6 +314,13 @@ def _as_run(row: Any) -> Run:
     return Run(**{name: value for name, value in row._mapping.items() if name in fields})
 
 
+async def read_run(conn: AsyncConnection, project: str) -> Run | None:
+    """The project's last run, if it had one."""
+    rows = await conn.execute(sa.select(analysis_runs).where(analysis_runs.c.project == project))
+    row = rows.one_or_none()
+    return _as_run(row) if row is not None else None
+
+
 async def read_runs(conn: AsyncConnection) -> list[Run]:
     """Every project's last run, for the web view and `medialib analyze`."""
     rows = await conn.execute(sa.select(analysis_runs).order_by(analysis_runs.c.project))
