@@ -1,7 +1,7 @@
 """The operations page, for operators without Grafana: the signed-in project's last hour of
 imports (items finished a minute, by state and by failure reason, jobs by state), the server's
-task queue, the webhook deliveries that failed, and how far `medialib analyze` is. Read from the database, so it works with no
-Prometheus; htmx refreshes it every few seconds."""
+task queue, the webhook deliveries that failed, and how far `medialib analyze` is. Read from
+the database, so it works with no Prometheus; htmx refreshes it every few seconds."""
 
 from __future__ import annotations
 
