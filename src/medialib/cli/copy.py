@@ -33,6 +33,7 @@ from medialib.db.tables import (
     import_jobs,
     media_entries,
     media_references,
+    perceptual_hashes,
     projects,
     usage_log_entries,
 )
@@ -71,6 +72,7 @@ async def copy_installation(
         (entry_keys, None),  # every key an entry has had: what its revocation takes down
         (media_references, None),  # the entries each entry's metadata names
         (usage_log_entries, None),  # where entries are used, as callers reported it
+        (perceptual_hashes, None),  # the near-duplicate index of the analysed pictures
         (import_jobs, import_jobs.c.finished_at.is_not(None)),
         (import_items, import_items.c.job_id.in_(finished_jobs)),
         (events, settled),
