@@ -1,0 +1,231 @@
+"""The analysis of imported pictures, end to end on both stacks with real photos (scikit-image's):
+near-duplicates named in the item results and listed by the API, placeholders and colours,
+focal points on faces, crops that keep the face; registered entries analysed after the commit;
+a library imported before the analysis analysed by `medialib analyze`'s run."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import skimage.data
+import sqlalchemy as sa
+from PIL import Image
+
+from medialib.db.tables import analysis_runs, media_entries, perceptual_hashes
+from medialib.library.analysis import start_run, without_analysis
+from medialib.media.analysis import thumbhash
+from tests.support import entries
+from tests.support.imports import Importer, item
+from tests.support.origin import Origin
+from tests.support.stack import Stack
+
+API = "/api/2026-05"
+# Eileen Collins' face in skimage's astronaut (512 x 512), as fractions: x 0.31..0.49, y 0.06..0.33
+FACE = (0.31, 0.06, 0.49, 0.33)
+
+
+def encoded(picture: Image.Image, fmt: str, **options: Any) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, fmt, **options)
+    return out.getvalue()
+
+
+ASTRONAUT = Image.fromarray(skimage.data.astronaut())
+COFFEE = Image.fromarray(skimage.data.coffee())
+
+
+def on_face(point: dict[str, Any]) -> bool:
+    left, top, right, bottom = FACE
+    return left <= point["x"] <= right and top <= point["y"] <= bottom
+
+
+def folder() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:
+    """Wait for what a background task writes (it sends no event): look again every 20 ms."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.02)
+
+
+async def test_a_resized_reencoded_png_copy_is_named_as_a_near_duplicate(
+    importer: Importer, origin: Origin
+) -> None:
+    at = folder()
+    original = origin.file(f"{at}/astronaut.jpg", encoded(ASTRONAUT, "JPEG", quality=90))
+    status, _ = await importer.run([item(original, "astronaut")])
+    [first] = status["images"]
+    image = first["image"]
+    assert "similarTo" not in first
+    assert on_face(image["focalPoint"]) and image["focalPoint"]["source"] == "faces"
+    assert image["placeholder"] and image["color"].startswith("#")
+
+    copy = ASTRONAUT.resize((256, 256), Image.Resampling.LANCZOS)
+    urls = {
+        "copy": origin.file(f"{at}/copy.png", encoded(copy, "PNG")),
+        "coffee": origin.file(f"{at}/coffee.jpg", encoded(COFFEE, "JPEG", quality=80)),
+    }
+    status, _ = await importer.run([item(url, name) for name, url in urls.items()])
+    found = {i["externalId"]: i for i in status["images"]}
+
+    assert found["copy"]["action"] == "created"  # not skipped: the caller decides
+    [near] = found["copy"]["similarTo"]
+    assert near["mediaId"] == image["mediaId"]
+    assert 0 <= near["distance"] <= 10
+    assert "similarTo" not in found["coffee"]
+
+    listed = await importer.api.get(f"{API}/mediaLibrary", params={"similarTo": image["mediaId"]})
+    assert listed.status_code == 200, listed.text
+    assert [e["id"] for e in listed.json()] == [found["copy"]["image"]["mediaId"]]
+
+
+async def test_placeholders_decode_to_the_pictures_shape_and_colour(
+    importer: Importer, origin: Origin
+) -> None:
+    wide = Image.new("RGB", (400, 200), (20, 120, 200))
+    url = origin.file(f"{folder()}/wide.png", encoded(wide, "PNG"))
+    status, _ = await importer.run([item(url, "wide")])
+    image = status["images"][0]["image"]
+
+    assert image["color"] == "#1478c8"
+    assert thumbhash.aspect_ratio(image["placeholder"]) == pytest.approx(2.0, rel=0.1)
+    red, green, blue, _ = thumbhash.average_rgba(image["placeholder"])
+    assert (red * 255, green * 255, blue * 255) == pytest.approx((20, 120, 200), abs=12)
+    entry = (await importer.api.get(f"{API}/mediaLibrary/{image['mediaId']}")).json()
+    assert entry["asset"]["placeholder"] == image["placeholder"]
+    assert entry["asset"]["focalPoint"]["source"] == "saliency"
+
+
+async def test_crop_faces_keeps_the_face(importer: Importer, origin: Origin, stack: Stack) -> None:
+    url = origin.file(f"{folder()}/astronaut.jpg", encoded(ASTRONAUT, "JPEG", quality=90))
+    status, _ = await importer.run([item(url, "portrait")])
+    key = status["images"][0]["image"]["originalUrl"].removeprefix("http://media.test/media/")
+
+    served = await stack.client().get(
+        f"/media/{key}", params={"w": 100, "h": 200, "fit": "crop", "crop": "faces"}
+    )
+    assert served.status_code == 200, served.text
+    crop = Image.open(io.BytesIO(served.content))
+    assert crop.size == (100, 200)
+    # The crop is a 256 x 512 column of the 512 x 512 picture: it holds the whole face box.
+    left, _, right, _ = FACE
+    column = served_column(crop, ASTRONAUT)
+    assert column[0] <= left * 512 and right * 512 <= column[1]
+
+
+def served_column(crop: Image.Image, picture: Image.Image) -> tuple[float, float]:
+    """Where the full-height crop's column lies in the picture: the offset whose columns match
+    the crop's best (the crop is the column scaled down by 2.56)."""
+    scaled = picture.resize((200, 200), Image.Resampling.BILINEAR).convert("L")
+    small = crop.resize((100, 200), Image.Resampling.BILINEAR).convert("L")
+    best, at = None, 0
+    for offset in range(0, 101):
+        window = scaled.crop((offset, 0, offset + 100, 200))
+        diff = sum(abs(a - b) for a, b in zip(window.getdata(), small.getdata(), strict=True))
+        if best is None or diff < best:
+            best, at = diff, offset
+    return at * 512 / 200, (at + 100) * 512 / 200
+
+
+async def test_registered_pictures_are_analysed_after_the_commit(stack: Stack, project: str) -> None:
+    key = entries.new_key()
+    await stack.put_asset(key, encoded(ASTRONAUT, "JPEG", quality=90))
+    api = await stack.api(project)
+    asset = entries.image_asset(key, size=None, width=512, height=512)
+    [result] = await entries.import_entries(api, [entries.image_entry(key, asset=asset)])
+    assert result["ok"], result
+    media_id = result["record"]["id"]
+
+    async def analysed() -> bool:
+        got = (await api.get(f"{API}/mediaLibrary/{media_id}")).json()
+        return "focalPoint" in got["asset"]
+
+    await until(analysed)
+    asset = (await api.get(f"{API}/mediaLibrary/{media_id}")).json()["asset"]
+    assert on_face(asset["focalPoint"])
+    async with stack.runtime.db.read() as conn:
+        held = await conn.scalar(
+            sa.select(sa.func.count()).where(
+                perceptual_hashes.c.project == project, perceptual_hashes.c.entry_id == media_id
+            )
+        )
+    assert held == 1
+
+
+async def test_medialib_analyze_works_through_older_entries(
+    importer: Importer, origin: Origin, stack: Stack, project: str
+) -> None:
+    at = folder()
+    pictures = {
+        f"old-{i}": origin.file(f"{at}/{i}.jpg", encoded(picture, "JPEG", quality=85))
+        for i, picture in enumerate([ASTRONAUT, COFFEE, ASTRONAUT.transpose(0)])
+    }
+    status, _ = await importer.run([item(url, name) for name, url in pictures.items()])
+    ids = [i["image"]["mediaId"] for i in status["images"]]
+    await forget_analysis(stack, project, ids)  # as a library imported before it existed
+
+    run = await stack.runtime.db.transact(lambda tx: start_run(tx, project))
+    assert run.total >= 3 and not run.done
+
+    async def done() -> bool:
+        async with stack.runtime.db.read() as conn:
+            finished = await conn.scalar(
+                sa.select(analysis_runs.c.finished_at).where(analysis_runs.c.project == project)
+            )
+        return finished is not None
+
+    await until(done)
+    for media_id in ids:
+        asset = (await importer.api.get(f"{API}/mediaLibrary/{media_id}")).json()["asset"]
+        assert {"placeholder", "color", "focalPoint", "perceptualHash"} <= set(asset)
+    listed = await importer.api.get(f"{API}/mediaLibrary", params={"similarTo": ids[0]})
+    assert ids[1] not in [e["id"] for e in listed.json()]
+
+
+async def forget_analysis(stack: Stack, project: str, ids: list[str]) -> None:
+    """Make entries look imported before the analysis existed: their assets without what it
+    found, the index without their hashes (the state migration 0016 leaves an older library in)."""
+
+    def forget(tx: Any) -> None:
+        rows = tx.execute(
+            sa.select(media_entries.c.id, media_entries.c.asset).where(
+                media_entries.c.project == project, media_entries.c.id.in_(ids)
+            )
+        )
+        for media_id, asset in rows.all():
+            tx.execute(
+                media_entries.update()
+                .where(media_entries.c.project == project, media_entries.c.id == media_id)
+                .values(asset=without_analysis(asset))
+            )
+        tx.execute(
+            perceptual_hashes.delete().where(
+                perceptual_hashes.c.project == project, perceptual_hashes.c.entry_id.in_(ids)
+            )
+        )
+
+    await stack.runtime.db.transact(forget)
+
+
+async def test_an_editors_focal_point_outlives_a_new_import_of_the_entry(
+    importer: Importer, origin: Origin, stack: Stack, project: str
+) -> None:
+    at = folder()
+    first = origin.file(f"{at}/1.jpg", encoded(COFFEE, "JPEG", quality=85))
+    status, _ = await importer.run([item(first, "kept")])
+    media_id = status["images"][0]["image"]["mediaId"]
+    await place_focal_point(stack, project, media_id, 0.1, 0.9)
+
+    again = origin.file(f"{at}/2.jpg", encoded(COFFEE, "JPEG", quality=60))
+    status, _ = await importer.run([item(again, "kept")])
+
+    assert status["images"][0]["action"] == "updated"
+    point = status["images"][0]["image"]["focalPoint"]
+    assert point == {"x": 0.1, "y": 0.9, "source": "editor"}
