@@ -111,6 +111,10 @@ class Runtime:
         return self.settings.analysis_pause
 
     @property
+    def image_analysis(self) -> bool:
+        return self.settings.image_analysis
+
+    @property
     def urls(self) -> AssetUrls:
         return AssetUrls(self.settings.media_base_url, self.config.imgix, self.image_service)
 

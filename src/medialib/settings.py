@@ -135,6 +135,11 @@ class Settings(BaseSettings):
         description="Seconds between sweeps of the store: uploads never registered a day past "
         "their expiry, renditions of deleted originals (`medialib doctor` finds the rest).",
     )
+    image_analysis: bool = Field(
+        default=True,
+        description="Analyse pictures (perceptual hash, placeholder, colour, faces, focal "
+        "point) as they are imported and registered; off, imports skip it.",
+    )
     analysis_pause: float = Field(
         default=0.5,
         ge=0,

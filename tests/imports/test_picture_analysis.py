@@ -134,7 +134,9 @@ def served_column(crop: Image.Image, picture: Image.Image) -> tuple[float, float
     return at * 512 / 200, (at + 100) * 512 / 200
 
 
-async def test_registered_pictures_are_analysed_after_the_commit(stack: Stack, project: str) -> None:
+async def test_registered_pictures_are_analysed_after_the_commit(
+    stack: Stack, project: str
+) -> None:
     key = entries.new_key()
     await stack.put_asset(key, encoded(ASTRONAUT, "JPEG", quality=90))
     api = await stack.api(project)

@@ -12,7 +12,7 @@ import click
 
 from medialib.bootstrap import Runtime
 from medialib.cli.common import fail_cleanly, with_runtime
-from medialib.errors import NotFound
+from medialib.errors import ConfigError, NotFound
 from medialib.library.analysis import Run, read_runs, start_run
 
 POLL = 1.0  # seconds between two looks at the runs' progress with --wait
@@ -35,6 +35,8 @@ def analyze_command(projects: tuple[str, ...], wait: bool) -> None:
     """Analyse the pictures of entries imported before the image analysis existed."""
 
     async def work(rt: Runtime) -> None:
+        if not rt.settings.image_analysis:
+            raise ConfigError("MEDIALIB_IMAGE_ANALYSIS is off: nothing would analyse the pictures")
         handles = list(projects) or sorted(rt.projects)
         for handle in handles:
             if handle not in rt.projects:

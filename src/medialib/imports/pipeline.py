@@ -221,6 +221,8 @@ class ItemImport:
     async def _analyzed(self, download: Download, probed: Probed) -> Probed:
         """What the picture's analysis finds, in the fields of the asset (an image) or of its
         poster (a video); a picture whose pixels cannot be read is imported without."""
+        if not self.services.settings.image_analysis:
+            return probed
         detect = self.services.face_detector
         if self.kind.media_kind == IMAGE.media_kind and is_picture_type(download.sniffed.mime):
             found = await analysis_of(download.path, download.sniffed.mime, detect)

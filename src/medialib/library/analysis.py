@@ -53,6 +53,11 @@ class AnalysisServices(TaskServices, Protocol):
     def face_detector(self) -> FaceDetector | None: ...
 
     @property
+    def image_analysis(self) -> bool:
+        """Whether pictures are analysed at all (MEDIALIB_IMAGE_ANALYSIS)."""
+        ...
+
+    @property
     def analysis_pause(self) -> float:
         """Seconds between two batches of a run."""
         ...
@@ -233,6 +238,8 @@ async def analyze_entries(
     ctx: TaskContext[AnalysisServices], project: str, entry_ids: list[str]
 ) -> None:
     """Analyse the pictures of entries just registered (their objects were stored already)."""
+    if not ctx.services.image_analysis:
+        return
     async with ctx.services.db.read() as conn:
         rows = (
             await conn.execute(
