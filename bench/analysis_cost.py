@@ -152,11 +152,12 @@ def main() -> None:
             on_seconds, on = _run(urls, True, args.postgres)
             off_cpu, on_cpu = off["medialib"] / n, on["medialib"] / n
             rounds.append((off_seconds, off_cpu, on_seconds, on_cpu))
+            off_pg, on_pg = off.get("PostgreSQL", 0) / n, on.get("PostgreSQL", 0) / n
             print(
                 f"round {number}: analysis off {n / off_seconds:6,.0f}/s "
-                f"{off_cpu * 1e6:6,.0f} us CPU/image (PostgreSQL {off.get('PostgreSQL', 0) / n * 1e6:,.0f}); "
+                f"{off_cpu * 1e6:6,.0f} us CPU/image (PostgreSQL {off_pg * 1e6:,.0f}); "
                 f"on {n / on_seconds:6,.0f}/s {on_cpu * 1e6:6,.0f} us CPU/image "
-                f"(PostgreSQL {on.get('PostgreSQL', 0) / n * 1e6:,.0f}); "
+                f"(PostgreSQL {on_pg * 1e6:,.0f}); "
                 f"CPU on/off {on_cpu / off_cpu:.2f}",
                 flush=True,
             )
