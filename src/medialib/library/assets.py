@@ -17,7 +17,7 @@ from medialib.db.tables import assets, entry_keys, media_entries, uploads, utcno
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.media_kinds import MEDIA_KINDS
-from medialib.library.models import READ_ONLY_ASSET_FIELDS, AssetIn
+from medialib.library.models import READ_ONLY_ASSET_FIELDS, AssetIn, stored_objects
 from medialib.library.projects import MediaType
 from medialib.media.probe.facts import Facts, is_page_type, read_facts, with_svgs_checked
 from medialib.media.storage import Head, Storage, is_valid_key
@@ -491,9 +491,47 @@ async def stored_asset(db: Database, key: str) -> StoredAsset | None:
 async def servable(db: Database, key: str) -> str:
     """The type of the asset at `key` if it may be served: only keys the library knows, never
     while their entry is revoked or invalid."""
+    return (await servable_asset(db, key)).mime_type
+
+
+async def servable_asset(db: Database, key: str) -> StoredAsset:
+    """What the library knows of the object at `key` if it may be served (see `servable`)."""
     asset = await stored_asset(db, key)
     if asset is None:
         raise NotFound(details={"message": "No asset found."})
     if asset.revoked:
         raise Forbidden(details={"message": "The requested asset is revoked or marked as invalid."})
-    return asset.mime_type
+    return asset
+
+
+# The entries an object's description is looked for in, oldest first: an object is shared by a
+# few entries at most, and entry_keys also names those that held it once.
+_HOLDERS_READ = 20
+_HOLDERS = (
+    sa.select(media_entries.c.asset, media_entries.c.translations)
+    .select_from(entry_keys.join(media_entries, _entry_of_key))
+    .where(
+        entry_keys.c.project == sa.bindparam("project"),
+        entry_keys.c.key == sa.bindparam("key"),
+        media_entries.c.revoked.is_(False),
+    )
+    .order_by(media_entries.c.created_at, media_entries.c.id)
+    .limit(_HOLDERS_READ)
+)
+
+
+async def descriptions_of(db: Database, project: str, key: str) -> list[dict[str, Any]]:
+    """How the entries that hold the object at `key` describe it now (as their asset, a
+    translation's asset or a video's poster), the oldest entry's first."""
+    async with db.read() as conn:
+        rows = (await conn.execute(_HOLDERS, {"project": project, "key": key})).all()
+    found = []
+    for row in rows:
+        translated = [t.get("asset") for t in row.translations if isinstance(t, dict)]
+        for asset in [row.asset, *translated]:
+            described = (
+                stored_objects(asset).get(key) if isinstance(asset, dict) and asset else None
+            )
+            if described is not None:
+                found.append(described)
+    return found
