@@ -523,10 +523,8 @@ _HOLDERS = (
 async def descriptions_of(db: Database, project: str, key: str) -> list[dict[str, Any]]:
     """How the entries that hold the object at `key` describe it now (as their asset, a
     translation's asset or a video's poster), the oldest entry's first."""
-    async with db.read() as conn:
-        rows = (await conn.execute(_HOLDERS, {"project": project, "key": key})).all()
     found = []
-    for row in rows:
+    for row in await db.all(_HOLDERS, {"project": project, "key": key}):
         translated = [t.get("asset") for t in row.translations if isinstance(t, dict)]
         for asset in [row.asset, *translated]:
             described = (
