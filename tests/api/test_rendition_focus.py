@@ -72,7 +72,7 @@ async def image(
 
 
 async def analysed(
-    stack: Stack, project: str, entry_id: str, *, poster: bool = False, **fields: Any
+    stack: Stack, project: str, entry_id: str, *, on_poster: bool = False, **fields: Any
 ) -> None:
     """Set what the import's analysis stores (`focalPoint`, `faces`) on an entry's asset, or
     on its video's poster. Until the import writes them, this is the one seam: SQL on the
@@ -80,7 +80,7 @@ async def analysed(
     where = sa.and_(media_entries.c.project == project, media_entries.c.id == entry_id)
     async with stack.runtime.db.write() as conn:
         asset = (await conn.execute(sa.select(media_entries.c.asset).where(where))).scalar_one()
-        (asset["poster"] if poster else asset).update(fields)
+        (asset["poster"] if on_poster else asset).update(fields)
         await conn.execute(media_entries.update().where(where).values(asset=asset))
 
 
@@ -185,7 +185,7 @@ async def test_a_posters_faces_place_its_crop(
     }
     [result] = await import_entries(api, [entry])
     assert result["ok"], result
-    await analysed(stack, project, result["record"]["id"], poster=True, faces=[FACE])
+    await analysed(stack, project, result["record"]["id"], on_poster=True, faces=[FACE])
 
     made = await picture(stack, poster, "w=100&h=200&fit=crop&crop=faces")
     assert made.size == (100, 200)
@@ -229,6 +229,7 @@ HOSTILE: list[dict[str, Any]] = [
     {"faces": [FACE | {"height": 1e300}], "focalPoint": {"x": 2**62, "y": -1e300}},
     {"faces": [FACE | {"x": {"$gt": 0}}], "focalPoint": {"x": [], "y": {}}},
     {"faces": [{"x": 1, "y": 1, "width": 0.5, "height": 0.5}] * 5000},  # past the edge, many
+    {"poster": {"faces": [FACE]}, "translations": "none"},  # a poster without a key
 ]
 
 

@@ -355,14 +355,18 @@ HOSTILE_VALUES: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def short(value: Any) -> str:
+    return repr(value)[:12]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=short)
 @pytest.mark.parametrize("name", ["x", "y"])
 def test_a_focal_point_with_a_bad_value_is_none(name: str, value: Any) -> None:
     stored = {"x": 0.3, "y": 0.4, "source": "faces"} | {name: value}
     assert read_focus({"focalPoint": stored}).point is None
 
 
-@pytest.mark.parametrize("value", HOSTILE_VALUES)
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=short)
 @pytest.mark.parametrize("name", ["x", "y", "width", "height"])
 def test_a_face_with_a_bad_value_is_left_out(name: str, value: Any) -> None:
     found = read_focus({"faces": [FACE | {name: value}, FACE]})

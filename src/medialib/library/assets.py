@@ -17,7 +17,7 @@ from medialib.db.tables import assets, entry_keys, media_entries, uploads, utcno
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
 from medialib.library.media_kinds import MEDIA_KINDS
-from medialib.library.models import READ_ONLY_ASSET_FIELDS, AssetIn, stored_objects
+from medialib.library.models import READ_ONLY_ASSET_FIELDS, AssetIn
 from medialib.library.projects import MediaType
 from medialib.media.probe.facts import Facts, is_page_type, read_facts, with_svgs_checked
 from medialib.media.storage import Head, Storage, is_valid_key
@@ -527,9 +527,10 @@ async def descriptions_of(db: Database, project: str, key: str) -> list[dict[str
     for row in await db.all(_HOLDERS, {"project": project, "key": key}):
         translated = [t.get("asset") for t in row.translations if isinstance(t, dict)]
         for asset in [row.asset, *translated]:
-            described = (
-                stored_objects(asset).get(key) if isinstance(asset, dict) and asset else None
-            )
-            if described is not None:
-                found.append(described)
+            poster = asset.get("poster") if isinstance(asset, dict) else None
+            found += [
+                described
+                for described in (asset, poster)
+                if isinstance(described, dict) and described.get("key") == key
+            ]
     return found
