@@ -7,12 +7,16 @@ its colour where the test expects it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from PIL import Image
+from skimage import data as photos
 
 from medialib.db.tables import media_entries
 from tests.support import pictures
@@ -29,6 +33,7 @@ from tests.support.pictures import BLUE, GREY, RED, colour_at, near
 from tests.support.renditions import picture, rendition
 from tests.support.stack import Stack
 
+HAAR_CASCADES = Path(cv2.__file__).parent / "data"  # cv2.data.haarcascades, which has no stub
 WIDTH, HEIGHT = 800, 400
 # The "face": columns 560 .. 640, rows 160 .. 240 of the 800 x 400 picture.
 FACE = {"x": 0.7, "y": 0.4, "width": 0.1, "height": 0.2}
@@ -107,6 +112,39 @@ async def test_crop_faces_at_1_to_2_keeps_the_face(
         assert near(colour_at(made, x, y), RED), (x, y)
     assert near(colour_at(made, 50, 200), GREY)
     assert near(colour_at(made, 150, 200), GREY)
+
+
+def faces_in(picture: Image.Image) -> list[tuple[int, int, int, int]]:
+    """The faces OpenCV's frontal face detector finds: x, y, width, height in pixels."""
+    detector = cv2.CascadeClassifier(str(HAAR_CASCADES / "haarcascade_frontalface_default.xml"))
+    grey = cv2.cvtColor(np.asarray(picture.convert("RGB")), cv2.COLOR_RGB2GRAY)
+    found = detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(40, 40))
+    return [(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
+
+
+async def test_a_portraits_face_is_kept_by_crop_faces_at_1_to_2(
+    stack: Stack, api: httpx.AsyncClient, project: str
+) -> None:
+    # scikit-image's astronaut at the right of a grey 1536 x 512 strip: a centred 1:2 crop
+    # holds only grey.
+    strip = Image.new("RGB", (1536, 512), GREY)
+    strip.paste(Image.fromarray(photos.astronaut()), (1024, 0))  # type: ignore[no-untyped-call]
+    [(x, y, w, h)] = faces_in(strip)
+    data = pictures.encode(strip)
+    entry_id, key = await image(stack, api, data, width=1536, height=512)
+    centred = await picture(stack, key, BY_FACES)
+    assert faces_in(centred) == []
+
+    face = {"x": x / 1536, "y": y / 512, "width": w / 1536, "height": h / 512}
+    await analysed(stack, project, entry_id, faces=[face])
+    made = await picture(stack, key, BY_FACES)
+
+    assert made.size == (200, 400)
+    [(fx, fy, fw, _)] = faces_in(made)
+    # in the middle of the crop, where and as large as in the picture (shown at 400 / 512)
+    assert abs(fx + fw / 2 - 100) < 10
+    assert abs(fy - y * 400 / 512) < 15
+    assert abs(fw - w * 400 / 512) < 15
 
 
 async def test_crop_focalpoint_without_fp_uses_the_stored_point(
