@@ -306,6 +306,25 @@ def test_a_variant_that_does_not_use_the_focus_keeps_its_name(query: str) -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "output", "stored_name"),
+    [
+        ("w=64", "jpg", "55a07b1e8c46a57bd86888e8e8d759b4"),
+        ("w=64&h=64&fit=crop&crop=focalpoint&fp-x=0.1", "jpg", "4e771f08d54441c90702b9cae13d15b3"),
+        ("w=64&h=64&fit=crop&crop=focalpoint&fp-y=0.7", "png", "2060967610ee4ae20b1a145148690849"),
+        ("w=200&h=400&fit=crop&crop=faces", "jpg", "1bc34e8ed458959945360e8e2440a53c"),
+    ],
+)
+def test_variants_stored_before_pictures_had_a_focus_keep_their_names(
+    query: str, output: str, stored_name: str
+) -> None:
+    """Names as medialib gave them before focal points and faces (a picture without them asked
+    for crop=faces gets the centred crop it got then): stored variants stay found."""
+    assert variant_of(spec(query), output, 4096, True)[1] == stored_name
+    unfocused = spec(query).focused(None, ())
+    assert variant_of(unfocused, output, 4096, True)[1] == stored_name
+
+
 @given(
     st.sampled_from(
         [

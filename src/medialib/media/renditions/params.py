@@ -84,7 +84,7 @@ class Spec:
 
     def focused(self, point: tuple[float, float] | None, faces: tuple[Box, ...]) -> Spec:
         """The spec with the picture's focal point and faces, as its entry stores them."""
-        return replace(self, focus=point or (None, None), faces=faces)
+        return replace(self, focus=point or NO_FOCUS, faces=faces)
 
     def normalised(self) -> Spec:
         """The same picture asked for with `dpr` folded into pixel sizes."""
