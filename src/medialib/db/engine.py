@@ -214,6 +214,22 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, _first, self._sync(), statement, parameters)
 
+    async def all(
+        self, statement: sa.Select[Any], parameters: dict[str, Any] | None = None
+    ) -> list[sa.Row[Any]]:
+        """Every row of one small read on its own (a few rows found by an index), run as
+        `first` runs its read: on SQLite, right here on the event loop."""
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn:
+                return list((await conn.execute(statement, parameters)).all())
+        try:
+            return _all(self._loop_reader(), statement, parameters)
+        except sa.exc.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, _all, self._sync(), statement, parameters)
+
     async def ping(self) -> None:
         async with self.read() as conn:
             await conn.exec_driver_sql("SELECT 1")
@@ -232,6 +248,11 @@ class Database:
 def _first(engine: Engine, statement: sa.Select[Any], parameters: Any) -> sa.Row[Any] | None:
     with engine.connect() as conn:
         return conn.execute(statement, parameters).first()
+
+
+def _all(engine: Engine, statement: sa.Select[Any], parameters: Any) -> list[sa.Row[Any]]:
+    with engine.connect() as conn:
+        return list(conn.execute(statement, parameters).all())
 
 
 def _is_busy(exc: sa.exc.OperationalError) -> bool:

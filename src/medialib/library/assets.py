@@ -491,9 +491,46 @@ async def stored_asset(db: Database, key: str) -> StoredAsset | None:
 async def servable(db: Database, key: str) -> str:
     """The type of the asset at `key` if it may be served: only keys the library knows, never
     while their entry is revoked or invalid."""
+    return (await servable_asset(db, key)).mime_type
+
+
+async def servable_asset(db: Database, key: str) -> StoredAsset:
+    """What the library knows of the object at `key` if it may be served (see `servable`)."""
     asset = await stored_asset(db, key)
     if asset is None:
         raise NotFound(details={"message": "No asset found."})
     if asset.revoked:
         raise Forbidden(details={"message": "The requested asset is revoked or marked as invalid."})
-    return asset.mime_type
+    return asset
+
+
+# The entries an object's description is looked for in, oldest first: an object is shared by a
+# few entries at most, and entry_keys also names those that held it once.
+_HOLDERS_READ = 20
+_HOLDERS = (
+    sa.select(media_entries.c.asset, media_entries.c.translations)
+    .select_from(entry_keys.join(media_entries, _entry_of_key))
+    .where(
+        entry_keys.c.project == sa.bindparam("project"),
+        entry_keys.c.key == sa.bindparam("key"),
+        media_entries.c.revoked.is_(False),
+    )
+    .order_by(media_entries.c.created_at, media_entries.c.id)
+    .limit(_HOLDERS_READ)
+)
+
+
+async def descriptions_of(db: Database, project: str, key: str) -> list[dict[str, Any]]:
+    """How the entries that hold the object at `key` describe it now (as their asset, a
+    translation's asset or a video's poster), the oldest entry's first."""
+    found = []
+    for row in await db.all(_HOLDERS, {"project": project, "key": key}):
+        translated = [t.get("asset") for t in row.translations if isinstance(t, dict)]
+        for asset in [row.asset, *translated]:
+            poster = asset.get("poster") if isinstance(asset, dict) else None
+            found += [
+                described
+                for described in (asset, poster)
+                if isinstance(described, dict) and described.get("key") == key
+            ]
+    return found

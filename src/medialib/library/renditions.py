@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from medialib import metrics
 from medialib.db.engine import Database
 from medialib.errors import BadRequest, Forbidden, NotFound
-from medialib.library.assets import keys_ever_used, servable, variant_prefix
+from medialib.library.assets import descriptions_of, keys_ever_used, servable_asset, variant_prefix
 from medialib.library.entries import get_entry
+from medialib.media.analysis.records import FocusSource
 from medialib.media.renditions.engine import render
+from medialib.media.renditions.geometry import StoredFocus, read_focus
 from medialib.media.renditions.outputs import (
     OUTPUT_TYPES,
     EngineLimits,
@@ -95,11 +98,15 @@ class Renditions:
     async def find(self, key: str, spec: Spec, accept: str | None) -> Variant | None:
         """The variant a rendition URL names, once the original may be served; None for an
         SVG original, which is served as it is."""
-        mime = await servable(self.db, key)
+        asset = await servable_asset(self.db, key)
+        mime = asset.mime_type
         if mime == SVG:
             return None
         if not mime.startswith("image/"):
             raise BadRequest("not an image", details={"image": "only images have renditions"})
+        if spec.uses_focus:  # its variant is named by the picture's focus too
+            focus = await picture_focus(self.db, asset.project, key)
+            spec = spec.focused(focus.point, focus.faces)
         output = output_format(spec, mime, accept)
         made, digest = variant_of(
             spec, output, self.limits.max_side, alpha=mime not in OPAQUE_SOURCES
@@ -180,6 +187,20 @@ class Renditions:
                 return await asyncio.to_thread(render, source, spec, output, self.limits, stop)
         finally:
             deadline.cancel()
+
+
+async def picture_focus(db: Database, project: str, key: str) -> StoredFocus:
+    """The focal point and faces of the picture at `key`, as the entries holding it store them.
+    An object shared by several entries takes the description of the oldest whose focal point
+    an editor placed, else the oldest's."""
+    described = await descriptions_of(db, project, key)
+    placed = [asset for asset in described if _placed_by_editor(asset)]
+    return read_focus((placed or described or [{}])[0])
+
+
+def _placed_by_editor(asset: dict[str, Any]) -> bool:
+    point = asset.get("focalPoint")
+    return isinstance(point, dict) and point.get("source") == FocusSource.EDITOR
 
 
 async def keys_of_entry(db: Database, storage: Storage, project: str, entry_id: str) -> list[str]:

@@ -17,12 +17,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 
 from medialib.errors import BadRequest
+from medialib.media.analysis.records import Box
 from medialib.parsing import whole_number
 
 FITS = ("clip", "crop", "max", "min", "scale", "fill")
 EDGES = ("top", "bottom", "left", "right")
-# faces and edges need detectors medialib does not have: imgix falls back to the other modes
-# given (or the centre) when it finds no face, and so does medialib, always.
+# faces: around the faces the import found in the picture (its entry's asset keeps them), and
+# where it found none, around its focal point (as focalpoint does). edges needs a detector
+# medialib does not have: imgix falls back to the other modes given (or the centre) when it
+# finds none, and so does medialib, always.
 CROP_MODES = (*EDGES, "focalpoint", "center", "entropy", "faces", "edges")
 FORMATS = ("jpg", "pjpg", "png", "webp", "avif", "gif")
 LOSSY = ("jpg", "pjpg", "webp", "avif")  # the outputs `q` changes
@@ -31,6 +34,8 @@ DEFAULT_QUALITY = 75  # imgix's
 WHITE = (255, 255, 255, 255)
 CLEAR = (0, 0, 0, 0)  # fit=fill's padding when no colour is given, where alpha can be kept
 MAX_DPR = 5.0
+CENTRE = (0.5, 0.5)
+NO_FOCUS: tuple[float | None, float | None] = (None, None)
 # The longest side libvips can hold (VIPS_MAX_COORD), and so the largest size or rect value a
 # URL may ask for; larger outputs are clamped by the render's own bound, as imgix clamps. Bounded
 # here so that `w` times `dpr` stays a finite number.
@@ -53,7 +58,10 @@ class Spec:
     h: float | None = None
     fit: str = "clip"
     crop: tuple[str, ...] = ()
-    fp: tuple[float, float] = (0.5, 0.5)
+    # Fractions of the region (`rect`, else the picture); None: not given, the picture's own
+    # focal point counts (`focus`), else the centre. In a variant's spec, None on an axis says
+    # that `focus` decides it.
+    fp: tuple[float | None, float | None] = (None, None)
     rect: tuple[int, int, int, int] | None = None
     dpr: float = 1.0
     q: int | None = None
@@ -61,6 +69,22 @@ class Spec:
     auto_format: bool = False
     bg: tuple[int, int, int, int] | None = None  # RGBA
     fill_color: tuple[int, int, int, int] | None = None
+    # What the picture's entry says of it (its asset's `focalPoint` and `faces`): fractions of
+    # the whole picture as displayed, read only for the crops that use them (`uses_focus`).
+    focus: tuple[float | None, float | None] = (None, None)
+    faces: tuple[Box, ...] = ()
+
+    @property
+    def uses_focus(self) -> bool:
+        """Whether the picture's focal point or faces may place this spec's crop: a crop that
+        keeps part of the picture, by its faces or by a focal point not given on every axis."""
+        if self.fit not in ("crop", "min") or self.w is None or self.h is None:
+            return False
+        return "faces" in self.crop or ("focalpoint" in self.crop and None in self.fp)
+
+    def focused(self, point: tuple[float, float] | None, faces: tuple[Box, ...]) -> Spec:
+        """The spec with the picture's focal point and faces, as its entry stores them."""
+        return replace(self, focus=point or NO_FOCUS, faces=faces)
 
     def normalised(self) -> Spec:
         """The same picture asked for with `dpr` folded into pixel sizes."""
@@ -90,7 +114,7 @@ def parse_spec(params: Iterable[tuple[str, str]]) -> Spec:
             problems[name] = str(exc)
     if problems:
         raise BadRequest("bad rendition parameters", details=problems)
-    fp = (values.pop("fp_x", 0.5), values.pop("fp_y", 0.5))
+    fp = (values.pop("fp_x", None), values.pop("fp_y", None))
     return Spec(fp=fp, **values)  # type: ignore[arg-type]
 
 
@@ -278,22 +302,43 @@ def _at_most(size: float | None, max_side: int) -> float | None:
 
 def _placement(spec: Spec) -> Spec:
     """Where a crop is placed: only fit=crop and fit=min with both sides keep part of the
-    picture. Edges named on both sides of an axis cancel out; the focal point counts on an
-    axis no edge decides; `entropy` counts when no edge is named."""
+    picture. `faces` decides alone when the picture has faces. Else edges named on both sides
+    of an axis cancel out; `entropy` counts when no edge is named; the focal point (given, else
+    the picture's own) counts on an axis no edge decides, for `focalpoint`, and for `faces`
+    on a picture without faces. What places no crop is taken out, the picture's focus with it:
+    a variant that does not use it keeps its name when the focus changes."""
     if spec.fit not in ("crop", "min") or spec.w is None or spec.h is None:
-        return replace(spec, crop=(), fp=(0.5, 0.5))
+        return replace(spec, crop=(), fp=CENTRE, focus=NO_FOCUS, faces=())
     named = set(spec.crop)
+    if "faces" in named and spec.faces:
+        return replace(spec, crop=("faces",), fp=CENTRE, focus=NO_FOCUS)
+    spec = replace(spec, faces=())
     if "entropy" in named and not named & set(EDGES):
-        return replace(spec, crop=("entropy",), fp=(0.5, 0.5))
+        return replace(spec, crop=("entropy",), fp=CENTRE, focus=NO_FOCUS)
     x_edge = _edge(named, "left", "right")
     y_edge = _edge(named, "top", "bottom")
-    focal = "focalpoint" in named
-    fp = (
-        spec.fp[0] if focal and x_edge is None else 0.5,
-        spec.fp[1] if focal and y_edge is None else 0.5,
-    )
+    focal = bool(named & {"focalpoint", "faces"})
+    fx, sx = _focus_axis(focal and x_edge is None, spec.fp[0], spec.focus[0])
+    fy, sy = _focus_axis(focal and y_edge is None, spec.fp[1], spec.focus[1])
+    placed = (fx, fy) != CENTRE or (sx, sy) != NO_FOCUS
     edges = tuple(edge for edge in (y_edge, x_edge) if edge is not None)
-    return replace(spec, crop=edges + (("focalpoint",) if fp != (0.5, 0.5) else ()), fp=fp)
+    return replace(
+        spec, crop=edges + (("focalpoint",) if placed else ()), fp=(fx, fy), focus=(sx, sy)
+    )
+
+
+def _focus_axis(
+    decides: bool, asked: float | None, stored: float | None
+) -> tuple[float | None, float | None]:
+    """One axis of a variant's focal point, as (fp, focus): the one given wins, then the
+    picture's own (fp None), then the centre."""
+    if not decides:
+        return 0.5, None
+    if asked is not None:
+        return asked, None
+    if stored is not None:
+        return None, stored
+    return 0.5, None
 
 
 def _edge(named: set[str], low: str, high: str) -> str | None:
@@ -323,5 +368,10 @@ def _colours(spec: Spec, output: str, alpha: bool) -> Spec:
 
 def _digest(spec: Spec, output: str) -> str:
     values = asdict(spec) | {"output": output}
+    # Fields that came after variants were first stored, named only when they count: every
+    # variant that does not use them keeps the name it had.
+    for name, unused in (("focus", NO_FOCUS), ("faces", ())):
+        if values[name] == unused:
+            del values[name]
     text = repr(sorted(values.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
