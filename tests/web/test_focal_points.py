@@ -52,7 +52,9 @@ async def _entry(api: httpx.AsyncClient, entry_id: str) -> dict[str, Any]:
     return body
 
 
-def _click(x: float, y: float, box: tuple[float, float] = (640, 480), version: int = 1) -> dict:
+def _click(
+    x: float, y: float, box: tuple[float, float] = (640, 480), version: int = 1
+) -> dict[str, str]:
     """The form a click sends: where in the picture's box, the box's size, the entry's version."""
     return {
         "focus.x": str(x),
@@ -132,7 +134,8 @@ async def test_a_videos_poster_gets_the_focal_point(stack: Stack, project: str) 
     page = f"/ui/entries/{video['id']}"
     web = await sign_in(stack, await stack.token(project))
     shown = (await web.client.get(page)).text
-    assert "<video " in shown and f'action="{page}/focus"' in shown
+    assert "<video " in shown
+    assert f'action="{page}/focus"' in shown
     assert "The poster frame's focal point" in shown
 
     moved = await web.post_form(f"{page}/focus", _click(64, 48))
@@ -250,7 +253,7 @@ async def test_placeholders_are_in_the_pages_and_values_not_the_analysiss_are_no
     await analysed(
         stack, project, painted["id"], placeholder=PLACEHOLDER, color="#c86432", focalPoint=FACES
     )
-    plain = await stored_image(stack, api, metadata={"title": "Plain harbour"})
+    await stored_image(stack, api, metadata={"title": "Plain harbour"})
     hostile = await stored_image(stack, api, metadata={"title": "Hostile harbour"})
     await analysed(
         stack,
@@ -274,10 +277,19 @@ async def test_placeholders_are_in_the_pages_and_values_not_the_analysiss_are_no
     assert "<script>alert" not in library
 
     entry_page = (await web.client.get(f"/ui/entries/{painted['id']}")).text
-    assert 'fill="#c86432"' in entry_page and f'data-thumbhash="{PLACEHOLDER}"' in entry_page
+    assert 'fill="#c86432"' in entry_page
+    assert f'data-thumbhash="{PLACEHOLDER}"' in entry_page
     assert 'data-source="faces"' in entry_page
+    assert "found from faces" in entry_page
+    # A reader sees the point and no form to move it with.
+    reader = await sign_in(stack, await stack.token(project, scopes=(READ,)))
+    read = (await reader.client.get(f"/ui/entries/{painted['id']}")).text
+    assert 'data-source="faces"' in read
+    assert 'name="focus"' not in read
+    assert "Click the picture" not in read
     hostile_page = (await web.client.get(f"/ui/entries/{hostile['id']}")).text
-    assert "focus-marker" not in hostile_page and 'class="paint"' not in hostile_page
+    assert "focus-marker" not in hostile_page
+    assert 'class="paint"' not in hostile_page
 
 
 @pytest.fixture
@@ -311,6 +323,12 @@ async def test_webhooks_hear_an_update_by_the_editor(newsroom: Any) -> None:
     again = await web.post_form(f"/ui/entries/{entry['id']}/focus", _click(10, 10, version=2))
     assert again.status_code == 303
     assert (await _entry(api, entry["id"]))["version"] == 2
+
+
+async def _click_at(browser: Browser, element: Any, offset: tuple[int, int]) -> None:
+    """A mouse click at `offset` from the element's centre."""
+    chain = ActionChains(browser.driver).move_to_element_with_offset(element, *offset).click()
+    await browser._run(chain.perform)
 
 
 # --- In Chromium ------------------------------------------------------------------------------
@@ -401,21 +419,16 @@ async def test_a_click_on_the_picture_moves_the_marker_and_stores_the_point(
             assert before["width"] < 640, before  # shrunk: medialib.js sends the size shown
         picture = await browser.find("input[name=focus]")
         # Selenium's offsets are from the element's centre.
-        dx = round((fx - 0.5) * before["width"])
-        dy = round((fy - 0.5) * before["height"])
-        await browser._run(
-            lambda: ActionChains(browser.driver)
-            .move_to_element_with_offset(picture, dx, dy)
-            .click()
-            .perform()
-        )
+        offset = (round((fx - 0.5) * before["width"]), round((fy - 0.5) * before["height"]))
+        await _click_at(browser, picture, offset)
         await browser.until(lambda d: d.current_url.endswith("?focused=1"), "the point moved")
         after = await browser.script(MARKER)
         assert abs(after["x"] - (after["left"] + fx * after["width"])) <= 3, (after, fx)
         assert abs(after["y"] - (after["top"] + fy * after["height"])) <= 3, (after, fy)
         point = (await _entry(api, entry["id"]))["asset"]["focalPoint"]
         assert point["source"] == "editor"
-        assert abs(point["x"] - fx) < 0.01 and abs(point["y"] - fy) < 0.01, (point, fx, fy)
+        assert abs(point["x"] - fx) < 0.01, (point, fx)
+        assert abs(point["y"] - fy) < 0.01, (point, fy)
         assert await browser.texts("#focus-help") == [
             "The focal point (the ring, placed by an editor). Click the picture to move it."
         ]
