@@ -418,7 +418,11 @@ async def test_every_page_keeps_to_the_policy(web: Stack, browser: Browser, orig
     await browser.until_text("#job-head", "finished")
     await _keeps_to_the_policy(browser, "job")
     await browser.open(f"/ui/entries/{entry_id}")
-    assert await browser.script("return document.querySelector('figure img').naturalWidth") > 0
+    # The picture is the focal point form's image button (tests/web/test_focal_points.py): its
+    # rendition loads under the policy.
+    picture = await browser.script("return document.querySelector('figure input[type=image]').src")
+    loaded = "const i = new Image(); i.src = arguments[0]; return i.decode().then(() => i.width)"
+    assert await browser.script(loaded, picture) > 0
     await _keeps_to_the_policy(browser, "entry")
     for page in ("/ui/library", "/ui/jobs", "/ui/operations", "/ui/events"):
         await browser.open(page)

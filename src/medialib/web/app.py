@@ -18,7 +18,7 @@ from medialib.bootstrap import Runtime
 from medialib.settings import Settings
 from medialib.web import errors
 from medialib.web.headers import SecurityHeaders, security_headers
-from medialib.web.pages import entries, events, jobs, library, operations, signin
+from medialib.web.pages import entries, events, focus, jobs, library, operations, signin
 
 STATIC = Path(__file__).parent / "static"
 
@@ -43,7 +43,8 @@ def create_web(rt: Runtime) -> FastAPI:
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     web.state.runtime = rt
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for pages in (signin, jobs, library, entries, events, operations):
+    # focus before entries: its POST /entries/{id}/focus is not one of entries' state changes.
+    for pages in (signin, jobs, library, focus, entries, events, operations):
         web.include_router(pages.router)
     errors.install(web)
     return web

@@ -17,6 +17,7 @@ from medialib.auth.tokens import principal_of
 from medialib.bootstrap import Runtime
 from medialib.errors import Forbidden, Unauthorized
 from medialib.library.projects import Project
+from medialib.web.pictures import paint
 from medialib.web.session import (
     COOKIE,
     Session,
@@ -58,7 +59,13 @@ env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters |= {"size": _size, "when": _when, "duration": _duration, "q": quote}
+env.filters |= {
+    "size": _size,
+    "when": _when,
+    "duration": _duration,
+    "q": quote,
+    "paint": paint,  # what a thumbnail's box shows before the thumbnail (web/pictures.py)
+}
 
 
 def render(name: str, code: int = 200, /, **context: Any) -> HTMLResponse:

@@ -44,6 +44,7 @@ from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
 from medialib.library.validity import standing
 from medialib.web.deps import project_of, render, runtime, viewer, writer
+from medialib.web.pages.focus import focus_view
 from medialib.web.pages.library import thumbnail
 from medialib.web.session import Viewer
 
@@ -236,6 +237,7 @@ async def _page(
         keys=keys,
         shared=shared,
         thumbnail=preview or thumbnail(rt, entry),
+        focus=focus_view(rt, entry),
         original=f"/ui/entries/{entry.id}/original",
         video=_playable(rt, entry),
         max_note=MAX_NOTE_LENGTH,
