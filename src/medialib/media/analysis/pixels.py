@@ -1,0 +1,92 @@
+"""A small decoded RGB copy of a picture, turned as it is displayed: what the analysis reads.
+
+Cheap by construction: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size by libjpeg's DCT
+scaling (`Image.draft`), so most of its pixels are never made; the rest is a box reduce and a
+bilinear pass. Only the first frame of an animation is read. Transparent pixels are painted on
+white, the background most pages show a placeholder on. CPU work on a file: callers run it in a
+thread, after the probe has checked the pixel count against the project's limit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from medialib.errors import ItemError
+
+ANALYSED_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+# EXIF orientation -> the transpose that shows the picture upright (ImageOps.exif_transpose's).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_ORIENTATION = 0x0112
+_WHITE = (255, 255, 255)
+
+
+def small_copy(path: Path, mime: str, side: int) -> Image.Image:
+    """The picture as displayed (EXIF orientation applied), in RGB, its long side at most
+    `side`; ItemError when its pixels cannot be read."""
+    if mime not in ANALYSED_TYPES:
+        raise ItemError("not_analysable", f"{mime} pictures are not analysed")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                orientation = image.getexif().get(_ORIENTATION)
+                if image.format == "JPEG":
+                    image.draft("RGB", (side, side))  # the smallest DCT scale still >= side
+                picture = _rgb(_shrunk(image, side))
+    except ItemError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ItemError("too_many_pixels", f"too many pixels to analyse: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ItemError("invalid_image", f"the pixels cannot be read: {exc}") from exc
+    if isinstance(orientation, int) and orientation in _UPRIGHT:
+        picture = picture.transpose(_UPRIGHT[orientation])
+    return picture
+
+
+def shrink(picture: Image.Image, side: int) -> Image.Image:
+    """A copy whose long side is at most `side` (the picture itself when it already fits)."""
+    if max(picture.size) <= side:
+        return picture
+    copy = picture.copy()
+    copy.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return copy
+
+
+def _shrunk(image: Image.Image, side: int) -> Image.Image:
+    image.load()
+    if image.mode in ("P", "PA"):  # a palette is resized as colours, not as indexes
+        image = image.convert("RGBA")
+    elif image.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        image = _eight_bit_grey(image)
+    return shrink(image, side)
+
+
+def _eight_bit_grey(image: Image.Image) -> Image.Image:
+    """16-bit and float grey (a 16-bit PNG) as 8-bit grey: Pillow's own conversion clips."""
+    values = np.asarray(image, dtype=np.float64)
+    top = float(values.max(initial=0.0))
+    scale = 255.0 / 65535.0 if top > 255 else 1.0
+    return Image.fromarray(np.clip(values * scale, 0, 255).astype(np.uint8), "L")
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, _WHITE)
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image if image.mode == "RGB" else image.convert("RGB")
