@@ -22,7 +22,7 @@ def _dct_matrix(n: int) -> np.ndarray:
     """The orthonormal DCT-II matrix: `D @ x` is the DCT of the column `x`."""
     k = np.arange(n)[:, None]
     i = np.arange(n)[None, :]
-    matrix = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    matrix: np.ndarray = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
     matrix[0] /= np.sqrt(2.0)
     return matrix
 
@@ -41,7 +41,8 @@ def phash(picture: Image.Image) -> int:
     pixels = np.asarray(grey, dtype=np.float32)
     low = _DCT @ pixels @ _DCT.T  # 9 x 9: rows are vertical, columns horizontal frequencies
     coefficients = low[_ROWS, _COLUMNS]
-    bits = coefficients > np.median(coefficients)
+    middle = np.sort(coefficients)[31:33]  # np.median costs ten times as much
+    bits = coefficients > (middle[0] + middle[1]) / 2
     return int(_WEIGHTS[bits].sum())
 
 

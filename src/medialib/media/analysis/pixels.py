@@ -80,7 +80,7 @@ def _eight_bit_grey(image: Image.Image) -> Image.Image:
     values = np.asarray(image, dtype=np.float64)
     top = float(values.max(initial=0.0))
     scale = 255.0 / 65535.0 if top > 255 else 1.0
-    return Image.fromarray(np.clip(values * scale, 0, 255).astype(np.uint8), "L")
+    return Image.fromarray(np.clip(np.rint(values * scale), 0, 255).astype(np.uint8), "L")
 
 
 def _rgb(image: Image.Image) -> Image.Image:

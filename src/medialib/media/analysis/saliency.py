@@ -45,13 +45,15 @@ def _detail(luminance: np.ndarray) -> np.ndarray:
     """|Laplacian| of the luminance, edges repeated outward (as two matrix products)."""
     h, w = luminance.shape
     laplacian = _second_difference(h) @ luminance + luminance @ _second_difference(w).T
-    return np.abs(laplacian)
+    detail: np.ndarray = np.abs(laplacian)
+    return detail
 
 
 def _saturation(rgb: np.ndarray) -> np.ndarray:
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
-    return np.maximum(chroma - _SATURATED, 0.0)
+    saturated: np.ndarray = np.maximum(chroma - _SATURATED, 0.0)
+    return saturated
 
 
 def _skin(ycc: np.ndarray) -> np.ndarray:
@@ -78,4 +80,5 @@ def _gaussian(size: int) -> np.ndarray:
     sigma = max(1.0, size * _BLUR_SIGMA)
     offsets = np.arange(size)[:, None] - np.arange(size)[None, :]
     weights = np.exp(-0.5 * (offsets / sigma) ** 2)
-    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+    matrix: np.ndarray = (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+    return matrix

@@ -123,6 +123,9 @@ def _round(value: float) -> int:
 # --- Decoding: for tests, the web view and anything that wants the preview server-side -------
 
 
+_Values = np.ndarray | float  # one value, or one per pixel
+
+
 @dataclass(frozen=True)
 class _Header:
     l_dc: float
@@ -227,16 +230,17 @@ def _decode_channel(
     cx, cy = terms[0][1:], terms[1][1:]
     x_cos = np.cos(np.pi / w * (np.arange(w)[:, None] + 0.5) * cx)  # w x terms
     y_cos = np.cos(np.pi / h * (np.arange(h)[:, None] + 0.5) * cy) * 2  # h x terms
-    return dc + (y_cos * ac) @ x_cos.T
+    channel: np.ndarray = dc + (y_cos * ac) @ x_cos.T
+    return channel
 
 
-def _lpq_to_rgb(lum: np.ndarray | float, p: np.ndarray | float, q: np.ndarray | float) -> tuple:
+def _lpq_to_rgb(lum: _Values, p: _Values, q: _Values) -> tuple[_Values, _Values, _Values]:
     b = lum - 2 / 3 * p
     r = (3 * lum - b + q) / 2
     return r, r - q, b
 
 
-def _unit(value: float) -> float:
+def _unit(value: _Values) -> float:
     return max(0.0, min(1.0, float(value)))
 
 
