@@ -63,13 +63,13 @@ def pictures(folder: Path) -> dict[str, Path]:
 def steps(path: Path) -> dict[str, Callable[[], object]]:
     picture = small_copy(path, "image/jpeg", ANALYSIS_SIDE)
     placeholder = shrink(picture, PLACEHOLDER_SIDE)
-    tiny = picture.resize(TINY, Image.Resampling.BILINEAR)
+    tiny = picture.resize(TINY, Image.Resampling.BOX)
     return {
         "decode to 64 px": lambda: small_copy(path, "image/jpeg", ANALYSIS_SIDE),
         "decode to 320 px": lambda: small_copy(path, "image/jpeg", FACES_SIDE),
         "32 px copies": lambda: (
             shrink(picture, PLACEHOLDER_SIDE),
-            picture.resize(TINY, Image.Resampling.BILINEAR),
+            picture.resize(TINY, Image.Resampling.BOX),
         ),
         "pHash": lambda: phash(tiny),
         "ThumbHash": lambda: thumbhash.encode(placeholder),

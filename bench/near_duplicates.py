@@ -176,6 +176,26 @@ def show(title: str, near: dict[str, list[int]], unrelated: list[int], scale: in
         print(f"{threshold * scale:3d}  {cells}  {overall * 100:8.1f}%  {fp * 100:8.2f}%")
 
 
+INDEX_LIMIT = 11  # four 16-bit bands, each looked up with its variants within 2 bits
+
+
+def recommend(near: dict[str, list[int]], unrelated: list[int]) -> None:
+    """The largest threshold the index serves exactly that no unrelated pair reaches."""
+    safe = [t for t in range(INDEX_LIMIT + 1) if all(d > t for d in unrelated)]
+    if not safe:
+        print("no threshold within the index's 11 bits keeps unrelated pairs apart")
+        return
+    threshold = safe[-1] - safe[-1] % 2  # distances are even: an odd threshold adds nothing
+    kept = [d for kind, ds in near.items() if kind != "crop" for d in ds]
+    missed = sum(d > threshold for d in kept) / len(kept)
+    print(
+        f"recommended threshold: {threshold} bits (within the index's {INDEX_LIMIT}; the "
+        f"closest unrelated pair is {min(unrelated)} bits apart); misses {missed:.1%} of "
+        "re-encodes, resizes, format and colour changes (distances are even: each hash has 32 "
+        "bits set unless coefficients tie at the median)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pdq", action="store_true", help="add the PDQ-like 256-bit hash")
@@ -211,6 +231,7 @@ def main() -> None:
         print(f"  {label:16} {np.mean(ds):5.2f} {max(ds):3d}   {m10:3d} / {m12:3d} of {len(ds)}")
     closest = sorted(unrelated)[:10]
     print(f"closest unrelated pairs (bits): {closest}")
+    recommend(near, unrelated)
     if args.pdq:
         show("PDQ-like, 256 bits (threshold x4)", near_pdq, unrelated_pdq, scale=4)
 

@@ -44,7 +44,7 @@ def analyze_image(path: Path, mime: str, detect_faces: FaceDetector | None) -> A
 def analyze_picture(picture: Image.Image, faces: tuple[Box, ...] = ()) -> Analysis:
     """The analysis of an upright RGB copy (a video's poster frame comes this way)."""
     placeholder = shrink(picture, PLACEHOLDER_SIDE)
-    tiny = picture.resize(TINY, Image.Resampling.BILINEAR)
+    tiny = picture.resize(TINY, Image.Resampling.BOX)
     return Analysis(
         phash=phash(tiny),
         placeholder=thumbhash.encode(placeholder),
