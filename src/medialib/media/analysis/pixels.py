@@ -44,7 +44,7 @@ def small_copy(path: Path, mime: str, side: int) -> Image.Image:
             with Image.open(path) as image:
                 orientation = image.getexif().get(_ORIENTATION)
                 if image.format == "JPEG":
-                    image.draft("RGB", (side, side))  # the smallest DCT scale still >= side
+                    image.draft("RGB", _draft_size(image.size, side))
                 picture = _rgb(_shrunk(image, side))
     except ItemError:
         raise
@@ -66,6 +66,15 @@ def shrink(picture: Image.Image, side: int) -> Image.Image:
     size = (max(1, round(w * side / long)), max(1, round(h * side / long)))
     # A box reduce by whole factors first, then bilinear: cheap and without aliasing.
     return picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _draft_size(size: tuple[int, int], at_least: int) -> tuple[int, int]:
+    """What to ask `Image.draft` for so libjpeg scales by the largest of 1/8, 1/4, 1/2 that
+    keeps the long side at least `at_least` (draft itself goes by the short side: a panorama
+    would decode larger than it needs)."""
+    w, h = size
+    scale = next((s for s in (8, 4, 2) if max(w, h) / s >= at_least), 1)
+    return (max(1, w // scale), max(1, h // scale))
 
 
 def _shrunk(image: Image.Image, side: int) -> Image.Image:

@@ -4,8 +4,8 @@ The measure is libvips' "attention" (its smartcrop) redone on a 32x32 copy with 
 workers never load libvips: detail (the magnitude of a Laplacian of the luminance), strongly
 saturated colour and skin tones are summed per pixel, the sum is blurred (a Gaussian, as two
 matrix products) so the point lands on a region rather than one sharp pixel, weighted towards
-the middle (as subjects are framed), and the maximum is the focus. A flat background scores nothing, so a small detailed or colourful object on it
-wins.
+the middle (as subjects are framed), and the maximum is the focus. A flat background scores
+nothing, so a small detailed or colourful object on it wins.
 """
 
 from __future__ import annotations
