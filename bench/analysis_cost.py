@@ -52,10 +52,11 @@ def cpu_us(step: Callable[[], object], runs: int) -> float:
 def pictures(folder: Path) -> dict[str, Path]:
     noise = folder / "noise"
     files = {"(a) 190x190 noise, 100 KB": noise / jpeg_files(noise, 1)[0]}
-    coffee = Image.fromarray(skimage.data.coffee()).resize((1600, 900), Image.Resampling.LANCZOS)
+    photos = Path(skimage.data.__file__).parent  # the photos ship in the wheel
+    coffee = Image.open(photos / "coffee.png").resize((1600, 900), Image.Resampling.LANCZOS)
     coffee.save(folder / "coffee.jpg", quality=85)
     files["(b) 1600x900 photo"] = folder / "coffee.jpg"
-    Image.fromarray(skimage.data.astronaut()).save(folder / "astronaut.jpg", quality=85)
+    Image.open(photos / "astronaut.png").save(folder / "astronaut.jpg", quality=85)
     files["(c) astronaut 512x512"] = folder / "astronaut.jpg"
     return files
 
