@@ -406,18 +406,17 @@ def test_extreme_shapes_are_analysed(tmp_path: Path, size: tuple[int, int]) -> N
     thumbhash.to_rgba(analysis.placeholder)
 
 
-def _png_without_pixels() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
+
+def _png_without_pixels() -> bytes:
     header = struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
-        + chunk(b"IEND", b"")
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + _chunk(b"IEND", b"")
     )
 
 
@@ -450,6 +449,50 @@ def test_a_jpeg_cut_short_is_refused(tmp_path: Path) -> None:
         analyze_image(path, "image/jpeg", None)
 
     assert refused.value.code == "invalid_image"
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims a size its few rows of data do not fill (a bomb's shape)."""
+    rows = zlib.compress(b"\0" * (width * 3 + 1) * 4)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", rows)
+        + _chunk(b"IEND", b"")
+    )
+
+
+def test_more_pixels_than_the_limit_are_refused_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_claiming(60_000, 60_000))  # 3.6 billion pixels: 10.8 GB decoded
+
+    with pytest.raises(ItemError) as refused:
+        analyze_image(path, "image/png", None)
+    with pytest.raises(ItemError, match="is more than 9,999 pixels"):
+        analyze_image(stored(tmp_path, photo("coffee"), "PNG"), "image/png", None, max_pixels=9_999)
+
+    assert refused.value.code == "too_many_pixels"
+
+
+@pytest.mark.parametrize("orientation", [0, 9, 99, 65535])
+def test_an_orientation_out_of_range_is_ignored(tmp_path: Path, orientation: int) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = stored(tmp_path, photo("chelsea"), quality=90, exif=exif.tobytes())
+
+    copy = small_copy(path, "image/jpeg", 64)
+
+    assert copy.width == 64  # as stored: not turned
+    assert copy.height in (42, 43)
+
+
+def test_a_panoramas_copy_is_decoded_by_its_long_side(tmp_path: Path) -> None:
+    panorama = photo("coffee").resize((4000, 300), Image.Resampling.BILINEAR)
+
+    copy = small_copy(stored(tmp_path, panorama, quality=85), "image/jpeg", 64)
+
+    assert copy.size == (64, 5)
 
 
 @pytest.mark.parametrize("mime", ["image/svg+xml", "application/pdf", "video/mp4"])

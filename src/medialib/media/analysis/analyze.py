@@ -20,7 +20,7 @@ from PIL import Image
 from medialib.media.analysis import thumbhash
 from medialib.media.analysis.colour import dominant_colour
 from medialib.media.analysis.phash import phash
-from medialib.media.analysis.pixels import shrink, small_copy
+from medialib.media.analysis.pixels import MAX_PIXELS, shrink, small_copy
 from medialib.media.analysis.records import Analysis, Box, FocalPoint, FocusSource
 from medialib.media.analysis.saliency import salient_point
 
@@ -36,10 +36,14 @@ class FaceDetector(Protocol):
         ...
 
 
-def analyze_image(path: Path, mime: str, detect_faces: FaceDetector | None) -> Analysis:
+def analyze_image(
+    path: Path, mime: str, detect_faces: FaceDetector | None, *, max_pixels: int = MAX_PIXELS
+) -> Analysis:
     """Everything the analysis stores of one picture (ItemError when its pixels cannot be
-    read; an SVG is not analysed: callers skip it)."""
-    picture = small_copy(path, mime, FACES_SIDE if detect_faces else ANALYSIS_SIDE)
+    read or are more than `max_pixels`: pass the project's limit; an SVG is not analysed:
+    callers skip it)."""
+    side = FACES_SIDE if detect_faces else ANALYSIS_SIDE
+    picture = small_copy(path, mime, side, max_pixels=max_pixels)
     faces = detect_faces(picture) if detect_faces else ()
     return analyze_picture(picture, faces)
 

@@ -17,6 +17,9 @@ from PIL import Image, UnidentifiedImageError
 
 from medialib.errors import ItemError
 
+# The probe refuses more pixels than the project's limit before anything is analysed; this
+# bound only keeps a caller that skipped it from decoding a bomb (Pillow's own check is off).
+MAX_PIXELS = 100_000_000
 ANALYSED_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 # EXIF orientation -> the transpose that shows the picture upright (ImageOps.exif_transpose's).
@@ -33,22 +36,23 @@ _ORIENTATION = 0x0112
 _WHITE = (255, 255, 255)
 
 
-def small_copy(path: Path, mime: str, side: int) -> Image.Image:
+def small_copy(path: Path, mime: str, side: int, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """The picture as displayed (EXIF orientation applied), in RGB, its long side at most
-    `side`; ItemError when its pixels cannot be read."""
+    `side`; ItemError when its pixels cannot be read or are more than `max_pixels`."""
     if mime not in ANALYSED_TYPES:
         raise ItemError("not_analysable", f"{mime} pictures are not analysed")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
+                _check_size(image.size, max_pixels)
                 orientation = image.getexif().get(_ORIENTATION)
                 if image.format == "JPEG":
                     image.draft("RGB", _draft_size(image.size, side))
                 picture = _rgb(_shrunk(image, side))
     except ItemError:
         raise
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, MemoryError) as exc:
         raise ItemError("too_many_pixels", f"too many pixels to analyse: {exc}") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ItemError("invalid_image", f"the pixels cannot be read: {exc}") from exc
@@ -66,6 +70,14 @@ def shrink(picture: Image.Image, side: int) -> Image.Image:
     size = (max(1, round(w * side / long)), max(1, round(h * side / long)))
     # A box reduce by whole factors first, then bilinear: cheap and without aliasing.
     return picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _check_size(size: tuple[int, int], max_pixels: int) -> None:
+    w, h = size
+    if w < 1 or h < 1:
+        raise ItemError("invalid_image", "the image has no pixels")
+    if w * h > max_pixels:
+        raise ItemError("too_many_pixels", f"{w}x{h} is more than {max_pixels:,} pixels")
 
 
 def _draft_size(size: tuple[int, int], at_least: int) -> tuple[int, int]:
