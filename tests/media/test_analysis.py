@@ -329,6 +329,22 @@ def test_the_focus_of_faces_is_their_centre_weighted_by_size() -> None:
     assert focus.y == pytest.approx((0.08 * 0.4 + 0.02 * 0.3) / 0.1)
 
 
+def test_no_faces_give_no_focus_of_faces() -> None:
+    with pytest.raises(ValueError, match="no faces"):
+        focal_point_from_faces(())
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "camera"])
+def test_the_hash_is_the_same_whether_a_detector_looked_or_not(tmp_path: Path, name: str) -> None:
+    path = stored(tmp_path, photo(name), quality=90)
+
+    alone = analyze_image(path, "image/jpeg", None)
+    with_detector = analyze_image(path, "image/jpeg", lambda picture: ())
+
+    assert distance(alone.phash, with_detector.phash) <= 2
+    assert with_detector.focal_point.source is FocusSource.SALIENCY
+
+
 def test_faces_a_detector_finds_set_the_focus(tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
     face = Box(0.35, 0.1, 0.2, 0.25)

@@ -64,6 +64,8 @@ def analyze_picture(picture: Image.Image, faces: tuple[Box, ...] = ()) -> Analys
 def focal_point_from_faces(faces: tuple[Box, ...]) -> FocalPoint:
     """The centre of the faces, each weighted by its area: a group photo's focus is between
     its people, nearer the larger (closer) faces."""
+    if not faces:
+        raise ValueError("no faces to focus on")
     weights = [max(face.width * face.height, 1e-9) for face in faces]
     total = sum(weights)
     x = sum(w * (face.x + face.width / 2) for w, face in zip(weights, faces, strict=True))
