@@ -25,6 +25,7 @@ from medialib.media.analysis import thumbhash
 from medialib.media.analysis.analyze import (
     FACES_SIDE,
     analyze_image,
+    analyze_picture,
     focal_point_from_faces,
 )
 from medialib.media.analysis.colour import dominant_colour
@@ -299,17 +300,21 @@ def test_a_photos_dominant_colour_is_one_it_has_much_of() -> None:
 # --- Focal points ------------------------------------------------------------------------------
 
 
-def test_a_small_detailed_object_on_a_flat_background_is_the_focus(tmp_path: Path) -> None:
+@pytest.mark.parametrize("corner", [(300, 40), (10, 10), (340, 250), (180, 130), (0, 250)])
+def test_a_small_detailed_object_on_a_flat_background_is_the_focus(
+    tmp_path: Path, corner: tuple[int, int]
+) -> None:
     picture = Image.new("RGB", (400, 300), (90, 110, 120))
     rng = np.random.default_rng(3)
-    detail = rng.integers(120, 256, (40, 50, 3), dtype=np.uint8)
-    picture.paste(Image.fromarray(detail), (300, 40))  # x 300..350, y 40..80
+    detail = rng.integers(120, 256, (40, 50, 3), dtype=np.uint8)  # 50 wide, 40 high
+    picture.paste(Image.fromarray(detail), corner)
+    x, y = corner
 
     focus = analyze_image(stored(tmp_path, picture, quality=90), "image/jpeg", None).focal_point
 
     assert focus.source is FocusSource.SALIENCY
-    assert 0.73 <= focus.x <= 0.9
-    assert 0.1 <= focus.y <= 0.3
+    assert x / 400 <= focus.x <= (x + 50) / 400
+    assert y / 300 <= focus.y <= (y + 40) / 300
 
 
 def test_a_flat_picture_is_focused_in_its_centre() -> None:
@@ -385,6 +390,12 @@ def test_transparency_is_painted_on_white(tmp_path: Path) -> None:
     assert copy.mode == "RGB"
     assert copy.getpixel((63, 16)) == (255, 255, 255)
     assert analyze_image(path, "image/png", None).color == "#ffffff"
+
+
+def test_a_transparent_poster_frame_is_analysed_on_white() -> None:
+    frame = Image.new("RGBA", (64, 36), (0, 0, 0, 0))
+
+    assert analyze_picture(frame).color == "#ffffff"
 
 
 def test_an_animation_is_read_from_its_first_frame(tmp_path: Path) -> None:

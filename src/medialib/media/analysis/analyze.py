@@ -20,7 +20,7 @@ from PIL import Image
 from medialib.media.analysis import thumbhash
 from medialib.media.analysis.colour import dominant_colour
 from medialib.media.analysis.phash import phash
-from medialib.media.analysis.pixels import MAX_PIXELS, shrink, small_copy
+from medialib.media.analysis.pixels import MAX_PIXELS, as_rgb, shrink, small_copy
 from medialib.media.analysis.records import Analysis, Box, FocalPoint, FocusSource
 from medialib.media.analysis.saliency import salient_point
 
@@ -49,7 +49,8 @@ def analyze_image(
 
 
 def analyze_picture(picture: Image.Image, faces: tuple[Box, ...] = ()) -> Analysis:
-    """The analysis of an upright RGB copy (a video's poster frame comes this way)."""
+    """The analysis of an upright copy (a video's poster frame comes this way)."""
+    picture = as_rgb(picture)
     placeholder = shrink(picture, PLACEHOLDER_SIDE)
     tiny = picture.resize(TINY, Image.Resampling.BOX)
     return Analysis(

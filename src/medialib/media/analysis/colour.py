@@ -1,8 +1,9 @@
 """The dominant colour of a picture, "#rrggbb": a flat colour a page can paint before anything
 else arrives, and a key to sort or filter by.
 
-Pillow's `quantize` (median cut, k-means) costs milliseconds even on 32x32 pixels; a histogram
-costs microseconds and answers the same question. Pixels are counted in 8x8x8 boxes of RGB
+Pillow's `quantize` costs 170 us (fast octree) to 560 us (median cut) on 32x32 pixels, more
+than the rest of the analysis together; a histogram costs under 50 us and answers the same
+question. Pixels are counted in 8x8x8 boxes of RGB
 (32 levels a side); each box is scored with its neighbours' counts, so a colour that straddles
 a box edge is not split in two and outvoted; the colour is the mean of the pixels in the
 winning box, not the box's centre, so a solid red picture gives #ff0000.

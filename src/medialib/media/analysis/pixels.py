@@ -49,7 +49,7 @@ def small_copy(path: Path, mime: str, side: int, *, max_pixels: int = MAX_PIXELS
                 orientation = image.getexif().get(_ORIENTATION)
                 if image.format == "JPEG":
                     image.draft("RGB", _draft_size(image.size, side))
-                picture = _rgb(_shrunk(image, side))
+                picture = as_rgb(_shrunk(image, side))
     except ItemError:
         raise
     except (Image.DecompressionBombError, MemoryError) as exc:
@@ -106,7 +106,8 @@ def _eight_bit_grey(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(np.rint(values * scale), 0, 255).astype(np.uint8), "L")
 
 
-def _rgb(image: Image.Image) -> Image.Image:
+def as_rgb(image: Image.Image) -> Image.Image:
+    """The picture in RGB, transparent areas painted on white (the picture itself if RGB)."""
     if image.mode in ("RGBA", "LA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, _WHITE)
