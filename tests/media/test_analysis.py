@@ -91,14 +91,27 @@ def test_unrelated_photos_are_far_apart(tmp_path: Path) -> None:
     assert min(distances.values()) > THRESHOLD + 4, distances
 
 
-@pytest.mark.parametrize(("orientation", "turn"), [(6, Image.Transpose.ROTATE_90), (3, None)])
+# How a camera stores an upright picture under each EXIF orientation (the inverse of what a
+# viewer does to show it: 6 is "turn 90 degrees clockwise to display").
+STORED_AS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@pytest.mark.parametrize("orientation", list(STORED_AS))
 def test_an_exif_turned_copy_hashes_as_the_picture_it_displays(
-    tmp_path: Path, orientation: int, turn: Image.Transpose | None
+    tmp_path: Path, orientation: int
 ) -> None:
     upright = photo("chelsea")  # landscape: turned, its stored pixels are portrait
-    stored_pixels = upright.transpose(turn or Image.Transpose.ROTATE_180)
+    stored_pixels = upright.transpose(STORED_AS[orientation])
     exif = Image.Exif()
-    exif[0x0112] = orientation  # 6: "rotate 90 clockwise to display", 3: "rotate 180"
+    exif[0x0112] = orientation
     turned = stored(tmp_path, stored_pixels, quality=92, exif=exif.tobytes())
 
     shown = small_copy(turned, "image/jpeg", 64)
