@@ -18,6 +18,7 @@ from PIL import Image
 
 from medialib.db.tables import analysis_runs, media_entries, perceptual_hashes
 from medialib.library.analysis import start_run, without_analysis
+from medialib.library.focal_points import editor_point, place_focal_point
 from medialib.media.analysis import thumbhash
 from tests.support import entries
 from tests.support.imports import Importer, item
@@ -64,8 +65,10 @@ async def test_a_resized_reencoded_png_copy_is_named_as_a_near_duplicate(
     [first] = status["images"]
     image = first["image"]
     assert "similarTo" not in first
-    assert on_face(image["focalPoint"]) and image["focalPoint"]["source"] == "faces"
-    assert image["placeholder"] and image["color"].startswith("#")
+    assert on_face(image["focalPoint"])
+    assert image["focalPoint"]["source"] == "faces"
+    assert image["placeholder"]
+    assert image["color"].startswith("#")
 
     copy = ASTRONAUT.resize((256, 256), Image.Resampling.LANCZOS)
     urls = {
@@ -117,7 +120,8 @@ async def test_crop_faces_keeps_the_face(importer: Importer, origin: Origin, sta
     # The crop is a 256 x 512 column of the 512 x 512 picture: it holds the whole face box.
     left, _, right, _ = FACE
     column = served_column(crop, ASTRONAUT)
-    assert column[0] <= left * 512 and right * 512 <= column[1]
+    assert column[0] <= left * 512
+    assert right * 512 <= column[1]
 
 
 def served_column(crop: Image.Image, picture: Image.Image) -> tuple[float, float]:
@@ -174,7 +178,8 @@ async def test_medialib_analyze_works_through_older_entries(
     await forget_analysis(stack, project, ids)  # as a library imported before it existed
 
     run = await stack.runtime.db.transact(lambda tx: start_run(tx, project))
-    assert run.total >= 3 and not run.done
+    assert run.total >= 3
+    assert not run.done
 
     async def done() -> bool:
         async with stack.runtime.db.read() as conn:
@@ -223,7 +228,8 @@ async def test_an_editors_focal_point_outlives_a_new_import_of_the_entry(
     first = origin.file(f"{at}/1.jpg", encoded(COFFEE, "JPEG", quality=85))
     status, _ = await importer.run([item(first, "kept")])
     media_id = status["images"][0]["image"]["mediaId"]
-    await place_focal_point(stack, project, media_id, 0.1, 0.9)
+    configured = stack.runtime.projects[project]
+    await place_focal_point(stack.runtime.db, configured, media_id, editor_point(0.1, 0.9))
 
     again = origin.file(f"{at}/2.jpg", encoded(COFFEE, "JPEG", quality=60))
     status, _ = await importer.run([item(again, "kept")])

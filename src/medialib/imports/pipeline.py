@@ -224,12 +224,13 @@ class ItemImport:
         if not self.services.settings.image_analysis:
             return probed
         detect = self.services.face_detector
+        limit = self.services.settings.image_max_pixels
         if self.kind.media_kind == IMAGE.media_kind and is_picture_type(download.sniffed.mime):
-            found = await analysis_of(download.path, download.sniffed.mime, detect)
+            found = await analysis_of(download.path, download.sniffed.mime, detect, limit)
             return replace(probed, fields=probed.fields | found)
         poster = probed.companions.get("poster")
         if poster is not None:
-            found = await analysis_of(poster.path, poster.mime, detect)
+            found = await analysis_of(poster.path, poster.mime, detect, limit)
             companions = probed.companions | {
                 "poster": replace(poster, fields=poster.fields | found)
             }

@@ -32,6 +32,7 @@ from medialib.db.tables import analysis_runs, media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.library import similar
 from medialib.media.analysis.analyze import FaceDetector, analyze_image
+from medialib.media.analysis.pixels import MAX_PIXELS
 from medialib.media.analysis.records import ANALYSIS_FIELDS, Analysis
 from medialib.media.storage import Storage
 from medialib.tasks.core import TaskContext, TaskServices, TaskSet
@@ -136,11 +137,13 @@ def with_placed_focal_point(asset: dict[str, Any], before: Mapping[str, Any]) ->
     return asset | {"poster": dict(picture) | {"focalPoint": dict(placed)}}
 
 
-async def analysis_of(path: Path, mime: str, detect: FaceDetector | None) -> dict[str, Any]:
+async def analysis_of(
+    path: Path, mime: str, detect: FaceDetector | None, max_pixels: int
+) -> dict[str, Any]:
     """The asset fields of the picture at `path` (in a thread: it is CPU work); none when its
     pixels cannot be read, which the import does not fail for (its header was read already)."""
     try:
-        analysis = await asyncio.to_thread(_timed_analysis, path, mime, detect)
+        analysis = await asyncio.to_thread(_timed_analysis, path, mime, detect, max_pixels)
     except Exception as error:
         log.info("could not analyse the picture: %s", error)
         return {}
@@ -148,10 +151,12 @@ async def analysis_of(path: Path, mime: str, detect: FaceDetector | None) -> dic
     return analysis.asset_fields()
 
 
-def _timed_analysis(path: Path, mime: str, detect: FaceDetector | None) -> Analysis:
+def _timed_analysis(
+    path: Path, mime: str, detect: FaceDetector | None, max_pixels: int = MAX_PIXELS
+) -> Analysis:
     started = time.thread_time()
     try:
-        return analyze_image(path, mime, detect)
+        return analyze_image(path, mime, detect, max_pixels=max_pixels)
     finally:
         metrics.ANALYSIS_SECONDS.inc(time.thread_time() - started)
 
