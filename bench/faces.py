@@ -32,7 +32,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -325,6 +325,7 @@ class Score:
     negative_hits: int = 0
     seconds: float = 0.0
     pictures: int = 0
+    wrong: list[str] = field(default_factory=list)  # the pictures with a detection not a face
 
     def report(self) -> str:
         precision = self.true / self.detections if self.detections else 1.0
@@ -369,7 +370,10 @@ def score(
 
 def _count(result: Score, picture: Picture, boxes: tuple[Box, ...]) -> None:
     result.detections += len(boxes)
-    result.true += sum(any(matches(box, face) for face in picture.faces) for box in boxes)
+    true = sum(any(matches(box, face) for face in picture.faces) for box in boxes)
+    result.true += true
+    if true < len(boxes):
+        result.wrong.append(picture.name)
     if not picture.faces:
         result.negative_pictures += 1
         result.negative_hits += len(boxes)
@@ -426,24 +430,49 @@ def through_the_process(positives: list[Picture], negative: list[Picture]) -> No
     before = _cpu_seconds(child)
     result = score(detector, positives, negative)
     child_seconds = _cpu_seconds(child) - before
-    print(f"caller: {result.report()}")
-    print(f"detector process: {child_seconds / result.pictures * 1e6:.0f} us CPU per picture")
-    print(
-        f"RSS: detector process {_rss_mb(child):.1f} MB, this process {_rss_mb(os.getpid()):.1f} MB"
-    )
+    print(f"through the detector process: {result.report()} (the caller's CPU)")
+    print(f"false positives in: {', '.join(result.wrong) or 'none'}")
+    print(f"the detector process: {child_seconds / result.pictures * 1e6:.0f} us CPU per picture")
+    status = _status(child)
+    print(f"the detector process: {status['VmRSS']} resident, {status['VmPeak']} address space")
     detector.close()
+    print(f"a fresh caller: {_fresh_caller()}")
+
+
+CALLER = """
+import sys
+from pathlib import Path
+from PIL import Image
+from medialib.media.analysis.faces import FaceLimits, FaceProcesses
+
+def rss():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+picture = Image.new("RGB", (320, 240), (128, 128, 128))
+before = rss()
+detector = FaceProcesses(FaceLimits(memory=512 * 1024**2, timeout=5.0, processes=1))
+for _ in range(100):
+    detector(picture)
+print(f"{rss():.1f} MB resident after 100 pictures ({rss() - before:+.1f} MB), "
+      f"OpenCV loaded: {'cv2' in sys.modules}")
+"""
+
+
+def _fresh_caller() -> str:
+    answer = subprocess.run(["python", "-c", CALLER], capture_output=True, text=True, check=True)
+    return answer.stdout.strip()
+
+
+def _status(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {name: value.strip() for name, value in (line.split(":", 1) for line in lines)}
 
 
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main() -> None:

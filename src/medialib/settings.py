@@ -100,8 +100,8 @@ class Settings(BaseSettings):
         default="on", description="Look for faces in every image at import (focal points)."
     )
     face_detector_memory: int = Field(
-        default=512 * 1024**2,
-        ge=256 * 1024**2,
+        default=640 * 1024**2,
+        ge=512 * 1024**2,  # OpenCV alone maps some 450 MB
         description="Address space of a face detector process (one at most per core).",
     )
     face_detector_timeout: float = Field(
