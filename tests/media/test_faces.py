@@ -116,7 +116,7 @@ def test_a_killed_detector_is_replaced(detector: FaceProcesses) -> None:
 def test_a_hung_detector_is_replaced_and_the_picture_gets_no_faces(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    detector = FaceProcesses(FaceLimits(memory=512 * 1024**2, timeout=0.5, processes=1))
+    detector = FaceProcesses(FaceLimits(memory=512 * 1024**2, timeout=1.0, processes=1))
     try:
         detector(ASTRONAUT)
         [hung] = detector.pids()
@@ -124,9 +124,9 @@ def test_a_hung_detector_is_replaced_and_the_picture_gets_no_faces(
 
         started = time.monotonic()
         assert detector(ASTRONAUT) == ()
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 5
         assert detector.pids() == []  # stopped, and not started again until needed
-        assert "no answer within 0.5s" in caplog.text
+        assert "no answer within 1s" in caplog.text
         assert not os.path.exists(f"/proc/{hung}")  # killed and reaped
 
         assert_on_collins_face(detector(ASTRONAUT))
@@ -134,7 +134,7 @@ def test_a_hung_detector_is_replaced_and_the_picture_gets_no_faces(
         detector.close()
 
 
-def test_a_detector_over_its_memory_limit_ends_and_the_picture_gets_no_faces(
+def test_a_detector_over_its_memory_limit_is_not_restarted_for_every_picture(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)
@@ -142,7 +142,14 @@ def test_a_detector_over_its_memory_limit_ends_and_the_picture_gets_no_faces(
     detector = FaceProcesses(FaceLimits(memory=64 * 1024**2, timeout=5.0, processes=1))
     try:
         assert detector(ASTRONAUT) == ()
-        assert "face detection failed" in caplog.text
+        assert "face detection failed, no faces for 60s" in caplog.text
+        caplog.clear()
+
+        started = time.monotonic()
+        assert [detector(ASTRONAUT) for _ in range(20)] == [()] * 20
+        assert time.monotonic() - started < 1  # no process started: it would take 0.2 s each
+        assert detector.pids() == []
+        assert caplog.text == ""  # said once
     finally:
         detector.close()
 

@@ -5,9 +5,10 @@ picture and kept, one at most per core, each under a hard limit of address space
 to it as a small grey copy (160 px on its long side, 25 KB) over a Unix socket and comes back as
 boxes. A process that dies, hangs past the deadline or answers nonsense is stopped and replaced
 at the next picture; the picture it was working on gets no faces (its focal point falls back to
-saliency), and the failure is logged. A process that cannot start at all (a memory limit too
-small for OpenCV, say) is not tried again for a minute, so a broken detector costs a log line a
-minute rather than a start per picture.
+saliency), and the failure is logged. After a process that failed before it answered a single
+picture (it cannot start, or a memory limit too small for OpenCV kills it at once) none is
+started for a minute, so a broken detector costs a log line a minute rather than a start per
+picture.
 
 Thread-safe: imports call it from threads (asyncio.to_thread); each call takes a process of its
 own and waits for one when all are busy.
@@ -42,7 +43,7 @@ READY = b"ready"
 MAX_ANSWER = 64 * 1024
 MAX_FACES = 64
 START_TIMEOUT = 30.0  # seconds for a process to load OpenCV and its cascade
-RETRY_START_AFTER = 60.0  # seconds before starting again a process that could not start
+RETRY_START_AFTER = 60.0  # seconds before starting again after a process that never answered
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class _Detector:
         self._limits = limits
         self._process: subprocess.Popen[bytes] | None = None
         self._socket: socket.socket | None = None
+        self._answered = 0  # pictures the running process answered
         self._start_again_at = 0.0
 
     def pid(self) -> int | None:
@@ -120,23 +122,31 @@ class _Detector:
         return process.pid if process is not None and process.poll() is None else None
 
     def detect(self, grey: Image.Image) -> tuple[Box, ...]:
+        if not self._running() and time.monotonic() < self._start_again_at:
+            return ()  # broken a moment ago: said once, not once a picture
         try:
             if not self._running():
                 self._start()
-            return self._ask(grey)
+            faces = self._ask(grey)
         except DetectorFailed as failed:
-            self.stop()
-            log.warning("face detection failed, the picture gets no faces: %s", failed)
+            self._failed(failed)
             return ()
+        self._answered += 1
+        return faces
+
+    def _failed(self, failed: DetectorFailed) -> None:
+        self.stop()
+        if self._answered:
+            log.warning("face detection failed, the picture gets no faces: %s", failed)
+        else:  # a process that never answered will not answer the next picture either
+            self._start_again_at = time.monotonic() + RETRY_START_AFTER
+            log.warning("face detection failed, no faces for %gs: %s", RETRY_START_AFTER, failed)
 
     def _running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
     def _start(self) -> None:
-        if time.monotonic() < self._start_again_at:
-            raise DetectorFailed("the detector process could not start a moment ago")
         self.stop()
-        self._start_again_at = time.monotonic() + RETRY_START_AFTER
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self._process = subprocess.Popen(  # noqa: S603 (our own module)
@@ -146,6 +156,7 @@ class _Detector:
                 stdout=subprocess.DEVNULL,
             )
         self._socket = ours
+        self._answered = 0
         ours.settimeout(START_TIMEOUT)
         try:
             ready = ours.recv(len(READY))
@@ -153,7 +164,6 @@ class _Detector:
             raise DetectorFailed(f"the detector process did not start: {exc}") from exc
         if ready != READY:
             raise DetectorFailed("the detector process did not start (it ended)")
-        self._start_again_at = 0.0
 
     def _ask(self, grey: Image.Image) -> tuple[Box, ...]:
         assert self._socket is not None
