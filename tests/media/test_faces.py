@@ -224,6 +224,20 @@ def test_the_detector_process_answers_malformed_requests_with_no_faces(
     assert faces_child.answer(faces_child.load(), request_bytes) == []
 
 
+@pytest.mark.parametrize(
+    "mode", ["L", "LA", "RGBA", "P", "PA", "1", "I", "I;16", "F", "CMYK", "La"]
+)
+def test_pictures_of_any_mode_are_looked_at(detector: FaceProcesses, mode: str) -> None:
+    picture = ASTRONAUT.convert(mode) if mode not in ("I;16", "La") else Image.new(mode, (320, 320))
+
+    faces = detector(picture)
+
+    if mode in ("I;16", "La"):
+        assert faces == ()  # a blank picture (Pillow converts neither from RGB)
+    else:
+        assert_on_collins_face(faces)
+
+
 def test_the_grey_copy_is_small_and_never_enlarged() -> None:
     assert grey_copy(ASTRONAUT).size == (160, 160)
     assert grey_copy(Image.new("RGB", (100, 50))).size == (100, 50)

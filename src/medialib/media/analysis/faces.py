@@ -60,6 +60,8 @@ class DetectorFailed(Exception):
 def grey_copy(picture: Image.Image, side: int = SIDE) -> Image.Image:
     """The grey copy the detector looks at: its long side `side`, never enlarged. Halved by
     averaging first (the 320 px picture analyze.py hands over: a third of the CPU of a resize)."""
+    if picture.mode not in ("RGB", "L"):
+        picture = picture.convert("RGB")  # what analyze.py hands over; others are converted
     factor = max(picture.size) // side
     grey = (picture.reduce(factor) if factor > 1 else picture).convert("L")
     scale = side / max(grey.size)
@@ -85,7 +87,11 @@ class FaceProcesses:
             self._idle.put(detector)
 
     def __call__(self, picture: Image.Image) -> tuple[Box, ...]:
-        grey = grey_copy(picture)
+        try:
+            grey = grey_copy(picture)
+        except ValueError as exc:  # a mode Pillow cannot turn grey ("La")
+            log.warning("face detection skipped, the picture gets no faces: %s", exc)
+            return ()
         detector = self._idle.get()  # the most recently used first: its process is running
         try:
             return detector.detect(grey)
