@@ -96,6 +96,17 @@ class Settings(BaseSettings):
     video_probe_memory: int = Field(
         default=1024**3, ge=256 * 1024**2, description="Address space of a video's prober."
     )
+    face_detection: Literal["on", "off"] = Field(
+        default="on", description="Look for faces in every image at import (focal points)."
+    )
+    face_detector_memory: int = Field(
+        default=640 * 1024**2,
+        ge=512 * 1024**2,  # OpenCV alone maps some 450 MB
+        description="Address space of a face detector process (one at most per core).",
+    )
+    face_detector_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds the face detector may take for one picture."
+    )
     rendition_url: str | None = Field(
         default=None,
         description="Base URL of renditions: this server's /media as reachable from outside.",
