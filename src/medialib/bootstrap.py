@@ -100,7 +100,13 @@ class Runtime:
     @cached_property
     def face_detector(self) -> FaceDetector | None:
         """The face detector, whose process starts at its first picture; None when turned off."""
-        return faces.detector_for(self.settings)
+        if self.settings.face_detection == "off":
+            return None
+        limits = faces.FaceLimits(
+            memory=self.settings.face_detector_memory,
+            timeout=self.settings.face_detector_timeout,
+        )
+        return faces.face_detector(True, limits)
 
     @property
     def temp_dir(self) -> Path:

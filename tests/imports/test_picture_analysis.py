@@ -36,13 +36,19 @@ def encoded(picture: Image.Image, fmt: str, **options: Any) -> bytes:
     return out.getvalue()
 
 
-ASTRONAUT = Image.fromarray(skimage.data.astronaut())
-COFFEE = Image.fromarray(skimage.data.coffee())
+def photo(name: str) -> Image.Image:
+    """One of scikit-image's photos (its functions are untyped: looked up by name)."""
+    return Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+
+
+ASTRONAUT = photo("astronaut")
+COFFEE = photo("coffee")
 
 
 def on_face(point: dict[str, Any]) -> bool:
     left, top, right, bottom = FACE
-    return left <= point["x"] <= right and top <= point["y"] <= bottom
+    x, y = float(point["x"]), float(point["y"])
+    return left <= x <= right and top <= y <= bottom
 
 
 def folder() -> str:
@@ -150,7 +156,7 @@ async def test_registered_pictures_are_analysed_after_the_commit(
     media_id = result["record"]["id"]
 
     async def analysed() -> bool:
-        got = (await api.get(f"{API}/mediaLibrary/{media_id}")).json()
+        got: dict[str, Any] = (await api.get(f"{API}/mediaLibrary/{media_id}")).json()
         return "focalPoint" in got["asset"]
 
     await until(analysed)
@@ -171,7 +177,9 @@ async def test_medialib_analyze_works_through_older_entries(
     at = folder()
     pictures = {
         f"old-{i}": origin.file(f"{at}/{i}.jpg", encoded(picture, "JPEG", quality=85))
-        for i, picture in enumerate([ASTRONAUT, COFFEE, ASTRONAUT.transpose(0)])
+        for i, picture in enumerate(
+            [ASTRONAUT, COFFEE, ASTRONAUT.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+        )
     }
     status, _ = await importer.run([item(url, name) for name, url in pictures.items()])
     ids = [i["image"]["mediaId"] for i in status["images"]]

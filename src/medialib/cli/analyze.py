@@ -7,6 +7,7 @@ again, it goes on from where it is."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import click
 
@@ -42,7 +43,7 @@ def analyze_command(projects: tuple[str, ...], wait: bool) -> None:
             if handle not in rt.projects:
                 raise NotFound(f"no project {handle!r}")
         for handle in handles:
-            run = await rt.db.transact(lambda tx, h=handle: start_run(tx, h))
+            run = await rt.db.transact(functools.partial(start_run, project=handle))
             click.echo(f"{handle}: started, {run.total} entries to look at")
         while wait:
             async with rt.db.read() as conn:

@@ -87,11 +87,16 @@ class ImportServices(TaskServices, Protocol):
     def face_detector(self) -> FaceDetector | None: ...
 
 
+# What an item's result keeps of its asset: what describes it, and what the analysis found.
+RESULT_FIELDS = (
+    *("key", "width", "height", "mimeType", "size", "duration", "poster"),
+    *("placeholder", "color", "focalPoint"),
+)
+
+
 def result_of(entry_id: str, asset: JsonObject) -> ItemResult:
     """What an item's status shows of its entry (URLs are made when the status is read)."""
-    keep = ("key", "width", "height", "mimeType", "size", "duration", "poster")
-    keep += ("placeholder", "color", "focalPoint")
-    return {"mediaId": entry_id} | {k: asset[k] for k in keep if k in asset}
+    return {"mediaId": entry_id} | {k: asset[k] for k in RESULT_FIELDS if k in asset}
 
 
 def fingerprint(item: Item) -> str:

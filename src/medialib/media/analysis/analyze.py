@@ -1,7 +1,7 @@
 """The analysis of one picture: decoded once into a small copy, every measure read from it.
 
-The copy is 64 pixels on the long side, or 320 when a face detector will look at it (it
-shrinks further as it likes; faces of a 320-pixel copy are still a dozen pixels wide). Not
+The copy is 64 pixels on the long side, or the face detector's own side (faces.SIDE, 160) when
+it will look at it: a JPEG is decoded no larger than that (DCT scaling). Not
 less than 64: a JPEG decoded at 1/8 is 8x8 block means, which alias fine textures, and a copy
 of 32 to 48 pixels made that way put a 75 % resize of a brick wall 16 to 22 bits from its
 original (bench/near_duplicates.py); from 64, pixels a filter has smoothed reach the hash. The
@@ -13,11 +13,11 @@ and squashing the picture square changes no fraction of it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable
 
 from PIL import Image
 
-from medialib.media.analysis import thumbhash
+from medialib.media.analysis import faces, thumbhash
 from medialib.media.analysis.colour import dominant_colour
 from medialib.media.analysis.phash import phash
 from medialib.media.analysis.pixels import MAX_PIXELS, as_rgb, shrink, small_copy
@@ -25,15 +25,13 @@ from medialib.media.analysis.records import Analysis, Box, FocalPoint, FocusSour
 from medialib.media.analysis.saliency import salient_point
 
 ANALYSIS_SIDE = 64
-FACES_SIDE = 320
+FACES_SIDE = faces.SIDE  # the detector's copy: decoded no larger than it looks at
 PLACEHOLDER_SIDE = 32
 TINY = (32, 32)
 
 
-class FaceDetector(Protocol):
-    def __call__(self, picture: Image.Image) -> tuple[Box, ...]:
-        """The faces in `picture` (the upright small copy), as fractions of it."""
-        ...
+# The faces in a picture (the upright small copy), as fractions of it (faces.py).
+FaceDetector = Callable[[Image.Image], tuple[Box, ...]]
 
 
 def analyze_image(
