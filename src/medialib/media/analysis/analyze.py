@@ -12,8 +12,8 @@ and squashing the picture square changes no fraction of it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from PIL import Image
 
