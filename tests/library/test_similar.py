@@ -10,7 +10,9 @@ from collections.abc import Iterable, Mapping
 
 import pytest
 
+from medialib.db.engine import Tx
 from medialib.db.tables import media_entries
+from medialib.errors import BadRequest
 from medialib.library import similar
 from medialib.library.repository import entry_row
 from medialib.library.similar import MAX_THRESHOLD, Similar
@@ -37,7 +39,7 @@ async def stored(stack: Stack, project: str, hashes: Mapping[str, int | None]) -
         for entry_id in hashes
     ]  # fmt: skip
 
-    def write(tx: similar.Tx) -> None:
+    def write(tx: Tx) -> None:
         tx.execute(media_entries.insert(), rows)
         similar.record_hashes(tx, project, hashes)
 
@@ -215,5 +217,5 @@ async def test_a_groups_cursor_it_did_not_give_is_refused(
     stack: Stack, project: str, cursor: str
 ) -> None:
     async with stack.runtime.db.read() as conn:
-        with pytest.raises(similar.BadRequest):
+        with pytest.raises(BadRequest):
             await conn.run_sync(similar.groups, project, cursor, 10, 10)

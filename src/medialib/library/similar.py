@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from medialib.db.engine import Database, Tx
@@ -230,7 +229,9 @@ def _candidates(dialect: str) -> sa.CompoundSelect[Any]:
     selects = []
     for n, column in enumerate(band_columns):
         if dialect == "postgresql":
-            asked = column == sa.any_(sa.bindparam(f"b{n}", type_=postgresql.ARRAY(sa.Integer)))
+            asked = column == sa.any_(
+                sa.bindparam(f"b{n}", type_=dialect_module(dialect).ARRAY(sa.Integer))
+            )
         else:
             asked = column.in_(sa.bindparam(f"b{n}", expanding=True, literal_execute=True))
         selects.append(
