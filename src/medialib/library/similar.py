@@ -27,12 +27,13 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.db.engine import Database, Tx
 from medialib.db.tables import dialect_module, media_entries, perceptual_hashes
@@ -273,7 +274,7 @@ async def similar_entries(
     if not is_valid_entry_id(media_id):
         raise BadRequest(details={"similarTo": "must be an entry id (1 to 32 letters, digits, -)"})
     entries = media_entries.c
-    async with db.read() as conn:
+    async with db.read(snapshot=True) as conn:
         held = await conn.scalar(
             sa.select(entries.id).where(entries.project == project.handle, entries.id == media_id)
         )
@@ -282,13 +283,8 @@ async def similar_entries(
         near = await conn.run_sync(
             similar_to, project.handle, media_id, project.near_duplicate_threshold, limit
         )
-        ids = [one.media_id for one in near or []]
-        rows = await conn.execute(
-            sa.select(media_entries).where(entries.project == project.handle, entries.id.in_(ids))
-        )
-        found = {row.id: entry_from_row(row) for row in rows}
-    # An entry deleted between the two reads cannot be: both are in one read transaction.
-    return [(found[one.media_id], one.distance) for one in near or [] if one.media_id in found]
+        found = await _entries(conn, project.handle, [one.media_id for one in near or []])
+    return _with_entries(near or [], found)
 
 
 # Groups, for the web view
@@ -329,6 +325,46 @@ def groups(
         if len(step) < MAX_BATCH:
             return GroupPage(found, None)
     return GroupPage(found, page_cursors.encode(_CURSOR_TAG, walked[-1][0]))
+
+
+@dataclass(frozen=True)
+class EntryGroup:
+    """A group as the web view shows it: the entries, each near one with its distance."""
+
+    entry: Entry
+    similar: list[tuple[Entry, int]]
+
+
+async def entry_groups(
+    db: Database, project: Project, after: str | None, limit: int
+) -> tuple[list[EntryGroup], str | None]:
+    """A page of `groups` under the project's threshold, with the entries; and the cursor."""
+    async with db.read(snapshot=True) as conn:
+        page = await conn.run_sync(
+            groups, project.handle, after, limit, project.near_duplicate_threshold
+        )
+        ids = {group.media_id for group in page.groups}
+        ids |= {one.media_id for group in page.groups for one in group.similar}
+        entries = await _entries(conn, project.handle, ids)
+    shown = [
+        EntryGroup(entries[group.media_id], _with_entries(group.similar, entries))
+        for group in page.groups
+        if group.media_id in entries
+    ]
+    return shown, page.cursor
+
+
+def _with_entries(near: list[Similar], entries: Mapping[str, Entry]) -> list[tuple[Entry, int]]:
+    # Read in one snapshot, every entry is there; the check keeps a mistake from being a 500.
+    return [(entries[one.media_id], one.distance) for one in near if one.media_id in entries]
+
+
+async def _entries(conn: AsyncConnection, project: str, ids: Iterable[str]) -> dict[str, Entry]:
+    entries = media_entries.c
+    rows = await conn.execute(
+        sa.select(media_entries).where(entries.project == project, entries.id.in_(list(ids)))
+    )
+    return {row.id: entry_from_row(row) for row in rows}
 
 
 def _after(cursor: str | None) -> str:
