@@ -22,8 +22,9 @@ hash … WHERE project = ? AND entry_id = ?`), one round trip, in a read transac
 Printed per round: p50 and p99 of planted lookups, random lookups and the probe, and the ratios
 of the lookups' p99 to the probe's; then the p50 and p99 over every round, the median of the
 per-round ratios, and whether the lookups meet the issue's target (p99 under 20 ms) on each
-backend. Also a batch of 32 hashes (an import chunk's, one query) per round, for its p50. The
-last line is the whole result as JSON.
+backend. Also, per round, ten batches of 32 hashes (an import chunk's, one query each), and one
+page of the web view's groups of near-duplicates (`groups`: 200 entries looked up, from a random
+entry on). The last line is the whole result as JSON.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from medialib.db.engine import Database
 from medialib.db.migrate import migrate
 from medialib.db.tables import perceptual_hashes, projects
-from medialib.library import similar
+from medialib.library import page_cursors, similar
 from medialib.settings import async_database_url
 
 PROJECT = "demo"
@@ -210,6 +211,7 @@ class Round:
     fresh: list[float] = field(default_factory=list)
     limit: list[float] = field(default_factory=list)
     batch: list[float] = field(default_factory=list)
+    groups: list[float] = field(default_factory=list)
 
     def lookups(self) -> list[float]:
         return self.planted + self.fresh
@@ -236,7 +238,17 @@ async def one_round(db: Database, hashes: Hashes, lookups: int, rnd: random.Rand
         asked = {f"q{k}": rnd.getrandbits(64) for k in range(BATCH)}
         ms, _ = await timed(lookup(db, asked))
         measured.batch.append(ms)
+    ms, _ = await timed(group_page(db, entry_id(rnd.randrange(count))))
+    measured.groups.append(ms)
     return measured
+
+
+async def group_page(db: Database, after: str) -> similar.GroupPage:
+    """A page of the web view's groups, from an entry on (its cursor made as the page makes
+    it): at most `GROUP_WALK` lookups."""
+    cursor = page_cursors.encode("g", after)
+    async with db.read() as conn:
+        return await conn.run_sync(similar.groups, PROJECT, cursor, 20, THRESHOLD)
 
 
 async def measure(name: str, url: str, hashes: Hashes, args: argparse.Namespace) -> dict[str, Any]:
@@ -253,7 +265,8 @@ async def measure(name: str, url: str, hashes: Hashes, args: argparse.Namespace)
                 f"{p99(got.planted):.2f} | random p50 {p50(got.fresh):.2f} p99 {p99(got.fresh):.2f}"
                 f" | limit (pk probe) p50 {p50(got.limit):.3f} p99 {p99(got.limit):.3f} ms"
                 f" | lookups p99 / limit p99 {p99(got.lookups()) / p99(got.limit):.0f}x"
-                f" | batch of {BATCH} p50 {p50(got.batch):.1f} ms",
+                f" | batch of {BATCH} p50 {p50(got.batch):.1f} ms"
+                f" | a page of groups {got.groups[0]:.0f} ms",
                 flush=True,
             )
     finally:
@@ -276,6 +289,7 @@ async def measure(name: str, url: str, hashes: Hashes, args: argparse.Namespace)
             statistics.median(p99(got.lookups()) / p99(got.limit) for got in rounds), 1
         ),
         "batch_p50_ms": round(p50([ms for got in rounds for ms in got.batch]), 1),
+        "groups_page_p50_ms": round(p50([ms for got in rounds for ms in got.groups])),
         "meets_target": meets,
     }
     print(
