@@ -81,6 +81,14 @@ def project(backend: str) -> str:
 
 
 @pytest.fixture
+def other_project(backend: str, project: str) -> str:
+    """A second project of the pool, for tests that two projects keep apart."""
+    n = next(_pools[backend])
+    assert n < POOL_SIZE, "the project pool is used up: raise POOL_SIZE"
+    return f"pool-{n:02d}"
+
+
+@pytest.fixture
 async def make_stack(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Callable[..., Awaitable[Stack]]]:

@@ -150,6 +150,46 @@ def test_a_broken_file_names_the_file_the_path_and_the_problem(
     assert message in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("threshold", "problem"),
+    [
+        ("12", "less than or equal to 11"),
+        ("-1", "greater than or equal to 0"),
+        ("'10'", "a valid integer"),
+        ("10.5", "a valid integer"),
+        ("true", "a valid integer"),
+        ("null", "a valid integer"),
+    ],
+)
+def test_a_near_duplicate_threshold_outside_0_to_11_is_refused(
+    tmp_path: Path, threshold: str, problem: str
+) -> None:
+    path = _write(
+        tmp_path,
+        "projects: [{handle: p, mediaTypes: [{handle: i, type: mediaImage}], "
+        f"nearDuplicates: {{threshold: {threshold}}}}}]",
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert f"projects[0].nearDuplicates.threshold: Input should be {problem}" in str(raised.value)
+
+
+def test_the_near_duplicate_threshold_is_10_unless_set(tmp_path: Path) -> None:
+    types = "mediaTypes: [{handle: i, type: mediaImage}]"
+    path = _write(
+        tmp_path,
+        f"projects: [{{handle: p, {types}}}, "
+        f"{{handle: q, {types}, nearDuplicates: {{threshold: 3}}}}]",
+    )
+
+    projects = load_config(path).projects
+
+    assert projects["p"].near_duplicate_threshold == 10
+    assert projects["q"].near_duplicate_threshold == 3
+
+
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_config(tmp_path / "missing.yaml")

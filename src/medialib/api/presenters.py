@@ -70,6 +70,11 @@ def entry_json(entry: Entry, urls: AssetUrls) -> dict[str, Any]:
     return out
 
 
+def similar_json(entry: Entry, distance: int, urls: AssetUrls) -> dict[str, Any]:
+    """A near-duplicate in `?similarTo=`: the entry, and how many bits its hash differs in."""
+    return entry_json(entry, urls) | {"similarity": {"distance": distance}}
+
+
 def failure_json(failure: Failure, version: ApiVersion) -> tuple[str, dict[str, Any]]:
     """The (error, error_details) of a failed entry."""
     if failure.metadata_issues:

@@ -39,6 +39,12 @@ class TranslationOut(BaseModel):
     asset: AssetOut | None = None
 
 
+class Similarity(BaseModel):
+    distance: int = Field(
+        description="Bits of the 64-bit perceptual hash that differ (0: the same picture)"
+    )
+
+
 class EntryOut(BaseModel):
     id: str
     version: int
@@ -53,6 +59,9 @@ class EntryOut(BaseModel):
     revokeNote: str | None = None
     createdAt: str
     updatedAt: str
+    similarity: Similarity | None = Field(
+        default=None, description="Only in `?similarTo=`: how near the entry is"
+    )
 
 
 class EntryList(BaseModel):

@@ -31,6 +31,7 @@ from medialib.library.projects import (
     Subscription,
     UsagePurpose,
 )
+from medialib.library.similar import DEFAULT_THRESHOLD, MAX_THRESHOLD
 from medialib.media.urls import Imgix
 
 HANDLE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -282,6 +283,15 @@ class ProjectSettings(BaseModel):
     webhooks: OriginalWebhooks | None = None
 
 
+class NearDuplicatesConfig(BaseModel):
+    """`nearDuplicates`: how many of a perceptual hash's 64 bits two pictures may differ in and
+    still be near-duplicates (library/similar.py says why at most 11)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: int = Field(default=DEFAULT_THRESHOLD, ge=0, le=MAX_THRESHOLD, strict=True)
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -296,6 +306,7 @@ class ProjectConfig(BaseModel):
     usagePurposes: list[UsagePurposeConfig] | None = Field(default=None, max_length=100)
     mediaCenter: MediaCenterConfig | None = None
     settings: ProjectSettings | None = None
+    nearDuplicates: NearDuplicatesConfig = Field(default_factory=NearDuplicatesConfig)
 
     @model_validator(mode="after")
     def _unique_media_types(self) -> ProjectConfig:
@@ -439,6 +450,7 @@ def compile_config(parsed: FileConfig, source: str) -> AppConfig:
             webhooks=p.subscriptions(),
             number=p.number(),
             usage_purposes=_usage_purposes(p.purposes()),
+            near_duplicate_threshold=p.nearDuplicates.threshold,
         )
         for p in parsed.projects
     }

@@ -92,6 +92,8 @@ class Project:
     # None: the config names no purposes, and a usage log entry may name any.
     usage_purposes: dict[str, UsagePurpose] | None = None
     number: int = 0  # the original API's numeric project id (`projectId` in its events)
+    # Bits two perceptual hashes may differ in for near-duplicates (`nearDuplicates.threshold`).
+    near_duplicate_threshold: int = 10
 
     def subscribers(self, event: str) -> list[Subscription]:
         """The webhooks that want `event`."""

@@ -16,6 +16,7 @@ from medialib.api.presenters import (
     entry_json,
     media_references_json,
     outcome_json,
+    similar_json,
     usage_log_entry_json,
 )
 from medialib.api.responses import JSONBody
@@ -42,6 +43,7 @@ from medialib.library.patches import EntryPatcher, PatchRules, parse_patch_reque
 from medialib.library.references import MAX_PAGE, incoming
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
+from medialib.library.similar import similar_entries
 from medialib.library.usage_log import MAX_REFERENCES_PAGE, document_references, usage_log
 from medialib.parsing import in_utc
 
@@ -135,12 +137,28 @@ async def list_entries(
     q: str | None = Query(
         default=None, max_length=500, description="Words of the metadata's text or file name"
     ),
+    similar_to: str | None = Query(
+        default=None,
+        alias="similarTo",
+        max_length=100,
+        description="An entry's id: its near-duplicates, closest first, each with "
+        "`similarity.distance` (takes `limit` only)",
+    ),
     limit: int = Query(default=50, ge=1, le=100),
     cursor: str | None = Query(default=None, description="The `cursor` of the page before"),
     call: Caller = Depends(caller(READ)),
     rt: Runtime = Depends(runtime),
 ) -> JSONBody:
     urls, key = rt.urls, call.version.list_key
+    if similar_to is not None:
+        given = dict(
+            ids=ids, systemName=system_name, externalId=external_id, externalIds=external_ids,
+            mediaType=media_type, createdAfter=created_after, createdBefore=created_before,
+            updatedAfter=updated_after, archived=archived, revoked=revoked, q=q, cursor=cursor,
+        )  # fmt: skip
+        _refuse_besides_similar_to([name for name, value in given.items() if value is not None])
+        near = await similar_entries(rt.db, call.project, similar_to, limit)
+        return JSONBody({key: [similar_json(e, apart, urls) for e, apart in near], "cursor": None})
     if ids is not None or external_id is not None or external_ids is not None:
         wanted = [part for part in (ids or "").split(",") if part] or None
         externals = [external_id] if external_id is not None else []
@@ -169,6 +187,14 @@ async def list_entries(
     )
     page = await browse(rt.db, call.project, ask)
     return JSONBody({key: [entry_json(e, urls) for e in page.entries], "cursor": page.cursor})
+
+
+def _refuse_besides_similar_to(given: list[str]) -> None:
+    """`similarTo` lists one page, closest first: neither filters nor cursors apply to it."""
+    if given:
+        raise BadRequest(
+            details={"similarTo": f"takes only limit, not {', '.join(given)}"},
+        )
 
 
 def _utc(name: str, when: dt.datetime | None) -> dt.datetime | None:

@@ -42,6 +42,7 @@ from medialib.library.patches import (
 from medialib.library.projects import MediaType, Project
 from medialib.library.removal import delete_entry
 from medialib.library.renditions import keys_of_entry
+from medialib.library.similar import similar_entries
 from medialib.library.validity import standing
 from medialib.web.deps import project_of, render, runtime, viewer, writer
 from medialib.web.pages.focus import focus_view
@@ -50,6 +51,7 @@ from medialib.web.session import Viewer
 
 router = APIRouter()
 PREVIEW = {"w": "960", "auto": "format"}
+NEAR_SHOWN = 24  # near-duplicates the entry page shows
 # The web view speaks the newest API version's patch rules.
 RULES = PatchRules(
     operations=frozenset(
@@ -242,6 +244,10 @@ async def _page(
         video=_playable(rt, entry),
         max_note=MAX_NOTE_LENGTH,
         state=", ".join(states) or "live",
+        near=[
+            (near, thumbnail(rt, near), apart)
+            for near, apart in await similar_entries(rt.db, project, entry.id, NEAR_SHOWN)
+        ],
     )
 
 
@@ -380,9 +386,20 @@ async def change_state(
     if action == "revoke" and (note := _text(await request.form(), "note")):
         patch["note"] = note
     # Checked as the API checks a PATCH: a note too long, or with NUL, is refused in its words.
+    form = await request.form()
     request_in = parse_patch_request({"patches": [patch]}, RULES)
     await EntryPatcher(rt.db, rt.storage, project, RULES, who.actor).apply(entry_id, request_in)
-    return RedirectResponse(f"/ui/entries/{entry_id}", status_code=303)
+    return RedirectResponse(_back(form) or f"/ui/entries/{entry_id}", status_code=303)
+
+
+def _back(form: FormData) -> str | None:
+    """Where an action asked from the near-duplicates page returns: that page (and its cursor),
+    only ever a path of this site's."""
+    back = _text(form, "back")
+    page = "/ui/library/similar"
+    if back == page or (back.startswith(page + "?cursor=") and back.isascii()):
+        return back if all(ch.isalnum() or ch in "/?=-_%" for ch in back) else None
+    return None
 
 
 def _text(form: FormData, name: str) -> str:

@@ -8,7 +8,7 @@ import logging
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import JSONResponse, Response
@@ -22,6 +22,7 @@ from medialib.library.entries import EntryImporter
 from medialib.library.media_kinds import FILE, IMAGE, VIDEO
 from medialib.library.models import Entry
 from medialib.library.projects import Project
+from medialib.library.similar import entry_groups
 from medialib.library.uploads import largest_upload, parse_upload, start_upload
 from medialib.media.probe.video import VideoLimits, probe_video
 from medialib.media.storage import new_key
@@ -31,6 +32,7 @@ from medialib.web.session import Viewer
 log = logging.getLogger("medialib.web")
 router = APIRouter()
 PAGE = 100  # thumbnails a page; the next page loads as the last one scrolls into view
+GROUPS_PAGE = 20  # groups of near-duplicates a page
 THUMB = {"w": "320", "h": "320", "fit": "crop", "auto": "format"}
 UPLOAD_SYSTEM = "web-upload"
 
@@ -100,6 +102,35 @@ async def library_page(
         filters=filters,
         more=more,
         media_types=sorted(project_of(rt, who).media_types),
+    )
+
+
+@router.get("/library/similar")
+async def near_duplicates_page(
+    request: Request,
+    cursor: str | None = Query(None, max_length=100),
+    who: Viewer = Depends(viewer),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    """Groups of near-duplicates, an entry and those near it, a page at a time: an editor
+    archives the weaker copies from here."""
+    project = project_of(rt, who)
+    found, after = await entry_groups(rt.db, project, cursor or None, GROUPS_PAGE)
+    shown = [
+        (
+            [(group.entry, thumbnail(rt, group.entry), None)]
+            + [(entry, thumbnail(rt, entry), apart) for entry, apart in group.similar]
+        )
+        for group in found
+    ]
+    return render(
+        "similar.html",
+        request=request,
+        who=who,
+        groups=shown,
+        cursor=after,
+        threshold=project.near_duplicate_threshold,
+        here=str(request.url.path) + (f"?cursor={quote(cursor)}" if cursor else ""),
     )
 
 
