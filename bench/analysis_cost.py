@@ -45,8 +45,8 @@ TARGET = 1.25  # the analysis adds at most a quarter
 def photo_files(folder: Path, count: int) -> list[str]:
     """`count` JPEGs of scikit-image's photos at 1200 px wide, each file's bytes its own."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = ("astronaut", "coffee", "chelsea", "rocket", "camera")
-    sources = [getattr(skimage.data, name)() for name in names]  # untyped: looked up by name
+    photos = ("astronaut", "coffee", "chelsea", "rocket", "camera")
+    sources = [getattr(skimage.data, name)() for name in photos]  # untyped: looked up by name
     bases = []
     for source in sources:
         picture = Image.fromarray(source).convert("RGB")

@@ -264,7 +264,7 @@ perceptual_hashes = sa.Table(
         ["media_entries.project", "media_entries.id"],
         ondelete="CASCADE",
     ),
-    # Covering (migration 0017): a lookup reads the rows it checks from the indexes alone.
+    # Covering: a lookup reads the rows it checks from the indexes alone.
     sa.Index("ix_perceptual_hashes_band0", "project", "band0", "hash", "entry_id"),
     sa.Index("ix_perceptual_hashes_band1", "project", "band1", "hash", "entry_id"),
     sa.Index("ix_perceptual_hashes_band2", "project", "band2", "hash", "entry_id"),

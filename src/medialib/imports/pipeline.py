@@ -533,8 +533,8 @@ def _index_pictures(
         return {}
     similar.record_hashes(tx, project.handle, hashes)
     held = {media_id: value for media_id, value in hashes.items() if value is not None}
-    threshold = project.near_duplicates.threshold
-    return similar.near_many(tx, project.handle, held, threshold, limit=SIMILAR_LISTED)
+    threshold = project.near_duplicate_threshold
+    return similar.near_many(tx.conn, project.handle, held, threshold, limit=SIMILAR_LISTED)
 
 
 def _record_changes(tx: Tx, project: Project | None, job: Job, saved: list[Saved]) -> None:

@@ -36,7 +36,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("project", "entry_id", name="pk_perceptual_hashes"),
     )
     for band in BANDS:
-        op.create_index(f"ix_perceptual_hashes_{band}", "perceptual_hashes", ["project", band])
+        # Covering: the rows a lookup checks (some 8,000 on a million entries) are read from
+        # the index alone, never from the table (on SQLite each would be a random read).
+        op.create_index(
+            f"ix_perceptual_hashes_{band}",
+            "perceptual_hashes",
+            ["project", band, "hash", "entry_id"],
+        )
     op.create_table(
         "analysis_runs",
         sa.Column("project", sa.String(100), nullable=False),
