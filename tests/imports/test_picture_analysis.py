@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import numpy as np
 import pytest
 import skimage.data
 import sqlalchemy as sa
@@ -92,7 +93,7 @@ async def test_a_resized_reencoded_png_copy_is_named_as_a_near_duplicate(
 
     listed = await importer.api.get(f"{API}/mediaLibrary", params={"similarTo": image["mediaId"]})
     assert listed.status_code == 200, listed.text
-    assert [e["id"] for e in listed.json()] == [found["copy"]["image"]["mediaId"]]
+    assert [e["id"] for e in listed.json()["results"]] == [found["copy"]["image"]["mediaId"]]
 
 
 async def test_placeholders_decode_to_the_pictures_shape_and_colour(
@@ -104,7 +105,8 @@ async def test_placeholders_decode_to_the_pictures_shape_and_colour(
     image = status["images"][0]["image"]
 
     assert image["color"] == "#1478c8"
-    assert thumbhash.aspect_ratio(image["placeholder"]) == pytest.approx(2.0, rel=0.1)
+    # ThumbHash keeps the shape roughly (a side of 7 cells and the other rounded): 7:4 here
+    assert thumbhash.aspect_ratio(image["placeholder"]) == pytest.approx(2.0, rel=0.15)
     red, green, blue, _ = thumbhash.average_rgba(image["placeholder"])
     assert (red * 255, green * 255, blue * 255) == pytest.approx((20, 120, 200), abs=12)
     entry = (await importer.api.get(f"{API}/mediaLibrary/{image['mediaId']}")).json()
@@ -138,7 +140,7 @@ def served_column(crop: Image.Image, picture: Image.Image) -> tuple[float, float
     best, at = None, 0
     for offset in range(0, 101):
         window = scaled.crop((offset, 0, offset + 100, 200))
-        diff = sum(abs(a - b) for a, b in zip(window.getdata(), small.getdata(), strict=True))
+        diff = int(np.abs(np.asarray(window, dtype=int) - np.asarray(small, dtype=int)).sum())
         if best is None or diff < best:
             best, at = diff, offset
     return at * 512 / 200, (at + 100) * 512 / 200
@@ -147,12 +149,12 @@ def served_column(crop: Image.Image, picture: Image.Image) -> tuple[float, float
 async def test_registered_pictures_are_analysed_after_the_commit(
     stack: Stack, project: str
 ) -> None:
-    key = entries.new_key()
-    await stack.put_asset(key, encoded(ASTRONAUT, "JPEG", quality=90))
+    key, body = entries.new_key(), encoded(ASTRONAUT, "JPEG", quality=90)
+    await stack.put_asset(key, body)
     api = await stack.api(project)
-    asset = entries.image_asset(key, size=None, width=512, height=512)
+    asset = entries.image_asset(key, size=len(body), width=512, height=512)
     [result] = await entries.import_entries(api, [entries.image_entry(key, asset=asset)])
-    assert result["ok"], result
+    assert result["ok"], str(result)
     media_id = result["record"]["id"]
 
     async def analysed() -> bool:
@@ -201,7 +203,7 @@ async def test_medialib_analyze_works_through_older_entries(
         asset = (await importer.api.get(f"{API}/mediaLibrary/{media_id}")).json()["asset"]
         assert {"placeholder", "color", "focalPoint", "perceptualHash"} <= set(asset)
     listed = await importer.api.get(f"{API}/mediaLibrary", params={"similarTo": ids[0]})
-    assert ids[1] not in [e["id"] for e in listed.json()]
+    assert ids[1] not in [e["id"] for e in listed.json()["results"]]
 
 
 async def forget_analysis(stack: Stack, project: str, ids: list[str]) -> None:
