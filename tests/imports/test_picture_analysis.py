@@ -245,5 +245,23 @@ async def test_an_editors_focal_point_outlives_a_new_import_of_the_entry(
     status, _ = await importer.run([item(again, "kept")])
 
     assert status["images"][0]["action"] == "updated"
+    assert "similarTo" not in status["images"][0]  # its old picture is not its near-duplicate
     point = status["images"][0]["image"]["focalPoint"]
     assert point == {"x": 0.1, "y": 0.9, "source": "editor"}
+
+
+async def test_near_duplicates_within_one_job_are_named(importer: Importer, origin: Origin) -> None:
+    at = folder()
+    urls = {
+        "first": origin.file(f"{at}/a.jpg", encoded(COFFEE, "JPEG", quality=90)),
+        "second": origin.file(f"{at}/b.webp", encoded(COFFEE.resize((300, 200)), "WEBP")),
+    }
+    status, _ = await importer.run([item(url, name) for name, url in urls.items()])
+    found = {i["externalId"]: i for i in status["images"]}
+    ids = {name: one["image"]["mediaId"] for name, one in found.items()}
+
+    # Recorded together, each names the other; one after the other, the later names the earlier.
+    named = {name: [n["mediaId"] for n in one.get("similarTo", [])] for name, one in found.items()}
+    assert ids["first"] in named["second"] or ids["second"] in named["first"]
+    assert ids["first"] not in named["first"]
+    assert ids["second"] not in named["second"]

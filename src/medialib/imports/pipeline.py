@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 import orjson
+from sqlalchemy.engine import Connection
 
 from medialib import logs
 from medialib.db.engine import Tx
@@ -408,6 +409,8 @@ async def record_chunk(
     unused: list[str] = []
     shared: list[Saved] = []
     failed: list[ItemOutcome] = []
+    project = services.projects.get(job.project)
+    held = await _near_held(services, project, chunk.worked)
 
     def record(tx: Tx) -> None:
         unused.clear()
@@ -415,14 +418,13 @@ async def record_chunk(
         # Items recorded first by another run of this chunk, or cancelled, keep that result.
         unused.extend(_stored_keys(w for w in chunk.worked if w.outcome.position not in still))
         recorded = [w for w in chunk.worked if w.outcome.position in still]
-        project = services.projects.get(job.project)
         recorded = _refuse_broken_references(tx, project, recorded, unused)
         wanted = [w.imported for w in recorded if w.imported is not None]
         result = save_imported(tx, job.project, job.system_name, wanted)
         unused.extend(result.orphans)
         shared[:] = [s for s in result.saved if s.same_bytes_as is not None]
         _index_references(tx, project, result.saved)
-        near = _index_pictures(tx, project, result.saved)
+        near = _index_pictures(tx, project, recorded, result.saved, held)
         _record_changes(tx, project, job, result.saved)
         made = iter(result.saved)
         outcomes = [
@@ -521,20 +523,70 @@ def _index_references(tx: Tx, project: Project | None, saved: list[Saved]) -> No
         references.reindex(tx, project, updated)
 
 
-def _index_pictures(
-    tx: Tx, project: Project | None, saved: list[Saved]
-) -> dict[str, list[similar.Similar]]:
-    """The perceptual hashes of the pictures the import wrote, into the index; and each one's
-    near-duplicates among the project's entries (this chunk's too, never itself)."""
+async def _near_held(
+    services: ImportServices, project: Project | None, worked: list[Worked]
+) -> dict[int, list[similar.Similar]]:
+    """Each new picture's near-duplicates among the entries the project holds, by item position:
+    looked up before the write transaction, so that the lookup (thousands of index entries on a
+    large library) holds no writer up."""
     if project is None:
         return {}
-    hashes = {s.media_id: hash_of(s.asset) for s in saved if s.action != Action.UNCHANGED}
+    hashes = {
+        str(w.outcome.position): phash
+        for w in worked
+        if w.imported is not None and (phash := hash_of(w.imported.asset)) is not None
+    }
+    if not hashes:
+        return {}
+    threshold = project.near_duplicate_threshold
+
+    def look(conn: Connection) -> dict[str, list[similar.Similar]]:
+        return similar.near_many(conn, project.handle, hashes, threshold, limit=SIMILAR_LISTED + 1)
+
+    async with services.db.read() as conn:
+        found = await conn.run_sync(look)
+    return {int(position): near for position, near in found.items()}
+
+
+def _index_pictures(
+    tx: Tx,
+    project: Project | None,
+    recorded: list[Worked],
+    saved: list[Saved],
+    held: Mapping[int, list[similar.Similar]],
+) -> dict[str, list[similar.Similar]]:
+    """The perceptual hashes of the pictures the import wrote, into the index; and each one's
+    near-duplicates: those held before (`held`, never the entry itself: an update's old
+    picture is not its near-duplicate) and the other pictures of this chunk, closest first."""
+    if project is None:
+        return {}
+    positions = [w.outcome.position for w in recorded if w.imported is not None]
+    written = [
+        (p, s) for p, s in zip(positions, saved, strict=True) if s.action != Action.UNCHANGED
+    ]
+    hashes = {s.media_id: hash_of(s.asset) for _, s in written}
     if not hashes:
         return {}
     similar.record_hashes(tx, project.handle, hashes)
-    held = {media_id: value for media_id, value in hashes.items() if value is not None}
     threshold = project.near_duplicate_threshold
-    return similar.near_many(tx.conn, project.handle, held, threshold, limit=SIMILAR_LISTED)
+    near: dict[str, list[similar.Similar]] = {}
+    for position, one in written:
+        phash = hashes[one.media_id]
+        if phash is None:
+            continue
+        found = {n.media_id: n.distance for n in held.get(position, ())}
+        for other, other_hash in hashes.items():
+            if (
+                other_hash is not None
+                and (apart := similar.distance(phash, other_hash)) <= threshold
+            ):
+                found[other] = apart
+        found.pop(one.media_id, None)
+        near[one.media_id] = sorted(
+            (similar.Similar(media_id, apart) for media_id, apart in found.items()),
+            key=lambda n: (n.distance, n.media_id),
+        )[:SIMILAR_LISTED]
+    return near
 
 
 def _record_changes(tx: Tx, project: Project | None, job: Job, saved: list[Saved]) -> None:
