@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,24 @@ def on_face(point: dict[str, Any]) -> bool:
 
 def folder() -> str:
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def stack(make_stack: Callable[..., Awaitable[Stack]]) -> Stack:
+    """A medialib that analyses pictures (the shared test stack does not)."""
+    return await make_stack(image_analysis=True)
+
+
+@pytest.fixture
+def project() -> str:
+    return "demo"  # the stack is the test's own
+
+
+@pytest.fixture
+async def importer(stack: Stack, project: str) -> AsyncIterator[Importer]:
+    made = await Importer.open(stack, project)
+    yield made
+    await made.close()
 
 
 async def until(check: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:

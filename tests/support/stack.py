@@ -325,6 +325,10 @@ async def start_stack(
         "fetch_timeout": 10.0,
         # Tests poll statuses quickly; the limit itself is tested with a stack of its own.
         "rate_limit": 10_000.0,
+        # The analysis of pictures (a detector process per core, entries that change after a
+        # registration's commit) is tested with stacks of its own: tests/imports/
+        # test_picture_analysis.py. Elsewhere entries stay as they were written.
+        "image_analysis": False,
     }
     if s3 is not None:
         test_defaults["storage_url"] = f"s3://{s3.new_bucket()}/media"
