@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
@@ -18,6 +16,7 @@ from medialib.library.assets import variant_prefix
 from medialib.library.tasks import SWEEP, start_sweeps
 from medialib.media.storage import Storage
 from tests.support import media
+from tests.support.commands import medialib
 from tests.support.entries import image_entry, import_entries, new_key
 from tests.support.stack import Stack
 
@@ -25,30 +24,7 @@ LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def doctor(stack: Stack, *options: str) -> subprocess.CompletedProcess[str]:
-    settings = stack.settings
-    env = {
-        **os.environ,
-        "MEDIALIB_HOME": str(settings.home),
-        "MEDIALIB_CONFIG": str(settings.config),
-        "MEDIALIB_STORAGE_URL": settings.resolved_storage_url,
-        # A native crash prints every thread's Python stack (one SIGABRT was seen at exit).
-        "PYTHONFAULTHANDLER": "1",
-    }
-    for name, value in (
-        ("MEDIALIB_DATABASE_URL", stack.database_url),
-        ("MEDIALIB_S3_ENDPOINT", settings.s3_endpoint),
-    ):
-        if value:
-            env[name] = value
-        else:
-            env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "medialib.cli", "doctor", *options],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return medialib(stack, "doctor", *options)
 
 
 async def _entry(stack: Stack, key: str) -> str:

@@ -17,11 +17,12 @@ import skimage.data
 import sqlalchemy as sa
 from PIL import Image
 
-from medialib.db.tables import analysis_runs, media_entries, perceptual_hashes
-from medialib.library.analysis import start_run, without_analysis
+from medialib.db.tables import analysis_runs, perceptual_hashes
+from medialib.library.analysis import start_run
 from medialib.library.focal_points import editor_point, place_focal_point
 from medialib.media.analysis import thumbhash
 from tests.support import entries
+from tests.support.analysed import forget_analysis
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
 from tests.support.stack import Stack
@@ -222,31 +223,6 @@ async def test_medialib_analyze_works_through_older_entries(
         assert {"placeholder", "color", "focalPoint", "perceptualHash"} <= set(asset)
     listed = await importer.api.get(f"{API}/mediaLibrary", params={"similarTo": ids[0]})
     assert ids[1] not in [e["id"] for e in listed.json()["results"]]
-
-
-async def forget_analysis(stack: Stack, project: str, ids: list[str]) -> None:
-    """Make entries look imported before the analysis existed: their assets without what it
-    found, the index without their hashes (the state migration 0016 leaves an older library in)."""
-
-    def forget(tx: Any) -> None:
-        rows = tx.execute(
-            sa.select(media_entries.c.id, media_entries.c.asset).where(
-                media_entries.c.project == project, media_entries.c.id.in_(ids)
-            )
-        )
-        for media_id, asset in rows.all():
-            tx.execute(
-                media_entries.update()
-                .where(media_entries.c.project == project, media_entries.c.id == media_id)
-                .values(asset=without_analysis(asset))
-            )
-        tx.execute(
-            perceptual_hashes.delete().where(
-                perceptual_hashes.c.project == project, perceptual_hashes.c.entry_id.in_(ids)
-            )
-        )
-
-    await stack.runtime.db.transact(forget)
 
 
 async def test_an_editors_focal_point_outlives_a_new_import_of_the_entry(
