@@ -14,12 +14,11 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 from skimage import data as photos
 
-from medialib.db.tables import media_entries
 from tests.support import pictures
+from tests.support.analysed import analysed
 from tests.support.entries import (
     STORED_MP4,
     image_asset,
@@ -74,19 +73,6 @@ async def image(
     [result] = await import_entries(api, [image_entry(key, asset=asset)])
     assert result["ok"], result
     return result["record"]["id"], key
-
-
-async def analysed(
-    stack: Stack, project: str, entry_id: str, *, on_poster: bool = False, **fields: Any
-) -> None:
-    """Set what the import's analysis stores (`focalPoint`, `faces`) on an entry's asset, or
-    on its video's poster. Until the import writes them, this is the one seam: SQL on the
-    entry's row, as an older medialib or a hand-edited database would leave it."""
-    where = sa.and_(media_entries.c.project == project, media_entries.c.id == entry_id)
-    async with stack.runtime.db.write() as conn:
-        asset = (await conn.execute(sa.select(media_entries.c.asset).where(where))).scalar_one()
-        (asset["poster"] if on_poster else asset).update(fields)
-        await conn.execute(media_entries.update().where(where).values(asset=asset))
 
 
 def colour_at_centre(made: Image.Image) -> tuple[int, int, int]:
@@ -223,7 +209,7 @@ async def test_a_posters_faces_place_its_crop(
     }
     [result] = await import_entries(api, [entry])
     assert result["ok"], result
-    await analysed(stack, project, result["record"]["id"], on_poster=True, faces=[FACE])
+    await analysed(stack, project, result["record"]["id"], faces=[FACE])
 
     made = await picture(stack, poster, "w=100&h=200&fit=crop&crop=faces")
     assert made.size == (100, 200)
