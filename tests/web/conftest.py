@@ -248,7 +248,9 @@ async def start_web_stack(home: Path, s3: MotoS3 | None = None, **overrides: Any
         fetch_allow=["127.0.0.1/32"],
         fetch_retry_base=0.01,
         rate_limit=10_000.0,
-        **(storage | overrides),
+        # Entries stay as the tests write them (the analysis is tested on stacks of its own:
+        # tests/imports/test_picture_analysis.py).
+        **({"image_analysis": False} | storage | overrides),
     )
     runtime = Runtime.from_settings(settings)
     await prepare(runtime)
