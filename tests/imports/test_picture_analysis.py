@@ -259,3 +259,59 @@ async def test_near_duplicates_within_one_job_are_named(importer: Importer, orig
     assert ids["first"] in named["second"] or ids["second"] in named["first"]
     assert ids["first"] not in named["first"]
     assert ids["second"] not in named["second"]
+
+
+FORGED = {
+    "perceptualHash": "0000000000000000",
+    "placeholder": "AAAA",
+    "color": "#000000",
+    "focalPoint": {"x": 0.99, "y": 0.99, "source": "editor"},
+    "faces": [{"x": 0.9, "y": 0.9, "width": 0.1, "height": 0.1}],
+}
+
+
+async def test_what_a_caller_says_of_the_analysis_is_ignored_and_lists_post_back(
+    stack: Stack, project: str
+) -> None:
+    api = await stack.api(project)
+    key, body = entries.new_key(), encoded(ASTRONAUT, "JPEG", quality=90)
+    await stack.put_asset(key, body)
+    asset = entries.image_asset(key, size=len(body), width=512, height=512) | FORGED
+    [result] = await entries.import_entries(api, [entries.image_entry(key, asset=asset)])
+    assert result["ok"], str(result)
+    assert not set(FORGED) & set(result["record"]["asset"])  # medialib's own, not the caller's
+    original = result["record"]["id"]
+
+    async def analysed() -> bool:
+        got: dict[str, Any] = (await api.get(f"{API}/mediaLibrary/{original}")).json()
+        return "focalPoint" in got["asset"]
+
+    await until(analysed)
+    asset = (await api.get(f"{API}/mediaLibrary/{original}")).json()["asset"]
+    assert asset["perceptualHash"] != FORGED["perceptualHash"]
+    assert on_face(asset["focalPoint"])
+    assert asset["focalPoint"]["source"] == "faces"
+
+    # A copy registered from what the API shows of the entry (its analysis, and the distance a
+    # similarTo list adds) is taken: what is medialib's own is read again, not believed.
+    copy_key = entries.new_key()
+    await stack.put_asset(copy_key, body)
+    shown = (await api.get(f"{API}/mediaLibrary/{original}")).json()
+    shown = {k: v for k, v in shown.items() if k not in ("id", "externalId")}
+    shown["asset"] = shown["asset"] | {"key": copy_key, "shared": None}
+    shown["asset"] = {k: v for k, v in shown["asset"].items() if v is not None}
+    [copied] = await entries.import_entries(api, [shown | {"similarity": {"distance": 0}}])
+    assert copied["ok"], str(copied)
+
+    hostile = [
+        {"faces": "all of them"},
+        {"faces": [{"x": "left"}]},
+        {"focalPoint": [0.5, 0.5]},
+        {"placeholder": "x" * 101},
+        {"color": {"r": 1}},
+        {"perceptualHash": 12},
+    ]
+    for fields in hostile:
+        bad = entries.image_asset(entries.new_key(), size=len(body), width=512) | fields
+        [refused] = await entries.import_entries(api, [entries.image_entry(bad["key"], asset=bad)])
+        assert refused["status"] == 400, (fields, refused)

@@ -187,6 +187,10 @@ class EntryIn(StorableIn):
     updatedAt: Annotated[StrictStr, Field(max_length=64)] | None = Field(
         default=None, description="Ignored: a new entry is made now"
     )
+    similarity: Annotated[dict[str, StrictInt], Field(max_length=10)] | None = Field(
+        default=None,
+        description="What a `similarTo` list says of the entry (its distance); ignored",
+    )
     archived: StrictBool | None = Field(default=None, description="true: registered archived")
     revoked: StrictBool | None = Field(
         default=None, description="true: registered revoked, its objects not served"
