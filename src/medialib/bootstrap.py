@@ -105,6 +105,7 @@ class Runtime:
         limits = faces.FaceLimits(
             memory=self.settings.face_detector_memory,
             timeout=self.settings.face_detector_timeout,
+            processes=self.settings.face_detectors,
         )
         return faces.face_detector(True, limits)
 

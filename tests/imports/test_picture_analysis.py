@@ -303,7 +303,7 @@ async def test_what_a_caller_says_of_the_analysis_is_ignored_and_lists_post_back
     [copied] = await entries.import_entries(api, [shown | {"similarity": {"distance": 0}}])
     assert copied["ok"], str(copied)
 
-    hostile = [
+    hostile: list[dict[str, Any]] = [
         {"faces": "all of them"},
         {"faces": [{"x": "left"}]},
         {"focalPoint": [0.5, 0.5]},
@@ -315,3 +315,55 @@ async def test_what_a_caller_says_of_the_analysis_is_ignored_and_lists_post_back
         bad = entries.image_asset(entries.new_key(), size=len(body), width=512) | fields
         [refused] = await entries.import_entries(api, [entries.image_entry(bad["key"], asset=bad)])
         assert refused["status"] == 400, (fields, refused)
+
+
+async def test_an_edit_while_the_analysis_runs_keeps_both(stack: Stack, project: str) -> None:
+    api = await stack.api(project)
+    key, body = entries.new_key(), encoded(ASTRONAUT, "JPEG", quality=90)
+    await stack.put_asset(key, body)
+    asset = entries.image_asset(key, size=len(body), width=512, height=512)
+    [result] = await entries.import_entries(api, [entries.image_entry(key, asset=asset)])
+    media_id = result["record"]["id"]
+    # At once: before or after the analysis lands, whichever comes first.
+    edit = {
+        "version": 1,
+        "patches": [
+            {"operation": "setMetadataProperty", "propertyName": "title", "value": "Edited"}
+        ],
+    }
+    assert (await api.patch(f"{API}/mediaLibrary/{media_id}", json=edit)).status_code == 200
+
+    async def analysed() -> bool:
+        got: dict[str, Any] = (await api.get(f"{API}/mediaLibrary/{media_id}")).json()
+        return "focalPoint" in got["asset"]
+
+    await until(analysed)
+    entry = (await api.get(f"{API}/mediaLibrary/{media_id}")).json()
+    assert entry["metadata"]["title"] == "Edited"
+    assert on_face(entry["asset"]["focalPoint"])
+
+
+async def test_replacing_an_asset_by_itself_keeps_its_analysis_and_the_editors_point(
+    importer: Importer, origin: Origin, stack: Stack, project: str
+) -> None:
+    url = origin.file(f"{folder()}/a.jpg", encoded(COFFEE, "JPEG", quality=85))
+    status, _ = await importer.run([item(url, "replaced")])
+    media_id = status["images"][0]["image"]["mediaId"]
+    configured = stack.runtime.projects[project]
+    await place_focal_point(stack.runtime.db, configured, media_id, editor_point(0.2, 0.3))
+    shown = (await importer.api.get(f"{API}/mediaLibrary/{media_id}")).json()
+
+    # The asset as the API shows it, sent back with another file name.
+    asset = shown["asset"] | {"filename": "renamed.jpeg"}
+    patch = {
+        "version": shown["version"],
+        "patches": [{"operation": "replaceAsset", "value": asset}],
+    }
+    answer = await importer.api.patch(f"{API}/mediaLibrary/{media_id}", json=patch)
+
+    assert answer.status_code == 200, answer.text
+    after = (await importer.api.get(f"{API}/mediaLibrary/{media_id}")).json()["asset"]
+    assert after["filename"] == "renamed.jpeg"
+    assert after["focalPoint"] == {"x": 0.2, "y": 0.3, "source": "editor"}
+    for name in ("perceptualHash", "placeholder", "color"):
+        assert after[name] == shown["asset"][name]

@@ -84,11 +84,14 @@ def _working(extra: int, works_tasks: bool) -> str:
 
 
 def _fetch_shares(settings: Settings, processes: int) -> dict[str, Any]:
+    """Each process's share of the machine's fetch limits and face detectors."""
     if processes <= 1:
         return {}
+    detectors = settings.face_detectors or os.cpu_count() or 1
     return {
         "fetch_concurrency": max(1, -(-settings.fetch_concurrency // processes)),
         "fetch_per_host": max(1, -(-settings.fetch_per_host // processes)),
+        "face_detectors": max(1, detectors // processes),
     }
 
 

@@ -33,6 +33,7 @@ from medialib.library.analysis import (
     analysis_of,
     hash_of,
     is_picture_type,
+    lacks_analysis,
     with_placed_focal_point,
 )
 from medialib.library.crops import crops_outside
@@ -50,6 +51,7 @@ from medialib.library.repository import (
 )
 from medialib.library.tasks import settle_validity
 from medialib.media.analysis.analyze import FaceDetector
+from medialib.media.analysis.records import ANALYSIS_FIELDS
 from medialib.media.fetch import Download, Fetcher, FetchError, remove_quietly
 from medialib.media.probe.sniff import Sniffed
 from medialib.media.storage import Storage, StorageError, new_key
@@ -229,6 +231,13 @@ class ItemImport:
         poster (a video); a picture whose pixels cannot be read is imported without."""
         if not self.services.settings.image_analysis:
             return probed
+        existing = self.existing
+        if (
+            existing is not None
+            and existing.asset.get("sha256") == download.sha256
+            and not lacks_analysis(existing.asset)
+        ):
+            return probed  # the same bytes again: `_asset` keeps the asset and its analysis
         detect = self.services.face_detector
         limit = self.services.settings.image_max_pixels
         if self.kind.media_kind == IMAGE.media_kind and is_picture_type(download.sniffed.mime):
@@ -248,8 +257,12 @@ class ItemImport:
         sniffed, existing = download.sniffed, self.existing
         filename = _filename(self.item.file_name, sniffed.extension)
         if existing is not None and existing.asset.get("sha256") == download.sha256:
-            # The same bytes again: keep the stored object, change only what describes it.
-            return existing.asset | {"filename": filename}, False
+            # The same bytes again: keep the stored object, change only what describes it (and
+            # add what the analysis found, if the entry predates it).
+            kept = existing.asset | {"filename": filename}
+            if lacks_analysis(kept):
+                kept |= {n: probed.fields[n] for n in ANALYSIS_FIELDS if n in probed.fields}
+            return kept, False
         key = new_key(sniffed.extension)
         storage = self.services.storage
         asset = (
@@ -410,7 +423,7 @@ async def record_chunk(
     shared: list[Saved] = []
     failed: list[ItemOutcome] = []
     project = services.projects.get(job.project)
-    held = await _near_held(services, project, chunk.worked)
+    held: dict[int, list[similar.Similar]] = {}
 
     def record(tx: Tx) -> None:
         unused.clear()
@@ -436,6 +449,7 @@ async def record_chunk(
             when_done(tx)
 
     try:
+        held |= await _near_held(services, project, chunk.worked)
         await services.db.transact(record)
     except BaseException:
         await delete_quietly(services.storage, _stored_keys(chunk.worked))
@@ -532,7 +546,7 @@ async def _near_held(
     if project is None:
         return {}
     hashes = {
-        str(w.outcome.position): phash
+        f"#{w.outcome.position}": phash  # no entry id has a '#': never taken for one
         for w in worked
         if w.imported is not None and (phash := hash_of(w.imported.asset)) is not None
     }
@@ -545,7 +559,7 @@ async def _near_held(
 
     async with services.db.read() as conn:
         found = await conn.run_sync(look)
-    return {int(position): near for position, near in found.items()}
+    return {int(position[1:]): near for position, near in found.items()}
 
 
 def _index_pictures(

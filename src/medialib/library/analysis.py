@@ -24,20 +24,26 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib import metrics
 from medialib.db.engine import Tx
 from medialib.db.tables import analysis_runs, media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
+from medialib.errors import ItemError
 from medialib.library import similar
 from medialib.media.analysis.analyze import FaceDetector, analyze_image
 from medialib.media.analysis.pixels import MAX_PIXELS
 from medialib.media.analysis.records import ANALYSIS_FIELDS, Analysis
 from medialib.media.storage import Storage
+from medialib.settings import Settings
 from medialib.tasks.core import TaskContext, TaskServices, TaskSet
 
 log = logging.getLogger("medialib.library.analysis")
+
+# What reading a picture's pixels may raise when they are not a picture medialib analyses.
+UNREADABLE = (ItemError, OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 BATCH = 16  # entries looked at by one task of a run
 SVG = "image/svg+xml"
@@ -52,6 +58,9 @@ class AnalysisServices(TaskServices, Protocol):
 
     @property
     def face_detector(self) -> FaceDetector | None: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
     @property
     def image_analysis(self) -> bool:
@@ -137,6 +146,19 @@ def with_placed_focal_point(asset: dict[str, Any], before: Mapping[str, Any]) ->
     return asset | {"poster": dict(picture) | {"focalPoint": dict(placed)}}
 
 
+def kept_analysis(asset: dict[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
+    """A replaced asset keeps what the analysis found of its picture when the picture is the
+    same object (a caller that posts the asset back sends none of it: it is medialib's own);
+    another picture keeps only a focal point an editor placed."""
+    picture, was = picture_of(asset), picture_of(before)
+    if picture is None or was is None or picture.get("key") != was.get("key"):
+        return with_placed_focal_point(asset, before)
+    found = {name: was[name] for name in ANALYSIS_FIELDS if name in was}
+    if picture is asset:
+        return asset | found
+    return asset | {"poster": dict(picture) | found}
+
+
 async def analysis_of(
     path: Path, mime: str, detect: FaceDetector | None, max_pixels: int
 ) -> dict[str, Any]:
@@ -166,17 +188,19 @@ def _timed_analysis(
 
 async def analyze_stored(services: AnalysisServices, key: str, mime: str) -> Analysis | None:
     """The analysis of the stored object at `key`; None when it is gone or its pixels cannot be
-    read (logged: the entry keeps its asset as it was)."""
+    read (logged: the entry keeps its asset as it was). Trouble with the storage raises, so
+    that the task is tried again."""
     storage = services.storage
     local = storage.local_path(key)
     path = local if local is not None else services.temp_dir / f"{uuid.uuid4()}.analysis"
+    limit = services.settings.image_max_pixels
     try:
         if local is None and not await _download(storage, key, path):
             return None
-        return await asyncio.to_thread(_timed_analysis, path, mime, services.face_detector)
+        return await asyncio.to_thread(_timed_analysis, path, mime, services.face_detector, limit)
     except FileNotFoundError:
         return None
-    except Exception as error:  # a picture whose pixels Pillow refuses: left unanalysed
+    except UNREADABLE as error:  # pixels Pillow refuses, or more than the limit
         log.info("could not analyse %s: %s", key, error)
         return None
     finally:
@@ -197,42 +221,48 @@ async def _download(storage: Storage, key: str, path: Path) -> bool:
 @dataclass(frozen=True)
 class _Found:
     entry_id: str
-    version: int
-    asset: dict[str, Any]  # with the analysis
+    key: str  # the picture analysed
+    analysis: Analysis
 
 
 async def _analyse_rows(services: AnalysisServices, rows: Sequence[Any]) -> list[_Found]:
     found = []
     for row in rows:
-        asset = dict(row.asset)
-        picture = picture_of(asset)
+        picture = picture_of(row.asset)
         if picture is None or "perceptualHash" in picture:
             continue
         analysis = await analyze_stored(services, picture["key"], picture["mimeType"])
         if analysis is not None:
-            found.append(_Found(row.id, row.version, with_analysis(asset, analysis)))
+            found.append(_Found(row.id, picture["key"], analysis))
     return found
 
 
 def write_found(tx: Tx, project: str, found: Sequence[_Found]) -> list[str]:
-    """Each entry's asset with its analysis, and its hash in the index; an entry written since
-    it was read (another version) is left alone. Returns the entries written."""
-    written = []
+    """Each entry's asset with its analysis, and its hash in the index, read and written in
+    this transaction: what was edited meanwhile (the metadata, a focal point an editor placed)
+    stays. An entry whose picture changed since, or that is gone, is left alone. Returns the
+    entries written."""
+    ids = [one.entry_id for one in found]
+    query = sa.select(media_entries.c.id, media_entries.c.asset).where(
+        media_entries.c.project == project, media_entries.c.id.in_(ids)
+    )
+    rows = tx.execute(query.with_for_update() if tx.is_postgres else query)
+    current: dict[str, dict[str, Any]] = {row.id: row.asset for row in rows}
+    hashes: dict[str, int | None] = {}
     for one in found:
-        updated = tx.execute(
+        asset = current.get(one.entry_id)
+        picture = picture_of(asset) if asset is not None else None
+        if asset is None or picture is None or picture.get("key") != one.key:
+            continue
+        asset = with_analysis(dict(asset), one.analysis)
+        tx.execute(
             media_entries.update()
-            .where(
-                media_entries.c.project == project,
-                media_entries.c.id == one.entry_id,
-                media_entries.c.version == one.version,
-            )
-            .values(asset=one.asset)
+            .where(media_entries.c.project == project, media_entries.c.id == one.entry_id)
+            .values(asset=asset)
         )
-        if updated.rowcount:
-            written.append(one.entry_id)
-    hashes = {one.entry_id: hash_of(one.asset) for one in found if one.entry_id in written}
+        hashes[one.entry_id] = hash_of(asset)
     similar.record_hashes(tx, project, hashes)
-    return written
+    return list(hashes)
 
 
 _COLUMNS = (media_entries.c.id, media_entries.c.version, media_entries.c.asset)
@@ -362,8 +392,8 @@ async def analyze_library(ctx: TaskContext[AnalysisServices], project: str, chai
 
     def write(tx: Tx) -> int:
         run = _run_row(tx, project)
-        if run.chain != chain:
-            return 0
+        if run.chain != chain or run.after_id != state.after_id or run.finished_at is not None:
+            return 0  # a newer chain, or this batch was written already (a task run twice)
         written = write_found(tx, project, found)
         values: dict[str, Any] = {
             "looked_at": run.looked_at + len(rows),

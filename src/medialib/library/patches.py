@@ -18,7 +18,7 @@ from medialib.db.tables import media_entries, utcnow
 from medialib.errors import BadRequest, Conflict, field_problems
 from medialib.library import assets as asset_rules
 from medialib.library import references, similar, usage_log
-from medialib.library.analysis import defer_analysis, lacks_analysis
+from medialib.library.analysis import defer_analysis, hash_of, kept_analysis
 from medialib.library.crops import crops_outside
 from medialib.library.events import Actor, EntryEvent, record_entry_changes
 from medialib.library.metadata import MetadataIssue
@@ -163,6 +163,8 @@ class EntryPatcher:
         self._refuse_unshared_keys(tx, entry.id, new_assets)
         # The entry's own keys too: revocation goes by the keys recorded as its (and an entry
         # copied from elsewhere, or made before they were recorded, may lack some).
+        if patched.asset != entry.asset:
+            patched.asset = kept_analysis(patched.asset, entry.asset)
         held = entry.asset_keys() + list(new_assets)
         asset_rules.remember_keys(tx, self.project.handle, {entry.id: held})
         tx.execute(
@@ -179,9 +181,9 @@ class EntryPatcher:
                 updated_at=patched.updated_at,
             )
         )
-        if patched.asset != entry.asset and lacks_analysis(patched.asset):
-            # A new picture: its near-duplicates are the new one's, once it is analysed.
-            similar.record_hashes(tx, entry.project, {entry.id: None})
+        if patched.asset != entry.asset:
+            # Another picture (or none): its near-duplicates are the new one's, once analysed.
+            similar.record_hashes(tx, entry.project, {entry.id: hash_of(patched.asset)})
             defer_analysis(tx, entry.project, {entry.id: patched.asset})
         if patched.revoked != entry.revoked or new_assets:
             keys = asset_rules.keys_of(tx, entry.project, entry.id) + entry.asset_keys()

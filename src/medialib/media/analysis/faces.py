@@ -1,14 +1,14 @@
 """Faces in a picture, found by OpenCV's Haar cascade in a process of its own.
 
 The worker never loads OpenCV: a detector process (`faces_child.py`) is started at the first
-picture and kept, one at most per core, each under a hard limit of address space. A picture goes
-to it as a small grey copy (160 px on its long side, 25 KB) over a Unix socket and comes back as
-boxes. A process that dies, hangs past the deadline or answers nonsense is stopped and replaced
-at the next picture; the picture it was working on gets no faces (its focal point falls back to
-saliency), and the failure is logged. After a process that failed before it answered a single
-picture (it cannot start, or a memory limit too small for OpenCV kills it at once) none is
-started for a minute, so a broken detector costs a log line a minute rather than a start per
-picture.
+picture and kept, as many as the settings say (one per core), each under a hard limit of address
+space. A picture goes to it as a small grey copy (160 px on its long side, 25 KB) over a Unix
+socket and comes back as boxes. A process that dies, hangs past the deadline or answers nonsense
+is stopped and replaced at the next picture; the picture it was working on gets no faces (its
+focal point falls back to saliency), and the failure is logged. After a process that failed
+before it answered a single picture (it cannot start, or a memory limit too small for OpenCV
+kills it at once) none is started for a minute, so a broken detector costs a log line a minute
+rather than a start per picture.
 
 Thread-safe: imports call it from threads (asyncio.to_thread); each call takes a process of its
 own and waits for one when all are busy.
