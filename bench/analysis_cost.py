@@ -1,7 +1,8 @@
 """The CPU per image the picture analysis adds to a URL image import, beside the same import with
 the analysis turned off (MEDIALIB_IMAGE_ANALYSIS=false), in one sitting.
 
-    python bench/analysis_cost.py [--images 2000] [--rounds 5] [--photos] [--postgres URL]
+    python bench/analysis_cost.py [--images 2000] [--rounds 5] [--photos] [--no-faces] \
+        [--postgres URL]
 
 nginx serves the images on 127.0.0.1: by default the import benchmark's ~100 KB JPEGs
 (bench/origin.py: 190 x 190 noise), with --photos scikit-image's photos (astronaut, coffee,
@@ -93,7 +94,9 @@ def _cpu(server_pid: int, spent: dict[str, float]) -> Iterator[None]:
         spent[role] = spent.get(role, 0.0) + seconds - before.get((role, pid), 0.0)
 
 
-def _run(urls: list[str], analysis: bool, postgres: str | None) -> tuple[float, dict[str, float]]:
+def _run(
+    urls: list[str], analysis: bool, postgres: str | None, faces: bool = True
+) -> tuple[float, dict[str, float]]:
     database = create_database(postgres) if postgres else None
     spent: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="medialib-bench-") as home:
@@ -102,6 +105,7 @@ def _run(urls: list[str], analysis: bool, postgres: str | None) -> tuple[float, 
             "MEDIALIB_FETCH_CONCURRENCY": "32",
             "MEDIALIB_FETCH_PER_HOST": "32",
             "MEDIALIB_IMAGE_ANALYSIS": "true" if analysis else "false",
+            "MEDIALIB_FACE_DETECTION": "on" if faces else "off",
         }
         if database:
             env["MEDIALIB_DATABASE_URL"] = database
@@ -129,6 +133,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--photos", action="store_true", help="scikit-image's photos, 1200 px")
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (default: SQLite)")
+    parser.add_argument(
+        "--no-faces", action="store_true", help="the analysis with MEDIALIB_FACE_DETECTION=off"
+    )
     args = parser.parse_args()
 
     nginx = Nginx()
@@ -144,7 +151,7 @@ def main() -> None:
     try:
         for number in range(1, args.rounds + 1):
             off_seconds, off = _run(urls, False, args.postgres)
-            on_seconds, on = _run(urls, True, args.postgres)
+            on_seconds, on = _run(urls, True, args.postgres, faces=not args.no_faces)
             off_cpu, on_cpu = off["medialib"] / n, on["medialib"] / n
             rounds.append((off_seconds, off_cpu, on_seconds, on_cpu))
             off_pg, on_pg = off.get("PostgreSQL", 0) / n, on.get("PostgreSQL", 0) / n
@@ -161,6 +168,8 @@ def main() -> None:
     cpu_ratios = [on / off for _, off, _, on in rounds]
     rate_ratios = [off_s / on_s for off_s, _, on_s, _ in rounds]
     kind = "scikit-image photos at 1200 px" if args.photos else "190 x 190 noise JPEGs"
+    if args.no_faces:
+        kind += ", analysis without the face detector"
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(
         f"\nURL image import of {n} {kind} (~{mean_size / 1000:.0f} KB), {backend}, "
