@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.process import ServerProcess
 
 from bench.import_throughput import _import, _postgres_pids, create_database, drop_database
-from bench.origin import Nginx, jpeg_files
+from bench.origin import Nginx, jpeg_comment, jpeg_files
 from bench.profiling import cpu_seconds
 
 TARGET = 1.25  # the analysis adds at most a quarter
@@ -58,8 +58,7 @@ def photo_files(folder: Path, count: int) -> list[str]:
     names = []
     for i in range(count):
         base = bases[i % len(bases)]
-        marker = f"medialib bench {i}".encode()
-        comment = b"\xff\xfe" + (len(marker) + 2).to_bytes(2, "big") + marker
+        comment = jpeg_comment(f"medialib bench {i}".encode())
         name = f"{i:05d}.jpg"
         (folder / name).write_bytes(base[:2] + comment + base[2:])
         names.append(name)

@@ -48,6 +48,11 @@ http {{
 """
 
 
+def jpeg_comment(marker: bytes) -> bytes:
+    """A JPEG comment segment: put right after SOI, it makes a file's bytes (and hash) its own."""
+    return b"\xff\xfe" + (len(marker) + 2).to_bytes(2, "big") + marker
+
+
 def jpeg_files(folder: Path, count: int, size: int = 100_000) -> list[str]:
     """`count` distinct JPEGs of about `size` bytes (noise compresses badly, so it sets the
     size); returns their names."""
@@ -64,9 +69,7 @@ def jpeg_files(folder: Path, count: int, size: int = 100_000) -> list[str]:
     names = []
     for i in range(count):
         base = bases[i % len(bases)]
-        marker = f"medialib bench {i}".encode()
-        # A comment segment right after SOI makes every file's bytes (and hash) its own.
-        comment = b"\xff\xfe" + (len(marker) + 2).to_bytes(2, "big") + marker
+        comment = jpeg_comment(f"medialib bench {i}".encode())
         padding = max(0, size - len(base) - len(comment))
         filler = (
             b"\xff\xfe" + (min(padding, 65533) + 2).to_bytes(2, "big") + b"\0" * min(padding, 65533)
