@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -198,8 +199,10 @@ def _near_batch(
         for number, band in enumerate(bands(phash)):
             for value in band_values(band, radius):
                 wanted[number].setdefault(value, []).append(key)
-    params = {f"b{n}": sorted(wanted[n]) for n in range(BANDS)}
     dialect = conn.dialect.name
+    params: dict[str, Any] = {f"b{n}": sorted(wanted[n]) for n in range(BANDS)}
+    if dialect != "postgresql":  # one JSON array a band: the statement's text never changes
+        params = {name: json.dumps(values) for name, values in params.items()}
     bands_found = conn.execute(_candidates(dialect), {"project": project, **params}).all()
     # The loop below runs for thousands of rows a lookup (some 8,000 on a million random
     # hashes): it compares the stored signed values as they come, and looks up only the keys
@@ -233,20 +236,22 @@ def _closest(found: Mapping[str, int], limit: int) -> list[Similar]:
 @functools.cache
 def _candidates(dialect: str) -> sa.CompoundSelect[Any]:
     """Per band, the rows whose band is among the asked values: four index-only scans, one
-    probe per value (a row found by two bands comes twice).
+        probe per value (a row found by two bands comes twice).
 
-    Each band's rows come as one row of two aggregates (hashes and entry ids: arrays on
-    PostgreSQL, comma separated text on SQLite), not a row each. Thousands of row objects kept
-    alive a lookup were promoted by the garbage collector until a full collection ran every
-    few lookups: 65 to 90 ms each on a million entries, the whole of the p99.
+        Each band's rows come as one row of two aggregates (hashes and entry ids: arrays on
+        PostgreSQL, comma separated text on SQLite), not a row each. Thousands of row objects kept
+        alive a lookup were promoted by the garbage collector until a full collection ran every
+        few lookups: 65 to 90 ms each on a million entries, the whole of the p99.
 
-    UNION ALL rather than one query with `band0 IN (…) OR band1 IN (…) …`: with the OR,
-    PostgreSQL makes a BitmapOr of the four indexes and then reads every row from the table
-    (a bitmap heap scan, 17 ms at p50 on a million hashes against 6.5 ms), and SQLite's
-    MULTI-INDEX OR reads each row from the table too (7.6 ms against 4.9; before the indexes
-    covered the lookup, 35 ms). The values are bound as an array on PostgreSQL (one parameter,
-    where a batch's thousands of values would each be one), and written into the statement on
-    SQLite (integers made here, never input)."""
+        UNION ALL rather than one query with `band0 IN (…) OR band1 IN (…) …`: with the OR,
+        PostgreSQL makes a BitmapOr of the four indexes and then reads every row from the table
+        (a bitmap heap scan, 17 ms at p50 on a million hashes against 6.5 ms), and SQLite's
+        MULTI-INDEX OR reads each row from the table too (7.6 ms against 4.9; before the indexes
+        covered the lookup, 35 ms). The values are bound as an array on PostgreSQL (one parameter,
+        where a batch's thousands of values would each be one), and on SQLite as one JSON array a
+    band, read by `json_each`: the statement's text stays the same. (Values written into it made
+    a new statement of some 100 KB a batch, which SQLite compiled each time and the driver kept,
+    up to 128 of them, in its statement cache: 10 MB more in a worker at its peak.)"""
     table = perceptual_hashes.c
     band_columns = (table.band0, table.band1, table.band2, table.band3)
     packed: tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]
@@ -261,7 +266,10 @@ def _candidates(dialect: str) -> sa.CompoundSelect[Any]:
                 sa.bindparam(f"b{n}", type_=dialect_module(dialect).ARRAY(sa.Integer))
             )
         else:
-            asked = column.in_(sa.bindparam(f"b{n}", expanding=True, literal_execute=True))
+            values: sa.Select[Any] = sa.select(sa.literal_column("value")).select_from(
+                sa.func.json_each(sa.bindparam(f"b{n}"))
+            )
+            asked = column.in_(values)
         found_by = sa.literal_column(str(n), sa.Integer).label("band")
         selects.append(
             sa.select(found_by, *packed).where(table.project == sa.bindparam("project"), asked)
