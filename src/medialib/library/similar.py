@@ -2,7 +2,7 @@
 
 Multi-index hashing (Norouzi, Punjani and Fleet, 2012). The table `perceptual_hashes` keeps each
 hash split into four bands of 16 bits, each with an ordinary index of `(project, band, hash,
-entry_id)` (covering: a lookup reads no row of the table, migration 0017). If two
+entry_id)` (covering: a lookup reads no row of the table, migration 0016). If two
 hashes differ in at most `threshold` bits, the pigeonhole principle says that one of the four
 bands differs in at most `r = threshold // 4` bits (four bands each differing in `r + 1` or more
 would make `4 * (r + 1) > threshold` bits). So a lookup asks for the rows whose band 0, 1, 2 or
