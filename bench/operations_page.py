@@ -25,7 +25,6 @@ import base64
 import datetime as dt
 import math
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -34,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from selenium import webdriver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.stack import Stack, start_stack
 from tests.support.web import sign_in
 
+from bench.web_page import headless_chromium
 from medialib.db.tables import (
     deliveries,
     delivery_attempts,
@@ -215,20 +214,9 @@ async def _deliveries(conn: Any, now: dt.datetime) -> None:
 
 
 def screenshot(url: str, cookies: dict[str, str], target: Path) -> None:
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1100,900",
-        "--hide-scrollbars",
-        "--force-device-scale-factor=1",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    driver = webdriver.Chrome(service=service, options=options)
+    driver = headless_chromium(
+        "--window-size=1100,900", "--hide-scrollbars", "--force-device-scale-factor=1"
+    )
     try:
         driver.get(url + "/ui/sign-in")
         for name, value in cookies.items():

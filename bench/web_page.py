@@ -83,21 +83,26 @@ async def fill_library(server: ServerProcess, token: str) -> None:
         assert all(r["ok"] for r in done.json()["results"]), done.text[:500]
 
 
-def chromium() -> Any:
+def headless_chromium(*flags: str) -> Any:
+    """Debian's chromium, headless, reaching 127.0.0.1 only, with `flags` besides."""
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "chromium"
     for flag in (
         "--headless=new",
         "--no-sandbox",
         "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        "--no-first-run",
-        "--disable-background-networking",
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        *flags,
     ):
         options.add_argument(flag)
     service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    driver = webdriver.Chrome(service=service, options=options)
+    return webdriver.Chrome(service=service, options=options)
+
+
+def chromium() -> Any:
+    driver = headless_chromium(
+        "--window-size=1280,900", "--no-first-run", "--disable-background-networking"
+    )
     driver.set_script_timeout(60)
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})

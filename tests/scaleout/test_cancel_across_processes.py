@@ -17,19 +17,13 @@ import pytest
 from tests.support import media, postgres
 from tests.support.origin import Origin
 from tests.support.process import ServerProcess
-from tests.support.s3 import CREDENTIALS, MotoS3
+from tests.support.s3 import MotoS3
+from tests.support.scaled_out import scaled_out_env
 from tests.support.webhooks import Receiver
 
 pytestmark = pytest.mark.postgres
 
 ITEMS = 40
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    url = postgres.create_database("medialib_cancel")
-    yield url
-    postgres.drop_database(url)
 
 
 def _chunks_left(database: str, job_id: str) -> int:
@@ -54,11 +48,7 @@ async def test_workers_in_other_processes_stop_the_cancelled_jobs_downloads(
     tmp_path: Path, database: str, s3_server: MotoS3, archive: Origin
 ) -> None:
     env = {
-        **CREDENTIALS,
-        "MEDIALIB_DATABASE_URL": database,
-        "MEDIALIB_STORAGE_URL": f"s3://{s3_server.new_bucket()}/media",
-        "MEDIALIB_S3_ENDPOINT": s3_server.endpoint,
-        "MEDIALIB_FETCH_ALLOW": "127.0.0.1/32",
+        **scaled_out_env(database, s3_server),
         "MEDIALIB_IMPORT_CHUNK_SIZE": "10",  # four chunks, for two workers
         "MEDIALIB_RATE_LIMIT": "10000",
     }

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,8 @@ import pytest
 from tests.support import media, postgres
 from tests.support.origin import Origin
 from tests.support.process import ServerProcess
-from tests.support.s3 import CREDENTIALS, MotoS3
+from tests.support.s3 import MotoS3
+from tests.support.scaled_out import scaled_out_env
 from tests.support.webhooks import Receiver
 
 pytestmark = pytest.mark.postgres
@@ -28,20 +28,9 @@ JOB_SIZE = 1000
 WORKERS = 3
 
 
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    url = postgres.create_database("medialib_scaleout")
-    yield url
-    postgres.drop_database(url)
-
-
 def _env(database: str, s3: MotoS3) -> dict[str, str]:
     return {
-        **CREDENTIALS,
-        "MEDIALIB_DATABASE_URL": database,
-        "MEDIALIB_STORAGE_URL": f"s3://{s3.new_bucket()}/media",
-        "MEDIALIB_S3_ENDPOINT": s3.endpoint,
-        "MEDIALIB_FETCH_ALLOW": "127.0.0.1/32",
+        **scaled_out_env(database, s3),
         "MEDIALIB_FETCH_PER_HOST": "16",
         # A dead worker is noticed after 3 s without a heartbeat (30 s in production).
         "MEDIALIB_STALLED_AFTER": "3",

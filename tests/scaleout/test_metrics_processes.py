@@ -12,19 +12,19 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import media, postgres
+from tests.support import media
 from tests.support.imports import item
 from tests.support.metrics import promtool_check, scrape, summed
 from tests.support.origin import Origin
 from tests.support.process import ServerProcess, free_port
-from tests.support.s3 import CREDENTIALS, MotoS3
+from tests.support.s3 import MotoS3
+from tests.support.scaled_out import scaled_out_env
 
 ITEMS = 12
 BASE_ENV = {"MEDIALIB_FETCH_ALLOW": "127.0.0.1/32", "MEDIALIB_RATE_LIMIT": "10000"}
@@ -94,23 +94,13 @@ async def test_serve_sums_its_worker_processes_and_starts_afresh(
     assert again.value("medialib_import_jobs", state="success") == 1
 
 
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    url = postgres.create_database("medialib_metrics")
-    yield url
-    postgres.drop_database(url)
-
-
 @pytest.mark.postgres
 async def test_scaled_out_workers_serve_their_own_metrics(
     tmp_path: Path, database: str, s3_server: MotoS3, origin: Origin
 ) -> None:
     env = {
         **BASE_ENV,
-        **CREDENTIALS,
-        "MEDIALIB_DATABASE_URL": database,
-        "MEDIALIB_STORAGE_URL": f"s3://{s3_server.new_bucket()}/media",
-        "MEDIALIB_S3_ENDPOINT": s3_server.endpoint,
+        **scaled_out_env(database, s3_server),
         "MEDIALIB_METRICS_ALLOW": "127.0.0.1/32",
     }
     api = ServerProcess(tmp_path / "api", env=env)
