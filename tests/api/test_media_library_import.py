@@ -80,6 +80,34 @@ async def test_duplicates_within_one_request_keep_the_first(stack: Stack, projec
     assert {r["status"] for r in results if not r["ok"]} == {409}
 
 
+async def test_a_taken_pair_is_judged_per_system_across_requests(
+    stack: Stack, project: str
+) -> None:
+    api = await stack.api(project)
+    key = new_key()
+    await stack.put_asset(key)
+    first, second = unique("ext"), unique("ext")
+    earlier = [
+        shared(image_entry(key, systemName="archive-a", externalId=first)),
+        shared(image_entry(key, systemName="archive-b", externalId=second)),
+    ]
+    assert [r["ok"] for r in await import_entries(api, earlier)] == [True, True]
+
+    results = await import_entries(
+        api,
+        [
+            shared(image_entry(key, systemName="archive-a", externalId=second)),
+            shared(image_entry(key, systemName="archive-b", externalId=first)),
+            shared(image_entry(key, systemName="archive-a", externalId=first)),
+            shared(image_entry(key, systemName="archive-b", externalId=second)),
+        ],
+    )
+
+    assert [r["ok"] for r in results] == [True, True, False, False]
+    assert results[2]["error_details"] == {"message": f"externalId is not unique: '{first}'"}
+    assert results[3]["error_details"] == {"message": f"externalId is not unique: '{second}'"}
+
+
 async def test_the_same_external_id_in_another_system_is_another_entry(
     stack: Stack, project: str
 ) -> None:

@@ -256,14 +256,19 @@ class EntryImporter:
             ).scalars()
         )
         taken_pairs: set[tuple[str, str]] = set()
-        if pairs:
-            rows = tx.execute(
-                sa.select(entries.system_name, entries.external_id).where(
-                    entries.project == project,
-                    sa.tuple_(entries.system_name, entries.external_id).in_(pairs),
-                )
-            )
-            taken_pairs = {(row.system_name, row.external_id) for row in rows}
+        # One query per systemName with its externalIds: SQLite seeks the unique index for
+        # `external_id IN (...)`, but reads every entry of the project for a row-value IN.
+        for system_name, external_ids in _by_system(pairs).items():
+            taken_pairs |= {
+                (system_name, external_id)
+                for external_id in tx.execute(
+                    sa.select(entries.external_id).where(
+                        entries.project == project,
+                        entries.system_name == system_name,
+                        entries.external_id.in_(external_ids),
+                    )
+                ).scalars()
+            }
         kept = []
         for candidate in candidates:
             if candidate.row["id"] in taken_ids:
@@ -334,6 +339,13 @@ class EntryImporter:
             else:
                 kept.append(candidate)
         return kept
+
+
+def _by_system(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for system_name, external_id in pairs:
+        grouped.setdefault(system_name, []).append(external_id)
+    return grouped
 
 
 def judge_entry(
