@@ -8,9 +8,15 @@ from typing import Any
 
 import httpx
 
-from medialib.db.tables import media_entries
 from medialib.library.repository import entry_row
-from tests.support.entries import file_asset, import_entries, new_key, stored_image, unique
+from tests.support.entries import (
+    file_asset,
+    import_entries,
+    insert_rows,
+    new_key,
+    stored_image,
+    unique,
+)
 from tests.support.stack import Stack
 
 LIST = "/api/2026-05/mediaLibrary"
@@ -184,7 +190,7 @@ async def test_a_word_in_thousands_of_entries_pages_like_any_other(
         )
         for i in range(6000)
     ]
-    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), rows))
+    await insert_rows(stack, rows)
     api = await stack.api(project)
     expected = sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
 
@@ -211,7 +217,7 @@ async def test_a_word_is_the_start_of_few_or_many_terms(stack: Stack, project: s
         )
         for i in range(50)
     ]
-    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), rows))
+    await insert_rows(stack, rows)
     api = await stack.api(project)
 
     assert len(await walk(api, 100, q="lot harbour")) == 50  # 50 terms begin with "lot"

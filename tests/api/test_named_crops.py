@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from medialib.db.tables import media_entries
 from medialib.library.repository import entry_row
 from tests.support import media
-from tests.support.entries import image_asset, import_entries, new_key, unique
+from tests.support.entries import image_asset, import_entries, insert_rows, new_key, unique
 from tests.support.imports import Importer, item
 from tests.support.origin import Origin
 from tests.support.stack import Stack
@@ -294,7 +293,7 @@ async def test_crops_stored_before_the_rule_are_left_to_be_mended(stack: Stack) 
         metadata={"title": "Old", "crops": {"crops": [crop(x=100)]}},
         now=dt.datetime.now(dt.UTC),
     )
-    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), [row]))
+    await insert_rows(stack, [row])
     api = await stack.api(PROJECT)
     title = {"operation": "setMetadataProperty", "propertyName": "title", "value": "New"}
 

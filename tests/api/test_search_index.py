@@ -19,6 +19,7 @@ from tests.support.entries import (
     file_asset,
     image_asset,
     import_entries,
+    insert_rows,
     new_key,
     video_asset,
 )
@@ -165,7 +166,7 @@ async def test_thousands_of_matches_page_like_a_few(stack: Stack) -> None:
                 entry_id=f"{common[:20]}-{i:05d}",
             )
         )
-    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), rows))
+    await insert_rows(stack, rows)
     api = await stack.api(PROJECT)
     expected = sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)
     in_titles = [r for r in expected if "title" in r["metadata"]]
@@ -174,6 +175,32 @@ async def test_thousands_of_matches_page_like_a_few(stack: Stack) -> None:
     assert [e["id"] for e in found] == [r["id"] for r in in_titles]
     both = await walk(api, 100, q=f"{rare} {common}")
     assert [e["id"] for e in both] == [r["id"] for r in in_titles if rare in r["metadata"]["title"]]
+
+
+async def test_entries_a_writer_left_unindexed_are_indexed_by_the_next_writer(
+    stack: Stack,
+) -> None:
+    """A writer that inserts entries without `index_new_entries` (db/search_index.py) leaves
+    them unsearchable only until the next writer's call."""
+    api = await stack.api(PROJECT)
+    forgotten = word()
+    row = entry_row(
+        project=PROJECT,
+        media_type="image",
+        asset={"key": f"indexed/{forgotten}.jpeg", "filename": f"{forgotten}.jpeg"},
+        metadata={"title": forgotten},
+        now=dt.datetime.now(dt.UTC),
+        entry_id=f"{forgotten[:20]}-0",
+    )
+    await stack.runtime.db.transact(lambda tx: tx.execute(media_entries.insert(), [row]))
+    if stack.backend == "sqlite":  # PostgreSQL's generated column needs no writer
+        assert await listed(api, q=forgotten) == []
+
+    later = word()
+    registered = await stored(stack, api, "image", metadata={"title": later})
+
+    assert await listed(api, q=forgotten) == [row["id"]]
+    assert await listed(api, q=later) == [registered]
 
 
 async def test_hostile_searches_of_marked_properties_are_answered(stack: Stack) -> None:

@@ -64,6 +64,27 @@ async def test_each_image_type_is_imported_with_its_size(
     assert key.count("/") == 3  # YYYY/MM/DD/<uuid>.<ext>
 
 
+async def test_imported_images_are_found_by_their_words_at_once(
+    importer: Importer, origin: Origin
+) -> None:
+    name, title = f"n{uuid.uuid4().hex[:10]}", f"t{uuid.uuid4().hex[:10]}"
+    first = origin.file(path(f"{name}-1.jpg"), media.jpeg(64, 48))
+    second = origin.file(path(f"{name}-2.jpg"), media.jpeg(80, 60))
+
+    status, _ = await importer.run(
+        [
+            item(first, f"{name}-1", f"{name} one"),
+            item(second, f"{name}-2", f"{name} two", metadata={"title": title}),
+        ]
+    )
+
+    made = {i["image"]["mediaId"] for i in status["images"]}
+    found = await importer.api.get("/api/2026-05/mediaLibrary", params={"q": name})
+    assert {e["id"] for e in found.json()["results"]} == made
+    titled = await importer.api.get("/api/2026-05/mediaLibrary", params={"q": title})
+    assert [e["externalId"] for e in titled.json()["results"]] == [f"{name}-2"]
+
+
 async def test_the_status_and_webhook_follow_the_seed_shapes(
     importer: Importer, origin: Origin
 ) -> None:

@@ -7,6 +7,9 @@ from typing import Any
 
 import httpx
 
+from medialib.db.engine import Tx
+from medialib.db.search_index import index_new_entries
+from medialib.db.tables import media_entries
 from tests.support import media, videos
 from tests.support.stack import Stack
 
@@ -126,3 +129,14 @@ def faithful_bytes(asset: dict[str, Any]) -> bytes:
     size = int(asset.get("size", len(data)))
     assert len(data) <= size, f"{len(data)} bytes of {mime} do not fit in {size}"
     return data + b"\0" * (size - len(data))
+
+
+async def insert_rows(stack: Stack, rows: list[dict[str, Any]]) -> None:
+    """Entries' rows written straight into the database, as a writer of the library does: with
+    their words added to the full-text index (db/search_index.py)."""
+
+    def write(tx: Tx) -> None:
+        tx.execute(media_entries.insert(), rows)
+        index_new_entries(tx)
+
+    await stack.runtime.db.transact(write)

@@ -22,6 +22,7 @@ from medialib.cli.common import fail_cleanly, with_runtime
 from medialib.db.engine import Tx
 from medialib.db.migrate import migrate
 from medialib.db.outbox import DeliveryState
+from medialib.db.search_index import index_new_entries
 from medialib.db.tables import (
     api_tokens,
     assets,
@@ -109,6 +110,8 @@ async def _copy_rows(source: Runtime, target: Runtime, table: sa.Table, conditio
 
             def write(tx: Tx, rows: list[dict[str, Any]] = rows) -> None:
                 tx.execute(insert_ignoring_conflicts(tx.conn, table), rows)
+                if table is media_entries:
+                    index_new_entries(tx)
 
             await target.db.transact(write)
             copied += len(rows)

@@ -10,7 +10,7 @@ from medialib.db.engine import Database
 from medialib.errors import ConfigError
 
 # The newest migration's revision (tests/cli/test_start.py checks that alembic agrees).
-SCHEMA_HEAD = "0016"
+SCHEMA_HEAD = "0017"
 
 
 async def schema_revision(db: Database) -> str | None:

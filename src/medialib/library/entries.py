@@ -15,6 +15,7 @@ import pydantic
 import sqlalchemy as sa
 
 from medialib.db.engine import Database, Tx
+from medialib.db.search_index import index_new_entries
 from medialib.db.tables import media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import BadRequest, field_problems
@@ -195,6 +196,7 @@ class EntryImporter:
             [c.row for c in candidates],
         )
         written = set(inserted.scalars())
+        index_new_entries(tx)
         held = {entry_id: refs for entry_id, refs in named.items() if entry_id in written}
         references.record(tx, self.project.handle, held, new=True)
         asset_rules.remember_keys(

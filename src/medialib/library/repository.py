@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medialib.db.engine import Tx
+from medialib.db.search_index import index_new_entries
 from medialib.db.tables import media_entries
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import NotFound
@@ -156,6 +157,7 @@ def save_imported(tx: Tx, project: str, system_name: str, wanted: Sequence[Impor
             insert_ignoring_conflicts(tx.conn, media_entries, media_entries.c.id), rows
         )
         written = set(inserted.scalars())
+        index_new_entries(tx)
         for (i, imported), row in zip(creates, rows, strict=True):
             if row["id"] in written:
                 saved[i] = Saved(imported, row["id"], Action.CREATED, imported.asset)
@@ -257,6 +259,7 @@ def _adopt_concurrent_entry(
     if current is None:  # the conflict was on the random id: try once more with another
         entry_id = new_entry_id()
         tx.execute(media_entries.insert().values(**(row | {"id": entry_id})))
+        index_new_entries(tx)
         return Saved(imported, entry_id, Action.CREATED, imported.asset)
     if current.import_fingerprint == imported.fingerprint:
         return Saved(imported, current.id, Action.UNCHANGED, current.asset)
