@@ -11,8 +11,9 @@ before the next limit is measured. The API run is `medialib serve` (embedded def
 serve` settings) taking REQUESTS requests of BATCH entries one after the other; every entry's
 object is stored beforehand (a real 1600x900 JPEG, as registering checks each object's size,
 type and dimensions). The plain SQL run writes what the API writes for the same entries (the
-`assets`, `media_entries` and `entry_keys` rows, one transaction per batch, with the stdlib's
-sqlite3 or psycopg) and nothing else: no checks, no HTTP.
+`assets`, `media_entries` and `entry_keys` rows and, on SQLite, the entries' words in the full-text
+index with medialib's own statement, one transaction per batch, with the stdlib's sqlite3 or
+psycopg) and nothing else: no checks, no HTTP.
 
 Printed: every round's figures, and the median of the per-round ratios (an API run against the
 mean of the plain SQL runs on either side of it). With `--profile`, py-spy samples the server
@@ -49,6 +50,7 @@ from tests.support.process import ServerProcess
 
 from bench.import_throughput import create_database, drop_database
 from bench.profiling import Steps, cpu_seconds, peak_mb, print_steps, profiled
+from medialib.db.search_index import INDEX_NEW_ENTRIES_SQL
 
 TARGET_PER_SECOND = 20_000
 
@@ -218,6 +220,7 @@ def _plain_sqlite_seconds(path: Path, batches: list[list[dict[str, Any]]]) -> fl
         db.execute("BEGIN IMMEDIATE")
         for statement, values in zip(sql, rows, strict=True):
             db.executemany(statement, values)
+        db.execute(INDEX_NEW_ENTRIES_SQL)  # their words, as medialib adds them
         db.execute("COMMIT")
     elapsed = time.perf_counter() - started
     db.close()

@@ -22,13 +22,14 @@ from medialib.db.engine import Tx
 # of its metadata.
 # `entry_search_docsize` is FTS5's own table of one row per indexed document, keyed by rowid: its
 # largest key is found in the index's b-tree at once (a max() over the FTS5 table would scan).
-_INDEX_NEW = sa.text(
+INDEX_NEW_ENTRIES_SQL = (
     "INSERT INTO entry_search(rowid, words) SELECT new.rowid,"
     " coalesce(json_extract(new.asset, '$.filename'), '') || ' ' || coalesce("
     "(SELECT group_concat(value, ' ') FROM json_tree(new.metadata) WHERE type = 'text'), '')"
     " FROM media_entries AS new"
     " WHERE new.rowid > (SELECT coalesce(max(id), 0) FROM entry_search_docsize)"
 )
+_INDEX_NEW = sa.text(INDEX_NEW_ENTRIES_SQL)
 
 
 def index_new_entries(tx: Tx) -> None:
