@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from PIL import Image
 
 from medialib.errors import ItemError
+from medialib.media.probe.jpeg_header import read_jpeg_header
 from medialib.media.probe.sniff import HTML, VIDEO_TYPES, sniff
 from medialib.media.probe.svg import SVG_MAX_BYTES, SvgCheck
 from medialib.media.storage import Storage
 
 SVG = "image/svg+xml"
+JPEG = "image/jpeg"
 # Types a browser shows as a page (scripts, forms, links), whatever bytes come with them: no
 # URL import records them (it takes the type from the bytes, and refuses an HTML page).
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -67,6 +69,9 @@ def read_facts(size: int, head: bytes) -> Facts:
         return Facts(size, sniffed.mime, refusal=_HTML_PAGE)
     if not sniffed.is_image or sniffed.mime == SVG:
         return Facts(size, sniffed.mime)  # an SVG: `with_svgs_checked` reads it whole
+    if sniffed.mime == JPEG and (header := read_jpeg_header(head)) is not None:
+        turned = header.orientation in _QUARTER_TURNS
+        return Facts(size, sniffed.mime, header.width, header.height, turned)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
