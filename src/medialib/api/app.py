@@ -15,6 +15,7 @@ from medialib.api.access_log import AccessLog
 from medialib.api.bodies import BodyCaps, CappedBodies
 from medialib.api.deps import ApiState
 from medialib.api.limits import RateLimits
+from medialib.api.rendition_hits import RenditionHits
 from medialib.api.request_metrics import RequestMetrics
 from medialib.api.routes import (
     docs,
@@ -76,6 +77,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.api = state
+    # Innermost: a cached rendition is answered inside the caps, the metrics and the log.
+    app.add_middleware(RenditionHits, renditions=state.renditions)
     app.add_middleware(CappedBodies, caps=_body_caps(rt.settings))
     app.add_middleware(RequestMetrics)  # outside the caps: their 413s are counted too
     app.add_middleware(AccessLog)  # outside the caps: a 413 is a request too

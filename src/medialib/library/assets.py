@@ -12,7 +12,7 @@ from typing import Any
 import pydantic
 import sqlalchemy as sa
 
-from medialib.db.engine import Database, Tx
+from medialib.db.engine import Database, Lookup, Tx
 from medialib.db.tables import assets, entry_keys, media_entries, uploads, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import Forbidden, NotFound, field_problems
@@ -473,8 +473,12 @@ class StoredAsset:
     revoked: bool
 
 
-_STORED_ASSET = sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(
-    assets.c.key == sa.bindparam("key"), assets.c.released_at.is_(None)
+# Read for every original and every rendition served: a lookup (db/engine.py), the cheapest
+# read there is.
+_STORED_ASSET = Lookup(
+    sa.select(assets.c.project, assets.c.mime_type, assets.c.revoked).where(
+        assets.c.key == sa.bindparam("key"), assets.c.released_at.is_(None)
+    )
 )
 
 
@@ -482,10 +486,11 @@ async def stored_asset(db: Database, key: str) -> StoredAsset | None:
     """What the library knows of the object at `key`; None for a key it does not know."""
     if not is_valid_key(key):
         return None
-    row = await db.first(_STORED_ASSET, {"key": key})
+    row = await db.lookup(_STORED_ASSET, {"key": key})
     if row is None:
         return None
-    return StoredAsset(key, row.project, str(row.mime_type), bool(row.revoked))
+    project, mime_type, revoked = row
+    return StoredAsset(key, str(project), str(mime_type), bool(revoked))
 
 
 async def servable(db: Database, key: str) -> str:

@@ -139,6 +139,14 @@ class Renditions:
                 raise NotFound(details={"message": "No asset found."})
         return made if body else replace(made, body=None)
 
+    async def hit(self, variant: Variant, *, body: bool = True) -> Rendition | None:
+        """The variant if it is stored (counted as a hit, as `read` counts it); None, and
+        nothing counted, when it is not: `read` then makes it."""
+        stored = await self._stored(variant, body)
+        if stored is not None:
+            metrics.RENDITIONS.labels("hit").inc()
+        return stored
+
     async def _stored(self, variant: Variant, body: bool) -> Rendition | None:
         """The stored variant: small ones read whole in one call, larger ones streamed (a
         variant can be tens of MB, and many clients may ask at once)."""

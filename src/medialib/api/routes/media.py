@@ -16,7 +16,7 @@ from medialib.api.serving import serve_object, unchanged_variant, variant_respon
 from medialib.bootstrap import Runtime
 from medialib.errors import NotFound
 from medialib.library.assets import servable
-from medialib.library.renditions import Renditions
+from medialib.library.renditions import Renditions, Variant
 from medialib.media.renditions.params import asks_for_rendition, parse_spec
 
 router = APIRouter(tags=["media"])
@@ -48,18 +48,27 @@ async def serve_media(
     rt: Runtime = Depends(runtime),
     images: Renditions = Depends(renditions),
 ) -> Response:
-    params = request.query_params
-    if asks_for_rendition(params.keys()):
-        images.check_signature(request.url.path, key, request.url.query)
-        spec = parse_spec(params.multi_items())
-        variant = await images.find(key, spec, request.headers.get("accept"))
-        if variant is not None:
-            unchanged = unchanged_variant(request, variant)
-            if unchanged is not None:
-                return unchanged
-            made = await images.read(key, variant, body=request.method != "HEAD")
-            return variant_response(variant, made)
+    variant = await wanted_variant(request, key, images)
+    if variant is not None:
+        unchanged = unchanged_variant(request, variant)
+        if unchanged is not None:
+            return unchanged
+        made = await images.read(key, variant, body=request.method != "HEAD")
+        return variant_response(variant, made)
     mime_type = await servable(rt.db, key)
     return await serve_object(
         request, rt.storage, key, mime_type, NotFound(details={"message": "No asset found."})
     )
+
+
+async def wanted_variant(request: Request, key: str, images: Renditions) -> Variant | None:
+    """The variant a rendition URL names, once its signature, its parameters and its original
+    have passed every check (each failure raised); None when the URL asks for no rendition, or
+    for one of an original served as it is (an SVG). Cached hits take the same way in
+    (api/rendition_hits.py)."""
+    params = request.query_params
+    if not asks_for_rendition(params.keys()):
+        return None
+    images.check_signature(request.url.path, key, request.url.query)
+    spec = parse_spec(params.multi_items())
+    return await images.find(key, spec, request.headers.get("accept"))
