@@ -10,9 +10,10 @@ SQLite file copied, the PostgreSQL database made from it as a template), the cop
 the clock starts. Every registered entry's object is stored beforehand (`media_library_import.py`'s
 1600x900 JPEG), and nginx serves `--images` distinct ~100 KB JPEGs for the URL import.
 
-In each run a fresh `medialib serve` (`make serve` settings) takes `--requests` registrations of
-`--batch` entries one after the other (POST /import/mediaLibrary), then one URL import of the
-images (POST /import/images, to its last webhook). Rounds are interleaved: empty, full, empty,
+In each run a fresh `medialib serve` (`make serve` settings) takes one URL import of the images
+(POST /import/images, to its last webhook), then `--requests` registrations of `--batch` entries
+one after the other (POST /import/mediaLibrary; the workers analyse the registered pictures
+meanwhile, as they do after any registration). Rounds are interleaved: empty, full, empty,
 full, ...; each run's server is stopped before the next starts, so nothing else of ours runs.
 
 Printed: every run's rates, and for each step the median of the per-round ratios full / empty
@@ -117,9 +118,11 @@ def _run(
         try:
             server.wait_for("ready (pid", times=os.cpu_count() or 1)
             assert server.process is not None
+            # The URL import first: the registrations defer their pictures' analysis to the
+            # workers, which would still be at it during the import.
+            importing = asyncio.run(url_import(server, token, urls)) if urls else 0.0
             with profiled([server.process.pid], profile, samples, STEPS, gil=False):
                 registering = asyncio.run(_post_all(server.url, token, batches))
-            importing = asyncio.run(url_import(server, token, urls)) if urls else 0.0
         finally:
             server.stop()
     entries = sum(len(batch) for batch in batches)
