@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -124,9 +126,36 @@ def _run(
             with profiled([server.process.pid], profile, samples, STEPS, gil=False):
                 registering = asyncio.run(_post_all(server.url, token, batches))
         finally:
-            server.stop()
+            _stop_all(server)
     entries = sum(len(batch) for batch in batches)
     return Run(entries / registering, len(urls) / importing if urls else 0.0)
+
+
+def _stop_all(server: ServerProcess) -> None:
+    """Stop the server, and make sure none of its processes outlives it: a worker still at the
+    registered pictures' analysis would run into the next run's measurement."""
+    assert server.process is not None
+    family = _descendants(server.process.pid)
+    server.stop()
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in family:
+        while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid):
+            time.sleep(0.05)
+
+
+def _descendants(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return found + [d for child in found for d in _descendants(child)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
 
 
 def _median_ratio(name: str, full: list[float], empty: list[float]) -> float:
