@@ -181,9 +181,10 @@ def _fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
-async def prepare(rt: Runtime) -> None:
-    """Schema and project rows, before the first request or task."""
-    await ensure_schema(rt.db)
+async def prepare(rt: Runtime, *, migrate_apart: bool = False) -> None:
+    """Schema and project rows, before the first request or task. A long-running process
+    migrates `apart`, in a child process (db/schema.py): it never holds alembic."""
+    await ensure_schema(rt.db, migrate_apart=migrate_apart)
     await sync_projects(rt.db, rt.projects.values())
 
 
