@@ -1,8 +1,8 @@
 """What a process holds when it starts: a server on SQLite loads neither libvips (until its first
 rendition), nor procrastinate, libpq and SQLAlchemy's PostgreSQL dialect, nor alembic (a child
-process migrates a new database), nor aiohttp (its worker processes fetch, it does not); a
-migration that fails stops the start with its error; and a PostgreSQL server on an old schema
-refuses to start."""
+process migrates a new database), nor aiohttp (its worker processes fetch, it does not), nor
+numpy (the analysis processes read pixels); a migration that fails stops the start with its
+error; and a PostgreSQL server on an old schema refuses to start."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ async def main():
 asyncio.run(main())
 print(" ".join(sorted(sys.modules)))
 """
-NOT_AT_START = {"aiohttp", "alembic", "av", "procrastinate", "psycopg", "pyvips"}
+NOT_AT_START = {"aiohttp", "alembic", "av", "cv2", "numpy", "procrastinate", "psycopg", "pyvips"}
 
 
 def _loaded_at_start(home: Path, env: dict[str, str] | None = None) -> set[str]:
