@@ -7,7 +7,7 @@ Three JPEGs: (a) the import benchmark's file, 190x190 noise padded to 100 KB
 (bench/origin.py jpeg_files; the whole import costs about 1,000 us of CPU per such file, and
 the analysis is to add at most a quarter of that); (b) a 1600x900 photo (scikit-image's
 coffee, upscaled, q 85); (c) scikit-image's astronaut, 512x512, q 85. Steps: the decode to the
-small copy (64 px, and 320 px as a face detector gets it), the 32x32 copy, pHash, ThumbHash
+small copy (64 px, and 160 px as a face detector gets it), the 32x32 copy, pHash, ThumbHash
 (from a 32 px copy), the dominant colour, saliency, and `analyze_image` whole (no faces).
 """
 
@@ -24,16 +24,12 @@ import skimage.data
 from PIL import Image
 
 from medialib.media.analysis import thumbhash
-from medialib.media.analysis.analyze import (
-    ANALYSIS_SIDE,
-    FACES_SIDE,
-    PLACEHOLDER_SIDE,
-    TINY,
-    analyze_image,
-)
+from medialib.media.analysis.analyze import analyze_image
 from medialib.media.analysis.colour import dominant_colour
+from medialib.media.analysis.copies import ANALYSIS_SIDE, FACES_SIDE, shrink
+from medialib.media.analysis.measures import PLACEHOLDER_SIDE, TINY
 from medialib.media.analysis.phash import phash
-from medialib.media.analysis.pixels import shrink, small_copy
+from medialib.media.analysis.pixels import small_copy
 from medialib.media.analysis.saliency import salient_point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -67,7 +63,7 @@ def steps(path: Path) -> dict[str, Callable[[], object]]:
     tiny = picture.resize(TINY, Image.Resampling.BOX)
     return {
         "decode to 64 px": lambda: small_copy(path, "image/jpeg", ANALYSIS_SIDE),
-        "decode to 320 px": lambda: small_copy(path, "image/jpeg", FACES_SIDE),
+        f"decode to {FACES_SIDE} px": lambda: small_copy(path, "image/jpeg", FACES_SIDE),
         "32 px copies": lambda: (
             shrink(picture, PLACEHOLDER_SIDE),
             picture.resize(TINY, Image.Resampling.BOX),

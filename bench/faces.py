@@ -13,13 +13,14 @@ face photos below every face.
 
 Each photo also comes as variants: mirrored, turned 5 degrees either way, cropped around its
 first face (faces larger), and shrunk onto a wider canvas (faces smaller). Every picture goes
-to the detector as analyze.py hands it: an RGB copy whose long side is 320 px.
+to the analysis process as an RGB copy whose long side is 320 px (it looks at 160 px of it).
 
 Figures: precision (detections that are a labelled face, hard ones included), recall on the
 frontal faces of at least a tenth of the picture's short side (the target), recall on smaller
 and on hard faces (reported, not targeted), false positives per negative picture, and the CPU
-per picture of the detector process and of the caller. `--sweep` measures the settings the
-detector's process could use (side, cascade, scale step, neighbours), in this process.
+per picture of the analysis process (the rest of the analysis included) and of the caller.
+`--sweep` measures the settings the detector could use (side, cascade, scale step,
+neighbours), in this process.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ import skimage.data
 from PIL import Image, ImageOps
 
 from medialib.media.analysis import faces_child
-from medialib.media.analysis.faces import FaceLimits, FaceProcesses, grey_copy
+from medialib.media.analysis.copies import grey_copy
+from medialib.media.analysis.processes import AnalysisProcesses, ProcessLimits
 from medialib.media.analysis.records import Box
 
 INPUT_SIDE = 320
@@ -424,18 +426,27 @@ def sweep(positives: list[Picture], negative: list[Picture]) -> None:
 
 
 def through_the_process(positives: list[Picture], negative: list[Picture]) -> None:
-    detector = FaceProcesses(FaceLimits(memory=512 * 1024**2, timeout=5.0, processes=1))
+    processes = AnalysisProcesses(
+        ProcessLimits(memory=640 * 1024**2, timeout=5.0, processes=1), faces=True
+    )
+
+    def detector(image: Image.Image) -> tuple[Box, ...]:
+        return processes.analyze(image).faces
+
     detector(positives[0].image)  # started: its loading is not the per-picture cost
-    child = detector.pids()[0]
+    child = processes.pids()[0]
     before = _cpu_seconds(child)
     result = score(detector, positives, negative)
     child_seconds = _cpu_seconds(child) - before
-    print(f"through the detector process: {result.report()} (the caller's CPU)")
+    print(f"through the analysis process: {result.report()} (the caller's CPU)")
     print(f"false positives in: {', '.join(result.wrong) or 'none'}")
-    print(f"the detector process: {child_seconds / result.pictures * 1e6:.0f} us CPU per picture")
+    print(f"the analysis process: {child_seconds / result.pictures * 1e6:.0f} us CPU per picture")
     status = _status(child)
-    print(f"the detector process: {status['VmRSS']} resident, {status['VmPeak']} address space")
-    detector.close()
+    print(
+        f"the analysis process: {status['VmRSS']} resident, {status['VmHWM']} at its peak, "
+        f"{status['VmPeak']} address space"
+    )
+    processes.close()
     print(f"a fresh caller: {_fresh_caller()}")
 
 
@@ -443,7 +454,7 @@ CALLER = """
 import sys
 from pathlib import Path
 from PIL import Image
-from medialib.media.analysis.faces import FaceLimits, FaceProcesses
+from medialib.media.analysis.processes import AnalysisProcesses, ProcessLimits
 
 def rss():
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -452,11 +463,13 @@ def rss():
 
 picture = Image.new("RGB", (320, 240), (128, 128, 128))
 before = rss()
-detector = FaceProcesses(FaceLimits(memory=512 * 1024**2, timeout=5.0, processes=1))
+processes = AnalysisProcesses(
+    ProcessLimits(memory=640 * 1024**2, timeout=5.0, processes=1), faces=True
+)
 for _ in range(100):
-    detector(picture)
+    processes.analyze(picture)
 print(f"{rss():.1f} MB resident after 100 pictures ({rss() - before:+.1f} MB), "
-      f"OpenCV loaded: {'cv2' in sys.modules}")
+      f"OpenCV loaded: {'cv2' in sys.modules}, numpy loaded: {'numpy' in sys.modules}")
 """
 
 

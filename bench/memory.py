@@ -1,13 +1,15 @@
 """The peak resident memory of every medialib process while a 1 GB file, a 1 GB video and 1000
-images import at once, and what the server holds before any work.
+images import at once, and what the server holds before any work, from the first start on a
+new home.
 
     python bench/memory.py [--size-mb 1024] [--images 1000] [--rounds 1]
 
 nginx serves the three on 127.0.0.1: a sparse 1 GB PDF (a file import), a 1 GB H.264 mp4 (a
 video import) and ~100 KB JPEGs (an image import). A fresh `medialib serve` (embedded default,
-`make serve` settings) gets the three jobs at once. Every process under the server (its worker
-processes, their video fork servers and the probers forked from them) is sampled every 5 ms
-for its peak resident memory (VmHWM). Printed: each process's resident memory when the server
+`make serve` settings, started on a new home: it migrates the database) gets the three jobs at
+once. Every process under the server (its worker processes, their analysis processes, video
+fork servers and the probers forked from them) is sampled every 5 ms for its peak resident
+memory (VmHWM), from its exec on. Printed: each process's resident memory when the server
 is ready and idle, and the big native libraries it has mapped then (which of libvips, libpq and
 FFmpeg's libav* a process loaded at start), then each process's peak during the imports.
 
@@ -102,9 +104,9 @@ def run_round(nginx: Nginx, jobs: dict[str, list[str]], size: int) -> dict[int, 
             "MEDIALIB_FETCH_TIMEOUT": "1800",
         }
         server = ServerProcess(Path(home), env=env)
-        token = server.run("token", "create", "--project", "demo", "--scope", "public-api:write")
-        server.start()
+        server.start()  # the first start on a new home: the database is migrated
         assert server.process is not None
+        token = server.run("token", "create", "--project", "demo", "--scope", "public-api:write")
         root = server.process.pid
         try:
             _wait_until_settled(root)

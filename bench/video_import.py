@@ -52,6 +52,7 @@ TARGET_RATIO = 0.5
 TARGET_MB = 150
 PARALLEL_SMALL = 8
 FORK_SERVER = "medialib.media.probe.video_forks"
+ANALYSIS = "medialib.media.analysis."  # child (the measures) or faces_child (and the faces)
 
 
 # --- The files ------------------------------------------------------------------------------
@@ -113,12 +114,18 @@ class Seen:
     first: float
     last: float
     peak_mb: float = 0.0
+    program: bytes = b""  # its command line when last sampled
 
 
 @dataclass
 class Sampler:
     """Every process under `root` (threads' children included: probers are started from
-    worker threads), its peak resident memory and its lifetime, sampled every 5 ms."""
+    worker threads), its peak resident memory and its lifetime, sampled every 5 ms.
+
+    A process counts from the program it runs: until a child started with fork or vfork has
+    exec'd, /proc shows its parent's memory (a vfork child shares it outright), so what was
+    sampled before its command line changed is dropped. Without that, a sample that fell in
+    that window put a face detector at its worker's 107 MB; it is resident in about 50 MB."""
 
     root: int
     seen: dict[int, Seen] = field(default_factory=dict)
@@ -140,14 +147,15 @@ class Sampler:
         while not self._stop.is_set():
             now = time.perf_counter()
             for pid in [self.root, *_descendants(self.root)]:
+                program = _command_line(pid)  # before the peak: never a newer program's peak
                 peak = peak_mb(pid)
-                if peak is None:
+                if program is None or peak is None:
                     continue
                 seen = self.seen.get(pid)
                 if seen is None:
-                    seen = self.seen[pid] = Seen(_role(pid, self.root), now, now)
-                elif seen.role == "worker":  # a fork server is one until it has exec'd
-                    seen.role = _role(pid, self.root)
+                    seen = self.seen[pid] = Seen(_role(pid, self.root), now, now, program=program)
+                elif program != seen.program:  # exec'd: the samples so far were its parent's
+                    seen.role, seen.program, seen.peak_mb = _role(pid, self.root), program, 0.0
                 seen.last, seen.peak_mb = now, max(seen.peak_mb, peak)
             time.sleep(0.005)
 
@@ -168,11 +176,21 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _command_line(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
 def _role(pid: int, root: int) -> str:
-    """server, worker, fork server (one per task-working process), or prober (one per video,
-    forked from a fork server)."""
+    """server, worker, analysis (the analysis processes a task-working process starts), fork
+    server (one per task-working process), or prober (one per video, forked from a fork
+    server)."""
     if pid == root:
         return "server"
+    if ANALYSIS.encode() in (_command_line(pid) or b""):
+        return "analysis"
     if not _is_fork_server(pid):
         return "worker"
     try:

@@ -24,8 +24,7 @@ from medialib.library.config import AppConfig, load_config
 from medialib.library.projects import Project, sync_projects
 from medialib.library.tasks import TASKS as LIBRARY_TASKS
 from medialib.library.tasks import start_sweeps
-from medialib.media.analysis import faces
-from medialib.media.analysis.analyze import FaceDetector
+from medialib.media.analysis.processes import Analyzer, ProcessLimits, analysis_processes
 from medialib.media.fetch import Fetcher, FetchPolicy, parse_networks
 from medialib.media.storage import Storage
 from medialib.media.urls import AssetUrls, ImageService
@@ -98,16 +97,15 @@ class Runtime:
         return self.config.projects
 
     @cached_property
-    def face_detector(self) -> FaceDetector | None:
-        """The face detector, whose process starts at its first picture; None when turned off."""
-        if self.settings.face_detection == "off":
-            return None
-        limits = faces.FaceLimits(
+    def analyzer(self) -> Analyzer:
+        """The analysis processes (with the face detector unless it is turned off), started at
+        the first picture: this process never loads numpy or OpenCV."""
+        limits = ProcessLimits(
             memory=self.settings.face_detector_memory,
             timeout=self.settings.face_detector_timeout,
             processes=self.settings.face_detectors,
         )
-        return faces.face_detector(True, limits)
+        return analysis_processes(limits, faces=self.settings.face_detection == "on")
 
     @property
     def temp_dir(self) -> Path:
@@ -181,9 +179,10 @@ def _fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
-async def prepare(rt: Runtime) -> None:
-    """Schema and project rows, before the first request or task."""
-    await ensure_schema(rt.db)
+async def prepare(rt: Runtime, *, migrate_apart: bool = False) -> None:
+    """Schema and project rows, before the first request or task. A long-running process
+    migrates `apart`, in a child process (db/schema.py): it never holds alembic."""
+    await ensure_schema(rt.db, migrate_apart=migrate_apart)
     await sync_projects(rt.db, rt.projects.values())
 
 

@@ -79,8 +79,8 @@ PICTURES_ANALYSED = Counter(
 )
 ANALYSIS_SECONDS = Counter(
     "medialib_analysis_cpu_seconds",
-    "CPU seconds the picture analysis took in the importing process (the face detector's "
-    "process not included).",
+    "CPU seconds the picture analysis took in the importing process: the decode into its small "
+    "copy (the analysis process's own CPU is not included).",
 )
 RENDITIONS = Counter(
     "medialib_renditions",

@@ -102,17 +102,18 @@ class Settings(BaseSettings):
     face_detector_memory: int = Field(
         default=640 * 1024**2,
         ge=512 * 1024**2,  # OpenCV alone maps some 450 MB
-        description="Address space of a face detector process.",
+        description="Address space of an analysis process (it holds the face detector).",
     )
     face_detectors: int = Field(
         default=0,
         ge=0,
         le=256,
-        description="Face detector processes of one medialib process at most; 0: one per core "
-        "(`medialib serve` shares the cores among its worker processes).",
+        description="Analysis processes (each with the face detector unless it is off) of one "
+        "medialib process at most; 0: one per core (`medialib serve` shares the cores among its "
+        "worker processes).",
     )
     face_detector_timeout: float = Field(
-        default=2.0, gt=0, description="Seconds the face detector may take for one picture."
+        default=2.0, gt=0, description="Seconds an analysis process may take for one picture."
     )
     rendition_url: str | None = Field(
         default=None,

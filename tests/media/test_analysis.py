@@ -22,13 +22,10 @@ from PIL import Image
 
 from medialib.errors import ItemError
 from medialib.media.analysis import thumbhash
-from medialib.media.analysis.analyze import (
-    FACES_SIDE,
-    analyze_image,
-    analyze_picture,
-    focal_point_from_faces,
-)
+from medialib.media.analysis.analyze import analyze_image
 from medialib.media.analysis.colour import dominant_colour
+from medialib.media.analysis.copies import FACES_SIDE
+from medialib.media.analysis.measures import analyze_picture, focal_point_from_faces
 from medialib.media.analysis.phash import distance, phash
 from medialib.media.analysis.pixels import small_copy
 from medialib.media.analysis.records import Box, FocusSource
@@ -425,6 +422,13 @@ def test_sixteen_bit_grey_is_read_as_grey(tmp_path: Path) -> None:
     Image.fromarray(levels).save(path)
 
     assert analyze_image(path, "image/png", None).color == "#9c9c9c"
+
+
+def test_one_bit_pixels_are_read_black_and_white(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    Image.new("1", (40, 20), 1).save(path)
+
+    assert analyze_image(path, "image/png", None).color == "#ffffff"
 
 
 def test_cmyk_and_grey_jpegs_are_read(tmp_path: Path) -> None:

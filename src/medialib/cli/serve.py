@@ -15,7 +15,7 @@ import uvicorn
 from medialib import logs, metrics
 from medialib.api.protocol import http_options
 from medialib.auth import tokens
-from medialib.bootstrap import Runtime
+from medialib.bootstrap import Runtime, prepare
 from medialib.cli.common import fail_cleanly, with_runtime
 from medialib.cli.malloc import give_large_buffers_back
 from medialib.settings import Settings
@@ -49,7 +49,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_worker: bo
     shares = _fetch_shares(settings, max(extra, 1))
     settings = Settings(**overrides, **shares)
     logs.configure(settings.log_format)
-    with_runtime(_print_first_token, settings)
+    with_runtime(_first_start, settings, prepared=False)
     app = create_app(runtime=Runtime.from_settings(settings), worker=works_tasks)
     children = WorkerProcesses(extra, _children_env(settings, shares))
     children.start()
@@ -106,6 +106,13 @@ def _children_env(settings: Settings, shares: dict[str, Any]) -> dict[str, str]:
 
 def _env(values: dict[str, Any]) -> dict[str, str]:
     return {f"MEDIALIB_{name.upper()}": str(value) for name, value in values.items()}
+
+
+async def _first_start(rt: Runtime) -> None:
+    """The schema migrated (by a child process: this one serves and never holds alembic) and
+    the projects written, then the first token if there is none."""
+    await prepare(rt, migrate_apart=True)
+    await _print_first_token(rt)
 
 
 async def _print_first_token(rt: Runtime) -> None:

@@ -37,7 +37,7 @@ def worker(concurrency: int | None) -> None:
 
 async def _work(settings: Settings) -> None:
     rt = Runtime.from_settings(settings)
-    await prepare(rt)
+    await prepare(rt, migrate_apart=True)  # this process never holds alembic
     # Listening first: a port taken stops the worker before it claims any task.
     listener = await serve_metrics(settings, rt.metrics_allow) if settings.metrics_port else None
     runner = await start_worker(rt)

@@ -1,7 +1,12 @@
-"""Schema migrations, applied by `medialib migrate` and on start of the embedded default."""
+"""Schema migrations, applied by `medialib migrate` and on start of the embedded default.
+
+`python -m medialib.db.migrate URL` upgrades the database at URL to the head: how a long-running
+process migrates without holding alembic afterwards (db/schema.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,3 +64,15 @@ async def current_revision(db: Database) -> str | None:
         return await conn.run_sync(
             lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
         )
+
+
+async def _migrate_url(url: str) -> None:
+    db = Database(url)
+    try:
+        await migrate(db)
+    finally:
+        await db.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(_migrate_url(sys.argv[1]))

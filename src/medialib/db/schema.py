@@ -1,8 +1,14 @@
 """Whether the database holds the schema this medialib needs, read without alembic: a process
 starting on a current schema (every start but the first after an upgrade) never loads alembic
-and its templates (about 11 MB resident)."""
+and its templates (about 11 MB resident). A long-running process (`serve`, `worker`) that does
+find something to migrate has a child process migrate: what alembic and the migrations load
+(some 24 MB resident, never given back) stays out of the process that then serves."""
 
 from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
 
 import sqlalchemy as sa
 
@@ -23,10 +29,14 @@ async def schema_revision(db: Database) -> str | None:
         return None
 
 
-async def ensure_schema(db: Database) -> None:
-    """Migrate the embedded default; elsewhere refuse to run on an old schema."""
+async def ensure_schema(db: Database, *, migrate_apart: bool = False) -> None:
+    """Migrate the embedded default (in a child process with `migrate_apart`); elsewhere refuse
+    to run on an old schema."""
     current = await schema_revision(db)
     if current == SCHEMA_HEAD:
+        return
+    if db.is_sqlite and migrate_apart:
+        await _migrate_in_child(db.url)
         return
     if db.is_sqlite:
         # Imported here: alembic is loaded only when there is something to migrate.
@@ -38,3 +48,15 @@ async def ensure_schema(db: Database) -> None:
         f"the database schema is at {current or 'nothing'}, this medialib needs {SCHEMA_HEAD}: "
         "run `medialib migrate` first"
     )
+
+
+async def _migrate_in_child(url: str) -> None:
+    """`python -m medialib.db.migrate URL`: its error, if any, goes to our standard error as it
+    would have from this process, and stops the start."""
+    command = [sys.executable, "-m", "medialib.db.migrate", url]
+    done = await asyncio.to_thread(subprocess.run, command, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise ConfigError(
+            f"the database could not be migrated to {SCHEMA_HEAD} (the migration's error is "
+            f"above; exit status {done.returncode})"
+        )

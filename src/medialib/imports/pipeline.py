@@ -50,7 +50,7 @@ from medialib.library.repository import (
     save_imported,
 )
 from medialib.library.tasks import settle_validity
-from medialib.media.analysis.analyze import FaceDetector
+from medialib.media.analysis.processes import Analyzer
 from medialib.media.analysis.records import ANALYSIS_FIELDS
 from medialib.media.fetch import Download, Fetcher, FetchError, remove_quietly
 from medialib.media.probe.sniff import Sniffed
@@ -87,7 +87,7 @@ class ImportServices(TaskServices, Protocol):
     def cancel_signals(self) -> CancelSignals: ...
 
     @property
-    def face_detector(self) -> FaceDetector | None: ...
+    def analyzer(self) -> Analyzer: ...
 
 
 # What an item's result keeps of its asset: what describes it, and what the analysis found.
@@ -238,14 +238,14 @@ class ItemImport:
             and not lacks_analysis(existing.asset)
         ):
             return probed  # the same bytes again: `_asset` keeps the asset and its analysis
-        detect = self.services.face_detector
+        analyze = self.services.analyzer
         limit = self.services.settings.image_max_pixels
         if self.kind.media_kind == IMAGE.media_kind and is_picture_type(download.sniffed.mime):
-            found = await analysis_of(download.path, download.sniffed.mime, detect, limit)
+            found = await analysis_of(download.path, download.sniffed.mime, analyze, limit)
             return replace(probed, fields=probed.fields | found)
         poster = probed.companions.get("poster")
         if poster is not None:
-            found = await analysis_of(poster.path, poster.mime, detect, limit)
+            found = await analysis_of(poster.path, poster.mime, analyze, limit)
             companions = probed.companions | {
                 "poster": replace(poster, fields=poster.fields | found)
             }

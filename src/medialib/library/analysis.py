@@ -33,8 +33,8 @@ from medialib.db.tables import analysis_runs, media_entries, utcnow
 from medialib.db.upsert import insert_ignoring_conflicts
 from medialib.errors import ItemError
 from medialib.library import similar
-from medialib.media.analysis.analyze import FaceDetector, analyze_image
 from medialib.media.analysis.pixels import MAX_PIXELS
+from medialib.media.analysis.processes import Analyzer
 from medialib.media.analysis.records import ANALYSIS_FIELDS, Analysis
 from medialib.media.storage import Storage
 from medialib.settings import Settings
@@ -57,7 +57,9 @@ class AnalysisServices(TaskServices, Protocol):
     def temp_dir(self) -> Path: ...
 
     @property
-    def face_detector(self) -> FaceDetector | None: ...
+    def analyzer(self) -> Analyzer:
+        """The analysis processes (media/analysis/processes.py)."""
+        ...
 
     @property
     def settings(self) -> Settings: ...
@@ -159,13 +161,12 @@ def kept_analysis(asset: dict[str, Any], before: Mapping[str, Any]) -> dict[str,
     return asset | {"poster": dict(picture) | found}
 
 
-async def analysis_of(
-    path: Path, mime: str, detect: FaceDetector | None, max_pixels: int
-) -> dict[str, Any]:
+async def analysis_of(path: Path, mime: str, analyze: Analyzer, max_pixels: int) -> dict[str, Any]:
     """The asset fields of the picture at `path` (in a thread: it is CPU work); none when its
-    pixels cannot be read, which the import does not fail for (its header was read already)."""
+    pixels cannot be read or the analysis failed, which the import does not fail for (its
+    header was read already; `medialib analyze` can try again later)."""
     try:
-        analysis = await asyncio.to_thread(_timed_analysis, path, mime, detect, max_pixels)
+        analysis = await asyncio.to_thread(_timed_analysis, path, mime, analyze, max_pixels)
     except Exception as error:
         log.info("could not analyse the picture: %s", error)
         return {}
@@ -174,11 +175,11 @@ async def analysis_of(
 
 
 def _timed_analysis(
-    path: Path, mime: str, detect: FaceDetector | None, max_pixels: int = MAX_PIXELS
+    path: Path, mime: str, analyze: Analyzer, max_pixels: int = MAX_PIXELS
 ) -> Analysis:
-    started = time.thread_time()
+    started = time.thread_time()  # the decode; the analysis process's own CPU is not counted
     try:
-        return analyze_image(path, mime, detect, max_pixels=max_pixels)
+        return analyze(path, mime, max_pixels=max_pixels)
     finally:
         metrics.ANALYSIS_SECONDS.inc(time.thread_time() - started)
 
@@ -197,10 +198,10 @@ async def analyze_stored(services: AnalysisServices, key: str, mime: str) -> Ana
     try:
         if local is None and not await _download(storage, key, path):
             return None
-        return await asyncio.to_thread(_timed_analysis, path, mime, services.face_detector, limit)
+        return await asyncio.to_thread(_timed_analysis, path, mime, services.analyzer, limit)
     except FileNotFoundError:
         return None
-    except UNREADABLE as error:  # pixels Pillow refuses, or more than the limit
+    except UNREADABLE as error:  # pixels Pillow refuses, more than the limit, a failed analysis
         log.info("could not analyse %s: %s", key, error)
         return None
     finally:

@@ -1,13 +1,11 @@
-"""The face detector's process: `python -m medialib.media.analysis.faces_child FD MEMORY`.
+"""The analysis process with the face detector in it:
+`python -m medialib.media.analysis.faces_child FD MEMORY` (what it answers: child.py).
 
 OpenCV is loaded here, once, and never in the worker: it maps some 60 MB the worker has no use
-for, and its native code runs on pixels that came from a stranger's file. The process lives as
-long as the worker that started it (`faces.py`), under a hard limit of address space set once
-OpenCV is loaded, and answers requests on the Unix socket FD (SOCK_SEQPACKET, one message each
-way): a grey picture (`width`, `height` as two little-endian 16-bit numbers, then the pixels, a
-byte each, row by row) is answered with its faces as JSON, `[[x, y, width, height], ...]` in
-fractions of the picture. JSON, not pickles: the worker must not run code because of what this
-process says. It ends when the socket does (the worker is gone).
+for, and its native code runs on pixels that came from a stranger's file. The process is
+started by the worker (processes.py) when face detection is on; it loads OpenCV and the cascade
+and then answers as child.py does, the faces found in a grey copy of each picture (160 px on its
+long side) given to the rest of the analysis.
 
 The detector is the frontal-face Haar cascade that ships inside the OpenCV wheel (nothing is
 downloaded), tuned by bench/faces.py: the cheapest settings that keep the recall on faces of at
@@ -16,21 +14,17 @@ least a tenth of the picture's short side.
 
 from __future__ import annotations
 
-import json
-import resource
-import socket
-import struct
 import sys
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from cv2.data import haarcascades
+from PIL import Image
 
-HEADER = struct.Struct("<HH")
-MAX_SIDE = 1024  # the worker sends 160 px; anything larger is not one of its requests
-MAX_REQUEST = HEADER.size + MAX_SIDE * MAX_SIDE
-READY = b"ready"
+from medialib.media.analysis import child
+from medialib.media.analysis.copies import grey_copy
+from medialib.media.analysis.records import Box
 
 
 @dataclass(frozen=True)
@@ -94,32 +88,19 @@ def merged(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, 
     return kept
 
 
-def answer(classifier: cv2.CascadeClassifier, request: bytes) -> list[Face]:
-    if len(request) < HEADER.size:
-        return []
-    width, height = HEADER.unpack_from(request)
-    pixels = request[HEADER.size :]
-    if not width or not height or len(pixels) != width * height:
-        return []
-    grey = np.frombuffer(pixels, dtype=np.uint8).reshape(height, width)
-    return detect(classifier, grey)
+def detector(classifier: cv2.CascadeClassifier) -> child.Faces:
+    """The faces in an upright RGB copy, looked for in its grey copy."""
+
+    def faces(picture: Image.Image) -> tuple[Box, ...]:
+        grey = np.asarray(grey_copy(picture), dtype=np.uint8)
+        return tuple(Box(*face) for face in detect(classifier, grey))
+
+    return faces
 
 
 def main(fd: int, memory: int) -> None:
     cv2.setNumThreads(1)  # one request at a time, one core: the worker runs one process a core
-    classifier = load()
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    requests = socket.socket(fileno=fd)
-    requests.send(READY)
-    while True:
-        try:
-            request = requests.recv(MAX_REQUEST)
-        except OSError:
-            return
-        if not request:
-            return  # the socket's other end is closed: the worker is gone
-        faces = [[round(value, 5) for value in face] for face in answer(classifier, request)]
-        requests.send(json.dumps(faces).encode())
+    child.serve(fd, memory, detector(load()))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,18 @@
 """A small decoded RGB copy of a picture, turned as it is displayed: what the analysis reads.
+The worker makes it (with Pillow alone: it never loads numpy) and sends it to an analysis
+process (processes.py).
 
 Cheap by construction: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size by libjpeg's DCT
 scaling (`Image.draft`), so most of its pixels are never made; the rest is a box reduce and a
 bilinear pass. Only the first frame of an animation is read. Transparent pixels are painted on
 white, the background most pages show a placeholder on. CPU work on a file: callers run it in a
 thread, after the probe has checked the pixel count against the project's limit.
+
+The copy is ANALYSIS_SIDE (64) pixels on the long side, or the face detector's own side
+(FACES_SIDE, 160) when it will look at it (copies.py): a JPEG is decoded no larger than that.
+Not less than 64: a JPEG decoded at 1/8 is 8x8 block means, which alias fine textures, and a
+copy of 32 to 48 pixels made that way put a 75 % resize of a brick wall 16 to 22 bits from its
+original (bench/near_duplicates.py); from 64, pixels a filter has smoothed reach the hash.
 """
 
 from __future__ import annotations
@@ -12,10 +20,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from medialib.errors import ItemError
+from medialib.media.analysis.copies import as_rgb, shrink
 
 # The probe refuses more pixels than the project's limit before anything is analysed; this
 # bound only keeps a caller that skipped it from decoding a bomb (Pillow's own check is off).
@@ -33,7 +41,6 @@ _UPRIGHT = {
     8: Image.Transpose.ROTATE_90,
 }
 _ORIENTATION = 0x0112
-_WHITE = (255, 255, 255)
 
 
 def small_copy(path: Path, mime: str, side: int, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -59,17 +66,6 @@ def small_copy(path: Path, mime: str, side: int, *, max_pixels: int = MAX_PIXELS
     if isinstance(orientation, int) and orientation in _UPRIGHT:
         picture = picture.transpose(_UPRIGHT[orientation])
     return picture
-
-
-def shrink(picture: Image.Image, side: int) -> Image.Image:
-    """A copy whose long side is at most `side` (the picture itself when it already fits)."""
-    w, h = picture.size
-    long = max(w, h)
-    if long <= side:
-        return picture
-    size = (max(1, round(w * side / long)), max(1, round(h * side / long)))
-    # A box reduce by whole factors first, then bilinear: cheap and without aliasing.
-    return picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def _check_size(size: tuple[int, int], max_pixels: int) -> None:
@@ -99,18 +95,11 @@ def _shrunk(image: Image.Image, side: int) -> Image.Image:
 
 
 def _eight_bit_grey(image: Image.Image) -> Image.Image:
-    """16-bit and float grey (a 16-bit PNG) as 8-bit grey: Pillow's own conversion clips."""
-    values = np.asarray(image, dtype=np.float64)
-    top = float(values.max(initial=0.0))
+    """16-bit, 32-bit and float grey (a 16-bit PNG), and 1-bit, as 8-bit grey: Pillow's own
+    conversion to "L" clips, so 16-bit levels are scaled down first (rounded to the nearest)."""
+    levels = image if image.mode == "F" else image.convert("F")
+    _, top = levels.getextrema()  # one band: (lowest, highest)
+    assert isinstance(top, float | int)
+    top = max(float(top), 0.0)
     scale = 255.0 / 65535.0 if top > 255 else 1.0
-    return Image.fromarray(np.clip(np.rint(values * scale), 0, 255).astype(np.uint8), "L")
-
-
-def as_rgb(image: Image.Image) -> Image.Image:
-    """The picture in RGB, transparent areas painted on white (the picture itself if RGB)."""
-    if image.mode in ("RGBA", "LA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, _WHITE)
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return image if image.mode == "RGB" else image.convert("RGB")
+    return levels.point(lambda value: value * scale + 0.5).convert("L")  # F to L truncates
