@@ -271,8 +271,9 @@ def answered(answer: bytes) -> Analysis:
 
 
 def _said(reason: object) -> str:
-    """What the process said was wrong, as a bounded line for a log."""
-    return repr(reason)[:300] if not isinstance(reason, str) else reason[:300]
+    """What the process said was wrong, as one bounded line for a log."""
+    text = reason if isinstance(reason, str) else repr(reason)
+    return "".join(ch if ch.isprintable() else " " for ch in text[:300])
 
 
 def boxes(faces: Any) -> tuple[Box, ...]:
