@@ -61,7 +61,7 @@ class RenditionHits:
         a query, the key one the library could hold."""
         if scope["type"] != "http" or scope["method"] not in self.routes:
             return None
-        if not scope.get("query_string"):
+        if not scope.get("query_string") or _has_body(scope):
             return None
         path = _route_path(scope)
         if path is None or not path.startswith(PREFIX):
@@ -86,6 +86,16 @@ class RenditionHits:
             # 400, 403, 404 or 503 in the API's shape): one way to answer a failure, not two.
             return None
         return None if made is None else variant_response(variant, made)
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request says a body follows. Such a GET is left to the route: answered
+    before its body had arrived, the connection would be closed on unread bytes, and the
+    client would get a reset instead of the answer."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def _route_path(scope: Scope) -> str | None:
