@@ -50,7 +50,7 @@ from tests.support.process import ServerProcess
 
 from bench import library_browse
 from bench.import_throughput import _import as url_import
-from bench.media_library_import import PICTURE, STEPS, _entries, _post_all
+from bench.media_library_import import STEPS, _entries, _post_all, store_pictures
 from bench.origin import Nginx, jpeg_files
 from bench.profiling import print_steps, profiled
 
@@ -111,11 +111,7 @@ def _run(
     with _home(library) as server:
         server.run("migrate")
         token = server.run("token", "create", "--project", "demo", "--scope", "public-api:write")
-        for entry in (e for batch in batches for e in batch):
-            path = server.home / "storage" / entry["asset"]["key"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(PICTURE)
-        os.sync()
+        store_pictures(server.home, batches)
         server.serve()
         try:
             server.wait_for("ready (pid", times=os.cpu_count() or 1)

@@ -104,6 +104,15 @@ def _installation(postgres_admin: str | None) -> Iterator[tuple[ServerProcess, s
             drop_database(postgres_admin, database)
 
 
+def store_pictures(home: Path, batches: list[list[dict[str, Any]]]) -> None:
+    """Every entry's object in the home's storage folder, written out to the disk."""
+    for entry in (e for batch in batches for e in batch):
+        path = home / "storage" / entry["asset"]["key"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(PICTURE)
+    os.sync()
+
+
 # Where a sampled stack's CPU goes (bench/profiling.py).
 STEPS: Steps = (
     ("image facts (Pillow)", ("PIL/", "medialib/media/probe")),
@@ -126,11 +135,7 @@ def _api_seconds(
     samples: collections.Counter[str] | None = None,
 ) -> float:
     with _installation(postgres_admin) as (server, token, _):
-        for entry in (e for batch in batches for e in batch):
-            path = server.home / "storage" / entry["asset"]["key"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(PICTURE)
-        os.sync()
+        store_pictures(server.home, batches)
         server.serve()
         assert server.process is not None
         spied = samples if samples is not None else collections.Counter()

@@ -18,10 +18,9 @@ import sqlalchemy as sa
 
 from medialib.db.engine import Tx
 
-# The words of an entry, as migration 0006's triggers take them: its file name and every text
-# of its metadata.
-# `entry_search_docsize` is FTS5's own table of one row per indexed document, keyed by rowid: its
-# largest key is found in the index's b-tree at once (a max() over the FTS5 table would scan).
+# The words of an entry, as migration 0006's triggers took them: its file name and every text of
+# its metadata. `entry_search_docsize` is FTS5's own table of one row per indexed document, keyed
+# by rowid: its largest key is found in the b-tree at once (a max() over the FTS5 table scans).
 INDEX_NEW_ENTRIES_SQL = (
     "INSERT INTO entry_search(rowid, words) SELECT new.rowid,"
     " coalesce(json_extract(new.asset, '$.filename'), '') || ' ' || coalesce("
